@@ -1,0 +1,1 @@
+"""Local PCA / Jacobian analysis of datasets and models."""

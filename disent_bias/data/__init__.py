@@ -1,0 +1,87 @@
+"""Ground-truth datasets: factor grids, renderers, loaders, variants, samplers.
+
+``load(name, **options)`` is the single entry point. Procedural look-alikes of
+dSprites and Shapes3D are the default; real files are used with
+``source='file', path=...`` and TFDS with ``source='tfds', data_dir=...``.
+"""
+
+from __future__ import annotations
+
+from disent_bias.data import base
+from disent_bias.data import samplers
+from disent_bias.data import state_space
+from disent_bias.data import variants
+from disent_bias.data.base import GroundTruthData
+from disent_bias.data.state_space import StateSpace
+from disent_bias.data.variants import VARIANTS
+
+SOURCES = ('procedural', 'file', 'tfds')
+
+
+def _procedural():
+  from disent_bias.data import dsprites, shapes3d, synthetic  # pylint: disable=g-import-not-at-top
+  table = {
+      'dsprites': dsprites.make_dsprites,
+      'shapes3d': shapes3d.make_shapes3d,
+      'synthetic_linear': synthetic.make_linear,
+      'synthetic_nonlinear': synthetic.make_nonlinear,
+  }
+  try:
+    from disent_bias.data import toy  # pylint: disable=g-import-not-at-top
+    table.update(toy.DATASETS)
+  except ImportError:
+    pass
+  return table
+
+
+def _file():
+  from disent_bias.data import files  # pylint: disable=g-import-not-at-top
+  return files.LOADERS
+
+
+def _tfds():
+  from disent_bias.data import tfds_loader  # pylint: disable=g-import-not-at-top
+  return tfds_loader.LOADERS
+
+
+_FILE_ONLY = ('mpi3d_toy', 'mpi3d_realistic', 'mpi3d_real')
+
+
+def names() -> tuple[str, ...]:
+  """All dataset names that ``load`` accepts."""
+  return tuple(sorted(set(_procedural()) | set(_FILE_ONLY)))
+
+
+def load(name: str, *, source: str | None = None, variant: str = 'original',
+         epsilon: float | None = None, **options) -> GroundTruthData:
+  """Loads a ground-truth dataset.
+
+  Args:
+    name: dataset name; see ``names()``.
+    source: ``'procedural'`` (default where available), ``'file'`` (needs
+      ``path=``) or ``'tfds'`` (needs ``data_dir=``). MPI3D is file-only.
+    variant: ``'original'``, ``'perturbed'`` or ``'noise'``.
+    epsilon: perturbation amplitude; dataset default when None.
+    **options: passed to the constructor (e.g. ``path``, grid options).
+
+  Returns:
+    A ``GroundTruthData``.
+
+  Raises:
+    ValueError: unknown name, source or variant.
+  """
+  if source is None:
+    source = 'file' if name in _FILE_ONLY else 'procedural'
+  if source not in SOURCES:
+    raise ValueError(f'unknown source {source!r}; valid: {", ".join(SOURCES)}')
+  table = {'procedural': _procedural, 'file': _file, 'tfds': _tfds}[source]()
+  if name not in table:
+    valid = ', '.join(sorted(table))
+    raise ValueError(
+        f'unknown dataset {name!r} for source {source!r}; valid: {valid}')
+  dataset = table[name](**options)
+  return variants.apply_variant(dataset, variant, epsilon)
+
+
+__all__ = ['GroundTruthData', 'StateSpace', 'VARIANTS', 'SOURCES', 'load',
+           'names', 'base', 'samplers', 'state_space', 'variants']

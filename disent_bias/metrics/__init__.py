@@ -1,0 +1,1 @@
+"""Disentanglement metrics (disentanglement_lib semantics)."""
