@@ -9,15 +9,109 @@ import jax
 import jax.numpy as jnp
 
 
+def _conv_valid(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  """Stride-1 VALID convolution, NHWC x HWIO -> NHWC."""
+  return jax.lax.conv_general_dilated(
+      x, kernel, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+
+def _space_to_depth(x: jax.Array) -> jax.Array:
+  """(B, 2H, 2W, C) -> (B, H, W, 4C), channel order (row phase, col phase, C)."""
+  b, h, w, c = x.shape
+  x = x.reshape(b, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(b, h // 2, w // 2, 4 * c)
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+  """TensorFlow/Flax 'SAME' padding (low, high) for one spatial axis."""
+  out = -(-size // stride)
+  total = max((out - 1) * stride + kernel - size, 0)
+  return total // 2, total - total // 2
+
+
+class StridedConv(nn.Module):
+  """``nn.Conv(features, (k, k), strides=2, padding='SAME')``, computed fast.
+
+  Same parameters (``kernel`` (k, k, C_in, C_out), ``bias``) and the same
+  function as the Flax layer. The stride-2 convolution is rewritten as
+  space-to-depth of the padded input followed by a stride-1 convolution with
+  the (k/2, k/2, 4 C_in, C_out) rearranged kernel. XLA's CPU backend turns
+  the gradient of a strided convolution into a slow dilated convolution; the
+  stride-1 form keeps forward and backward passes on the fast path.
+  Requires even k and even spatial sizes.
+  """
+  features: int
+  kernel_size: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    k, cin = self.kernel_size, x.shape[-1]
+    kernel = self.param('kernel', nn.initializers.lecun_normal(),
+                        (k, k, cin, self.features))
+    bias = self.param('bias', nn.initializers.zeros_init(), (self.features,))
+    if k % 2 or x.shape[1] % 2 or x.shape[2] % 2:
+      raise ValueError(f'StridedConv needs an even kernel and even spatial '
+                       f'sizes, got kernel {k} and input {x.shape}')
+    pads = [_same_padding(x.shape[ax], k, 2) for ax in (1, 2)]
+    x = jnp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
+    half = k // 2
+    sub = kernel.reshape(half, 2, half, 2, cin, self.features)
+    sub = sub.transpose(0, 2, 1, 3, 4, 5).reshape(half, half, 4 * cin,
+                                                   self.features)
+    return _conv_valid(_space_to_depth(x), sub) + bias
+
+
+class SubpixelConvTranspose(nn.Module):
+  """``nn.ConvTranspose(features, (4, 4), strides=2, padding='SAME')``, fast.
+
+  Same parameters (``kernel`` (4, 4, C_in, C_out), ``bias``) and the same
+  function as the Flax layer. Each output pixel parity (py, px) only sees
+  the kernel taps ``kernel[py::2, px::2]``, so the layer is one stride-1 2x2
+  convolution of the 1-padded input producing the four phases (4 C_out
+  channels), followed by depth-to-space. This avoids the input-dilated
+  convolution whose gradient is very slow on XLA's CPU backend.
+  """
+  features: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    b, h, w, cin = x.shape
+    kernel = self.param('kernel', nn.initializers.lecun_normal(),
+                        (4, 4, cin, self.features))
+    bias = self.param('bias', nn.initializers.zeros_init(), (self.features,))
+    # (2, 2, C_in, C_out) per phase -> (2, 2, C_in, 4 * C_out), phase-major.
+    sub = kernel.reshape(2, 2, 2, 2, cin, self.features)  # (ty, py, tx, px)
+    sub = sub.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, cin,
+                                                  4 * self.features)
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    y = _conv_valid(xp, sub).reshape(b, h + 1, w + 1, 2, 2, self.features)
+    rows = []
+    for py in (0, 1):
+      cols = [y[:, py:py + h, px:px + w, py, px] for px in (0, 1)]
+      rows.append(jnp.stack(cols, axis=3))  # (B, H, W, 2, C)
+    out = jnp.stack(rows, axis=2)  # (B, H, 2, W, 2, C)
+    return out.reshape(b, 2 * h, 2 * w, self.features) + bias
+
+
 class ConvEncoder(nn.Module):
-  """disentanglement_lib ``conv_encoder``: (B, H, W, C) -> mu, logvar (B, D)."""
+  """disentanglement_lib ``conv_encoder``: (B, H, W, C) -> mu, logvar (B, D).
+
+  ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default) computes the
+  same function with the same parameters through ``StridedConv``.
+  """
   num_latents: int
+  fast: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     h = x
-    for feats, k in ((32, 4), (32, 4), (64, 2), (64, 2)):
-      h = nn.relu(nn.Conv(feats, (k, k), strides=(2, 2), padding='SAME')(h))
+    for i, (feats, k) in enumerate(((32, 4), (32, 4), (64, 2), (64, 2))):
+      if self.fast:
+        layer = StridedConv(feats, k, name=f'Conv_{i}')
+      else:
+        layer = nn.Conv(feats, (k, k), strides=(2, 2), padding='SAME',
+                        name=f'Conv_{i}')
+      h = nn.relu(layer(h))
     h = h.reshape((h.shape[0], -1))
     h = nn.relu(nn.Dense(256)(h))
     mu = nn.Dense(self.num_latents, name='mu')(h)
@@ -26,8 +120,14 @@ class ConvEncoder(nn.Module):
 
 
 class DeconvDecoder(nn.Module):
-  """disentanglement_lib ``deconv_decoder``: (B, D) -> logits (B, H, W, C)."""
+  """disentanglement_lib ``deconv_decoder``: (B, D) -> logits (B, H, W, C).
+
+  ``fast=False`` uses Flax's ``nn.ConvTranspose`` (padding 'SAME', the
+  TensorFlow semantics); ``fast=True`` (default) computes the same function
+  with the same parameters through ``SubpixelConvTranspose``.
+  """
   output_shape: Sequence[int]
+  fast: bool = True
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
@@ -35,11 +135,19 @@ class DeconvDecoder(nn.Module):
     h = nn.relu(nn.Dense(256)(z))
     h = nn.relu(nn.Dense(1024)(h))
     h = h.reshape((z.shape[0], 4, 4, 64))
-    for feats in (64, 32, 32):
-      h = nn.relu(nn.ConvTranspose(feats, (4, 4), strides=(2, 2),
-                                   padding='SAME')(h))
-    h = nn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding='SAME')(h)
-    assert h.shape[1:] == (height, width, channels), h.shape
+    for i, feats in enumerate((64, 32, 32, channels)):
+      if self.fast:
+        layer = SubpixelConvTranspose(feats, name=f'ConvTranspose_{i}')
+      else:
+        layer = nn.ConvTranspose(feats, (4, 4), strides=(2, 2),
+                                 padding='SAME', name=f'ConvTranspose_{i}')
+      h = layer(h)
+      if i < 3:
+        h = nn.relu(h)
+    if h.shape[1:] != (height, width, channels):
+      raise ValueError(f'the deconv decoder makes {h.shape[1:]} images; '
+                       f'observation_shape is {tuple(self.output_shape)} '
+                       '(only 64x64xC is supported)')
     return h
 
 
@@ -83,11 +191,13 @@ class VAE(nn.Module):
   observation_shape: Sequence[int]
   architecture: str = 'conv'  # 'conv' | 'mlp'
   hidden: Sequence[int] = (256, 256)
+  fast_conv: bool = True  # same function and parameters either way
 
   def setup(self):
     if self.architecture == 'conv':
-      self.encoder = ConvEncoder(self.num_latents)
-      self.decoder = DeconvDecoder(tuple(self.observation_shape))
+      self.encoder = ConvEncoder(self.num_latents, self.fast_conv)
+      self.decoder = DeconvDecoder(tuple(self.observation_shape),
+                                   self.fast_conv)
     elif self.architecture == 'mlp':
       self.encoder = MLPEncoder(self.num_latents, tuple(self.hidden))
       self.decoder = MLPDecoder(tuple(self.observation_shape), tuple(self.hidden))
@@ -104,3 +214,21 @@ class VAE(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     mu, _ = self.encode(x)
     return self.decode(mu)
+
+
+class Discriminator(nn.Module):
+  """FactorVAE discriminator: (B, D) -> logits (B, 2).
+
+  Six Dense(1000) layers with leaky ReLU (slope 0.2, TensorFlow's default as in
+  disentanglement_lib), then Dense(2). Class 0 = sample of q(z), class 1 =
+  sample of prod_d q(z_d).
+  """
+  hidden: int = 1000
+  num_layers: int = 6
+
+  @nn.compact
+  def __call__(self, z: jax.Array) -> jax.Array:
+    h = z
+    for _ in range(self.num_layers):
+      h = nn.leaky_relu(nn.Dense(self.hidden)(h), negative_slope=0.2)
+    return nn.Dense(2)(h)

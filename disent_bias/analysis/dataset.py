@@ -1,0 +1,153 @@
+"""Dataset-level analysis: local alignment over a sample, perturbation checks.
+
+``local_alignment`` samples grid points uniformly (a fixed seed), computes the
+finite-difference Jacobian at each (``jacobian``) and the alignment scores of
+its local PCA (``alignment``), and summarises them by median and quantiles.
+
+``perturbation_report`` compares a variant with its original on a sample:
+the bound ``|x' - x|_inf <= eps`` at every sampled point, mean |change|, the
+change of total pixel variance, duplicate images, and a 1-nearest-neighbour
+factor probe (train / test split of the sample).
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from sklearn import neighbors
+
+from disent_bias.analysis import alignment
+from disent_bias.analysis import jacobian
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def sample_points(dataset, num_points: int, seed: int = 0) -> np.ndarray:
+  """Distinct grid points, uniform without replacement: int32 (N, K).
+
+  The whole grid (in index order) when it has at most ``num_points`` points.
+  """
+  if dataset.num_points <= num_points:
+    return np.asarray(dataset.all_factors(), np.int32)
+  rng = np.random.default_rng(seed)
+  index = rng.choice(dataset.num_points, size=num_points, replace=False)
+  return np.asarray(dataset.index_to_factors(np.sort(index)), np.int32)
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+  values = np.asarray(values, np.float64)
+  out = {f'q{int(q * 100):02d}': float(np.quantile(values, q))
+         for q in QUANTILES}
+  out.update(mean=float(values.mean()), std=float(values.std()))
+  return out
+
+
+def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
+                    chunk: int = 32) -> dict:
+  """Alignment of the generator's local PCA with the factor axes.
+
+  Args:
+    dataset: a ``GroundTruthData`` (any variant).
+    factors: int (N, K) grid points (see ``sample_points``).
+    radius: finite-difference stencil half width (``jacobian``).
+    chunk: points per jitted Jacobian call.
+
+  Returns:
+    dict: ``median_dto``, ``median_offdiag_mass``, ``median_offdiag_mass_raw``,
+    ``median_max_abs_cosine``; per score a quantile summary under
+    ``<score>_summary``; the raw per-point arrays under ``per_point``
+    (numpy, not JSON); ``column_norm_median`` (K,) median |J[:, k]|;
+    ``mean_abs_cosine`` (K, K) mean |cosine| between columns.
+  """
+  jacs = jacobian.generator_jacobians(dataset, factors, radius=radius,
+                                      chunk=chunk)
+  scores = alignment.batch_alignment_scores(jacs)
+  cos = np.abs(np.asarray(jax.vmap(alignment.cosine_matrix)(jacs)))
+  norms = np.linalg.norm(jacs, axis=1)  # (N, K)
+  out = {'num_points': int(len(factors)), 'radius': radius}
+  for name in ('dto', 'offdiag_mass', 'offdiag_mass_raw', 'max_abs_cosine'):
+    out[f'median_{name}'] = float(np.median(scores[name]))
+    out[f'{name}_summary'] = _summary(scores[name])
+  out['column_norm_median'] = np.median(norms, 0).tolist()
+  out['mean_abs_cosine'] = cos.mean(0).round(4).tolist()
+  out['per_point'] = {k: v for k, v in scores.items()}
+  return out
+
+
+def _render(dataset, factors: np.ndarray, chunk: int = 256) -> np.ndarray:
+  fn = jax.jit(dataset.render) if dataset.is_pure else dataset.render
+  parts = [np.asarray(fn(factors[i:i + chunk]))
+           for i in range(0, len(factors), chunk)]
+  return np.concatenate(parts, 0).astype(np.float32)
+
+
+def nearest_neighbour_probe(images: np.ndarray, factors: np.ndarray, *,
+                            train_fraction: float = 0.8, seed: int = 0,
+                            tolerance: int = 0) -> np.ndarray:
+  """Per-factor accuracy of a 1-NN classifier from images to factors: (K,).
+
+  A prediction counts as correct when it is within ``tolerance`` grid steps
+  (0: exact class).
+  """
+  n = len(images)
+  order = np.random.default_rng(seed).permutation(n)
+  cut = int(train_fraction * n)
+  tr, te = order[:cut], order[cut:]
+  flat = images.reshape(n, -1)
+  knn = neighbors.NearestNeighbors(n_neighbors=1).fit(flat[tr])
+  _, idx = knn.kneighbors(flat[te])
+  pred = factors[tr][idx[:, 0]]
+  return (np.abs(pred - factors[te]) <= tolerance).mean(0)
+
+
+def perturbation_report(original, variant, factors: np.ndarray, *,
+                        probe_points: int | None = None,
+                        tolerance: int = 0) -> dict:
+  """Checks a variant against its original on sampled grid points.
+
+  Args:
+    original: the ``original`` dataset.
+    variant: the same grid with a variant applied (``perturbed``/``noise``).
+    factors: int (N, K) distinct grid points.
+    probe_points: how many of them the nearest-neighbour probe uses (all
+      when None).
+    tolerance: probe tolerance in grid steps.
+
+  Returns:
+    dict: ``epsilon``; ``max_abs_change`` (max over points of
+    |x' - x|_inf) and ``bound_holds``; ``mean_abs_change`` (mean over pixels
+    and points); ``total_variance_original`` / ``_variant`` (sum over pixels
+    of the per-pixel variance across the sample) and
+    ``variance_change_relative``; ``num_duplicates`` (sampled points whose
+    variant image equals another's); ``probe_accuracy_original`` /
+    ``_variant`` (K,) and their difference.
+  """
+  x = _render(original, factors)
+  y = _render(variant, factors)
+  diff = np.abs(y - x).reshape(len(x), -1)
+  per_point = diff.max(1)
+  var_x = float(x.reshape(len(x), -1).var(0).sum())
+  var_y = float(y.reshape(len(y), -1).var(0).sum())
+  flat = np.round(y.reshape(len(y), -1), 6)
+  num_unique = len(np.unique(flat, axis=0))
+  m = len(factors) if probe_points is None else min(probe_points, len(factors))
+  acc_x = nearest_neighbour_probe(x[:m], factors[:m], tolerance=tolerance)
+  acc_y = nearest_neighbour_probe(y[:m], factors[:m], tolerance=tolerance)
+  eps = float(variant.epsilon)
+  return {
+      'variant': variant.variant,
+      'epsilon': eps,
+      'num_points': int(len(factors)),
+      'max_abs_change': float(per_point.max()),
+      'bound_holds': bool((per_point <= eps + 1e-6).all()),
+      'mean_abs_change': float(diff.mean()),
+      'total_variance_original': var_x,
+      'total_variance_variant': var_y,
+      'variance_change_relative': (var_y - var_x) / max(var_x, 1e-12),
+      'num_duplicates': int(len(factors) - num_unique),
+      'probe_points': int(m),
+      'probe_tolerance': int(tolerance),
+      'probe_accuracy_original': acc_x.tolist(),
+      'probe_accuracy_variant': acc_y.tolist(),
+      'probe_accuracy_drop_max': float(np.max(acc_x - acc_y)),
+  }

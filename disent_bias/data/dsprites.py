@@ -1,0 +1,158 @@
+"""Procedural dSprites look-alike: binary 64x64 sprites rendered in JAX.
+
+The factor grid is the one of the real dSprites (Matthey et al., 2017):
+
+| factor      | size | values                                   |
+|-------------|------|------------------------------------------|
+| shape       | 3    | square, ellipse, heart                   |
+| scale       | 6    | linspace(0.5, 1, 6)                      |
+| orientation | 40   | linspace(0, 2 pi, 40), both ends included |
+| posX        | 32   | linspace(0, 1, 32), left to right        |
+| posY        | 32   | linspace(0, 1, 32), top to bottom        |
+
+Each pixel is white (1) when its centre lies inside the sprite and black (0)
+otherwise: the pixel centre is moved into the sprite's own frame (translate,
+rotate by minus the orientation, divide by the size) and tested against an
+implicit shape (square: max-norm, ellipse: quadratic form, heart: the sextic
+``(x^2 + y^2 - 1)^3 - x^2 y^3 <= 0``). Positions are mapped to pixel
+coordinates so the sprite stays fully inside the frame, with the outermost
+pixel ring always black, at every factor value.
+
+Exact symmetries (the only factor changes that leave an image unchanged):
+- orientation index 0 and 39 are the same angle (0 and 2 pi), as in the real
+  dataset; the renderer reduces the index modulo 39, so the images are
+  bit-identical;
+- the square is invariant under rotation by 90 degrees and the ellipse under
+  180 degrees; the renderer reduces the angle modulo the shape's symmetry
+  period, so these hold exactly. On the grid (steps of 360/39 degrees) no two
+  orientations other than 0 and 39 differ by a multiple of 90 degrees, so a
+  one-step change of any factor always changes the image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from disent_bias.data import base
+
+NAME = 'dsprites'
+FACTOR_NAMES = ('shape', 'scale', 'orientation', 'posX', 'posY')
+FACTOR_SIZES = (3, 6, 40, 32, 32)
+SHAPES = ('square', 'ellipse', 'heart')
+IMAGE_SIZE = 64
+
+SCALES = np.linspace(0.5, 1.0, 6)
+ORIENTATIONS = np.linspace(0.0, 2.0 * np.pi, 40)
+POSITIONS = np.linspace(0.0, 1.0, 32)
+
+# Sprite size in pixels at scale 1: the square's half side (side 20 px).
+UNIT_PX = 10.0
+# Ellipse semi-axes in sprite units (horizontal, vertical) at orientation 0.
+ELLIPSE_AXES = (1.0, 0.55)
+# The heart curve spans x in [-1.139, 1.139], y in [-1, 1.236]; it is scaled to
+# half-width 1 and centred on its bounding box.
+_HEART_HALF_WIDTH = 1.139
+_HEART_CENTRE_Y = 0.118
+# Largest distance from the rotation centre to any sprite point, in sprite
+# units, over all shapes (the square's corner, sqrt(2)); hearts reach 1.174,
+# ellipses 1.0.
+MAX_RADIUS = math.sqrt(2.0)
+# Clearance in pixels between the outermost sprite point and the frame edge;
+# 1.5 keeps the border pixel ring (centres at 0.5 and 63.5) black.
+MARGIN_PX = 1.5
+# Rotation symmetry period of each shape, in radians.
+SYMMETRY_PERIOD = (0.5 * np.pi, np.pi, 2.0 * np.pi)
+
+
+def position_range_px(image_size: int = IMAGE_SIZE) -> tuple[float, float]:
+  """Pixel coordinates of the sprite centre for pos = 0 and pos = 1."""
+  r = MAX_RADIUS * UNIT_PX * float(SCALES.max())
+  return r + MARGIN_PX, image_size - r - MARGIN_PX
+
+
+def sprite_mask(shape: jax.Array, scale: jax.Array, angle: jax.Array,
+                pos_x: jax.Array, pos_y: jax.Array,
+                image_size: int = IMAGE_SIZE) -> jax.Array:
+  """Renders one sprite from continuous factor values.
+
+  Args:
+    shape: int scalar, 0 square, 1 ellipse, 2 heart.
+    scale: float scalar, sprite scale (grid: 0.5..1).
+    angle: float scalar, counter-clockwise rotation in radians.
+    pos_x: float scalar in [0, 1], left to right.
+    pos_y: float scalar in [0, 1], top to bottom.
+    image_size: static output size.
+
+  Returns:
+    float32 (image_size, image_size) with values in {0, 1}.
+  """
+  lo, hi = position_range_px(image_size)
+  cx = lo + (hi - lo) * pos_x
+  cy = lo + (hi - lo) * pos_y
+  period = jnp.asarray(SYMMETRY_PERIOD, jnp.float32)[shape]
+  angle = jnp.mod(jnp.asarray(angle, jnp.float32), period)
+  centres = jnp.arange(image_size, dtype=jnp.float32) + 0.5
+  # dx to the right, dy upwards, in pixels.
+  dx = centres[None, :] - cx
+  dy = cy - centres[:, None]
+  c, s = jnp.cos(angle), jnp.sin(angle)
+  size = UNIT_PX * scale
+  # Rotate by -angle into the sprite frame.
+  u = (c * dx + s * dy) / size
+  v = (-s * dx + c * dy) / size
+  square = jnp.maximum(jnp.abs(u), jnp.abs(v)) <= 1.0
+  ellipse = (u / ELLIPSE_AXES[0])**2 + (v / ELLIPSE_AXES[1])**2 <= 1.0
+  hx = u * _HEART_HALF_WIDTH
+  hy = v * _HEART_HALF_WIDTH + _HEART_CENTRE_Y
+  heart = (hx**2 + hy**2 - 1.0)**3 - hx**2 * hy**3 <= 0.0
+  inside = jnp.stack([square, ellipse, heart])[shape]
+  return inside.astype(jnp.float32)
+
+
+def factor_values(factors: jax.Array) -> tuple[jax.Array, ...]:
+  """int32 (..., 5) factor classes -> (shape, scale, angle, pos_x, pos_y).
+
+  The angle of orientation class i is ``(i mod 39) * 2 pi / 39``, so class 39
+  (2 pi) is bit-identical to class 0.
+  """
+  factors = jnp.asarray(factors, jnp.int32)
+  steps = FACTOR_SIZES[2] - 1
+  shape = factors[..., 0]
+  scale = jnp.asarray(SCALES, jnp.float32)[factors[..., 1]]
+  angle = (jnp.mod(factors[..., 2], steps).astype(jnp.float32)
+           * jnp.float32(2.0 * np.pi / steps))
+  pos = jnp.asarray(POSITIONS, jnp.float32)
+  return shape, scale, angle, pos[factors[..., 3]], pos[factors[..., 4]]
+
+
+def render_one(factors: jax.Array) -> jax.Array:
+  """int32 (5,) factor classes -> float32 (64, 64, 1) binary image."""
+  return sprite_mask(*factor_values(factors))[..., None]
+
+
+def render(factors: jax.Array) -> jax.Array:
+  """int32 (B, 5) factor classes -> float32 (B, 64, 64, 1) binary images."""
+  return jax.vmap(render_one)(jnp.asarray(factors, jnp.int32))
+
+
+def make_dsprites(**options) -> base.GroundTruthData:
+  """The procedural dSprites look-alike (no options; the grid is fixed).
+
+  Raises:
+    ValueError: when options are given.
+  """
+  if options:
+    raise ValueError(
+        f'dsprites takes no options, got {", ".join(sorted(options))}')
+  lo, hi = position_range_px()
+  info = dict(shapes=SHAPES, scales=SCALES, orientations=ORIENTATIONS,
+              positions=POSITIONS, position_range_px=(lo, hi),
+              unit_px=UNIT_PX, symmetry_period=SYMMETRY_PERIOD,
+              source='procedural')
+  return base.GroundTruthData(
+      NAME, FACTOR_SIZES, FACTOR_NAMES, (IMAGE_SIZE, IMAGE_SIZE, 1), render,
+      is_pure=True, binary=True, info=info)

@@ -1,0 +1,146 @@
+"""Small PNG helpers: image grids and dataset overviews (samples + traversals).
+
+Uses matplotlib with the Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import matplotlib
+import numpy as np
+
+matplotlib.use('Agg')
+from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def to_images(observations) -> np.ndarray:
+  """Observations (N, H, W, C) or vectors (N, D) -> float (N, H, W, 3).
+
+  Single-channel images are repeated to RGB; vectors become 1-pixel-high
+  grey strips (N, 1, D, 3).
+  """
+  x = np.asarray(observations, np.float32)
+  if x.ndim == 2:
+    x = x[:, None, :, None]
+  if x.ndim != 4 or x.shape[-1] not in (1, 3):
+    raise ValueError(f'expected (N, H, W, 1|3) images or (N, D) vectors, '
+                     f'got shape {x.shape}')
+  if x.shape[-1] == 1:
+    x = np.repeat(x, 3, axis=-1)
+  return np.clip(x, 0.0, 1.0)
+
+
+def image_grid(images, num_cols: int, pad: int = 1,
+               pad_value: float = 0.5) -> np.ndarray:
+  """Tiles (N, H, W, C) images row by row into one float (H', W', 3) image.
+
+  Empty cells at the end of the last row are filled with ``pad_value``.
+  """
+  x = to_images(images)
+  n, h, w, _ = x.shape
+  if num_cols < 1:
+    raise ValueError(f'num_cols must be >= 1, got {num_cols}')
+  num_rows = max(1, -(-n // num_cols))
+  grid = np.full((num_rows * (h + pad) + pad, num_cols * (w + pad) + pad, 3),
+                 pad_value, np.float32)
+  for i in range(n):
+    r, c = divmod(i, num_cols)
+    y0, x0 = pad + r * (h + pad), pad + c * (w + pad)
+    grid[y0:y0 + h, x0:x0 + w] = x[i]
+  return grid
+
+
+def save_png(image, path: str) -> str:
+  """Writes a float (H, W, 3) image in [0, 1] as an 8-bit PNG."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  plt.imsave(path, np.clip(np.asarray(image), 0.0, 1.0))
+  return path
+
+
+def traversal_values(size: int, max_values: int = 10) -> np.ndarray:
+  """Up to ``max_values`` evenly spread class indices of a factor: int32."""
+  if size <= max_values:
+    return np.arange(size, dtype=np.int32)
+  return np.round(np.linspace(0, size - 1, max_values)).astype(np.int32)
+
+
+def traversal_factors(base_factors, factor: int, size: int,
+                      max_values: int = 10) -> np.ndarray:
+  """Copies of ``base_factors`` (K,) with one factor swept: int32 (n, K)."""
+  values = traversal_values(size, max_values)
+  rows = np.repeat(np.asarray(base_factors, np.int32)[None], len(values), 0)
+  rows[:, factor] = values
+  return rows
+
+
+def dataset_overview(dataset, key: jax.Array, num_samples: int = 16,
+                     max_values: int = 10):
+  """Random samples and one traversal row per factor.
+
+  Args:
+    dataset: a ``GroundTruthData``.
+    key: PRNG key for the samples; the traversals start from the first one.
+    num_samples: number of random samples.
+    max_values: most values shown per traversal row (and grid width).
+
+  Returns:
+    (samples grid (H1, W, 3), list of (factor name, traversal row)), floats.
+  """
+  factors = np.asarray(dataset.sample_factors(key, num_samples))
+  sweeps = [traversal_factors(factors[0], k, size, max_values)
+            for k, size in enumerate(dataset.factor_sizes)]
+  # One render call for everything (one compile for procedural data).
+  render = jax.jit(dataset.render) if dataset.is_pure else dataset.render
+  images = np.asarray(render(np.concatenate([factors] + sweeps)))
+  num_cols = max(max_values, 1)
+  sample_grid = image_grid(images[:num_samples], num_cols)
+  rows, start = [], num_samples
+  for name, size, sweep in zip(dataset.factor_names, dataset.factor_sizes,
+                               sweeps):
+    row = image_grid(images[start:start + len(sweep)], num_cols)
+    start += len(sweep)
+    rows.append((f'{name} ({len(sweep)}/{size})', row))
+  return sample_grid, rows
+
+
+def save_dataset_overview(dataset, path: str, *, seed: int = 0,
+                          num_samples: int = 16, max_values: int = 10,
+                          title: str | None = None) -> str:
+  """Writes ``dataset_overview`` as a labelled PNG at ``path``."""
+  samples, rows = dataset_overview(dataset, jax.random.key(seed), num_samples,
+                                   max_values)
+  heights = [samples.shape[0]] + [r.shape[0] for _, r in rows]
+  width = samples.shape[1]
+  vector = len(dataset.observation_shape) == 1
+  # Vector data are 1 pixel high: stretch each strip to a visible height.
+  stretch = 12 if vector else 1
+  px = 3.0 / 100  # inches per image pixel at 100 dpi, 3x upscaled.
+  fig, axes = plt.subplots(
+      len(heights), 1, figsize=(width * px + 1.8, sum(heights) * px * stretch
+                                + 0.25 * len(heights) + 0.5),
+      gridspec_kw=dict(height_ratios=heights), dpi=100)
+  labels = [f'{num_samples} random samples'] + [name for name, _ in rows]
+  for ax, image, label in zip(axes, [samples] + [r for _, r in rows], labels):
+    ax.imshow(image, interpolation='nearest', aspect='auto' if vector else 1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_ylabel(label, rotation=0, ha='right', va='center', fontsize=8)
+  axes[0].set_title(title or f'{dataset.name} ({dataset.variant})',
+                  fontsize=10)
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig.savefig(path, bbox_inches='tight')
+  plt.close(fig)
+  return path
+
+
+def overview_filename(name: str, variant: str) -> str:
+  """The PNG file name used by ``experiments.show_data``."""
+  return f'{name}.png' if variant == 'original' else f'{name}_{variant}.png'
+
+
+__all__ = [
+    'to_images', 'image_grid', 'save_png', 'traversal_values',
+    'traversal_factors', 'dataset_overview', 'save_dataset_overview',
+    'overview_filename']

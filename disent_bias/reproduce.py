@@ -1,0 +1,657 @@
+"""Reproduction of the paper's table: a grid of training runs, aggregated.
+
+A reproduction config (``experiments/configs/reproduce.py``) describes a grid
+of *cells*, one per dataset x variant x model. Each cell is one
+``train.train_and_evaluate`` run that trains ``num_seeds`` seeds at once
+(``config.train.num_seeds``, vmapped), in its own workdir
+``DIR/cells/<dataset>/<variant>/<model>/``. Its train config is the base train
+config (``experiments/configs/default.py``) with, in this order, the
+protocol-wide overrides, the dataset's, the model's and the dataset-model
+pair's, and finally the grid coordinates (``data.name``, ``data.variant``,
+``model.name``, ``train.num_seeds``, ``seed``).
+
+Per dataset x variant the dataset-side local PCA analysis (SPEC section 6) runs
+once and is written to ``DIR/analysis/<dataset>/<variant>.json``.
+
+Outputs of ``reproduce(config, workdir)``:
+- ``DIR/results.json``: one record per cell and seed (model, dataset, variant,
+  seed, scores, timings), the mean / sd summary, the analysis summaries;
+- ``DIR/table.md``: per metric, a table laid out like SPEC section 1 (rows
+  models, columns datasets, cells ``mean (sd)`` original / perturbed / noise);
+- ``DIR/bars.png``: grouped bar plot with seed-sd error bars.
+
+A cell whose ``results.json`` exists is skipped on rerun, so a killed
+reproduction continues where it stopped; an interrupted cell resumes from its
+last checkpoint (``train_and_evaluate`` resumes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import os
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from absl import logging
+import jax
+import ml_collections
+import numpy as np
+
+from disent_bias import logging_utils
+
+VARIANT_ORDER = ('original', 'perturbed', 'noise')
+# Keys of a cell's ``results.json['metrics']`` that are bookkeeping, not scores.
+_NON_SCORE_PREFIXES = ('time_s.', 'sklearn_s.')
+_NON_SCORE_KEYS = ('seed', 'num_train', 'num_test', 'metrics')
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+  """One grid point: a dataset variant and a model (all seeds at once)."""
+  dataset: str
+  variant: str
+  model: str
+
+  @property
+  def path(self) -> str:
+    """Workdir relative to the reproduction directory."""
+    return os.path.join('cells', self.dataset, self.variant, self.model)
+
+  def __str__(self) -> str:
+    return f'{self.model} on {self.dataset}/{self.variant}'
+
+
+def _as_dict(value) -> dict:
+  if value is None:
+    return {}
+  if isinstance(value, ml_collections.ConfigDict):
+    return value.to_dict()
+  return dict(value)
+
+
+def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
+  """All cells of a reproduction config, dataset-major then variant, model.
+
+  Cells of one dataset variant are consecutive, so its analysis runs once
+  before them.
+
+  Raises:
+    ValueError: an empty axis or a duplicated entry.
+  """
+  axes = {axis: list(config[axis])
+          for axis in ('datasets', 'variants', 'models')}
+  for axis, values in axes.items():
+    if not values:
+      raise ValueError(f'reproduction config: {axis} is empty')
+    if len(set(values)) != len(values):
+      raise ValueError(f'reproduction config: duplicated {axis}: {values}')
+  return [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
+          for m in axes['models']]
+
+
+def apply_overrides(config: ml_collections.ConfigDict,
+                    overrides: Mapping[str, Any], where: str = '') -> None:
+  """Merges nested ``overrides`` into ``config`` in place.
+
+  Only existing fields may be set, so a typo in a reproduction config fails
+  instead of being ignored. A mapping value merges into a sub-config; any
+  other value replaces the field (ConfigDict's type checks apply).
+
+  Raises:
+    ValueError: a key that the config does not have.
+  """
+  for key, value in _as_dict(overrides).items():
+    name = f'{where}.{key}' if where else key
+    if key not in config:
+      valid = ', '.join(sorted(config.keys()))
+      raise ValueError(f'override {name!r}: no such config field; valid at '
+                       f'this level: {valid}')
+    current = config[key]
+    if isinstance(value, Mapping) and isinstance(
+        current, (ml_collections.ConfigDict, Mapping)):
+      if isinstance(current, ml_collections.ConfigDict):
+        apply_overrides(current, value, name)
+      else:
+        merged = dict(current)
+        merged.update(value)
+        config[key] = merged
+    else:
+      config[key] = tuple(value) if isinstance(value, list) else value
+
+
+def base_train_config(config: ml_collections.ConfigDict
+                      ) -> ml_collections.ConfigDict:
+  """The train config that every cell starts from."""
+  module = importlib.import_module(config.train_config)
+  return module.get_config(config.get('train_config_arg', None) or None)
+
+
+def _overrides(config, field: str, *keys: str) -> dict:
+  """``config[field][keys[0]][keys[1]]...`` as a dict, {} where absent."""
+  value = _as_dict(config.get(field, None))
+  for key in keys:
+    value = _as_dict(value.get(key, None))
+  return value
+
+
+def cell_config(config: ml_collections.ConfigDict,
+                cell: Cell) -> ml_collections.ConfigDict:
+  """The train config of one cell (see the module docstring for the order)."""
+  train_config = base_train_config(config)
+  apply_overrides(train_config, _overrides(config, 'overrides'))
+  apply_overrides(train_config,
+                  _overrides(config, 'dataset_overrides', cell.dataset))
+  apply_overrides(train_config,
+                  _overrides(config, 'model_overrides', cell.model))
+  apply_overrides(train_config, _overrides(config, 'pair_overrides',
+                                           cell.dataset, cell.model))
+  train_config.data.name = cell.dataset
+  train_config.data.variant = cell.variant
+  train_config.model.name = cell.model
+  train_config.train.num_seeds = config.num_seeds
+  train_config.seed = config.seed
+  return train_config
+
+
+def _config_json(config: ml_collections.ConfigDict) -> dict:
+  return json.loads(config.to_json_best_effort())
+
+
+def _read_json(path: str) -> Any:
+  with open(path, encoding='utf-8') as f:
+    return json.load(f)
+
+
+def _write_json(path: str, value: Any) -> None:
+  """Writes JSON atomically (a killed write leaves the old file or none)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = path + '.tmp'
+  with open(tmp, 'w', encoding='utf-8') as f:
+    json.dump(logging_utils.to_jsonable(value), f, indent=2)
+  os.replace(tmp, path)
+
+
+def _check_cell_config(workdir: str, cell: Cell, train_config) -> None:
+  """Records the cell's config; refuses a workdir made by a different one."""
+  path = os.path.join(workdir, 'cell.json')
+  record = {'cell': dataclasses.asdict(cell),
+            'config': _config_json(train_config)}
+  if os.path.exists(path):
+    old = _read_json(path)
+    if old != record:
+      raise ValueError(
+          f'{workdir} was created by a different config for {cell}; use a '
+          'fresh --workdir for a different protocol, or delete that cell '
+          'directory to retrain it')
+    return
+  _write_json(path, record)
+
+
+# ----------------------------------------------------------------------------
+# Per-seed records.
+
+
+def _is_score(key: str, value: Any) -> bool:
+  return (isinstance(value, (int, float)) and not isinstance(value, bool)
+          and key not in _NON_SCORE_KEYS
+          and not key.startswith(_NON_SCORE_PREFIXES))
+
+
+def _scores_per_seed(metrics: Mapping[str, Any], num_seeds: int,
+                     cell: Cell) -> list[dict[str, float]]:
+  """Per-seed scores from ``results.json['metrics']``.
+
+  Uses the ``per_seed`` list of score dicts when present, else the
+  ``<name>_per_seed`` lists next to each mean (a single seed: the means).
+  """
+  per_seed = metrics.get('per_seed', None)
+  if isinstance(per_seed, list) and per_seed and isinstance(per_seed[0],
+                                                            Mapping):
+    rows = [{k: float(v) for k, v in row.items() if _is_score(k, v)}
+            for row in per_seed]
+  else:
+    rows = [dict() for _ in range(num_seeds)]
+    for key, value in metrics.items():
+      if (key.endswith('_sd') or key.endswith('_per_seed')
+          or not _is_score(key, value)):
+        continue
+      values = metrics.get(key + '_per_seed', None)
+      if values is None:
+        values = [value] if num_seeds == 1 else None
+      if values is None:
+        raise ValueError(f'results for {cell}: {key!r} has no per-seed '
+                         f'values for {num_seeds} seeds')
+      for row, v in zip(rows, values):
+        row[key] = float(v)
+  if len(rows) != num_seeds:
+    raise ValueError(f'results for {cell}: scores for {len(rows)} seeds, '
+                     f'expected {num_seeds}')
+  return rows
+
+
+def seed_records(results: Mapping[str, Any], cell: Cell,
+                 wall_seconds: float | None = None) -> list[dict[str, Any]]:
+  """Splits a cell's ``results.json`` into one record per seed.
+
+  Args:
+    results: the dict written by ``train.train_and_evaluate`` (``seeds``,
+      ``metrics``, ``timings``, ``num_steps``).
+    cell: the grid point.
+    wall_seconds: wall time of the cell as seen by the driver (None when the
+      cell was finished by an earlier run).
+
+  Returns:
+    ``[{'model', 'dataset', 'variant', 'seed', 'scores', 'timings'}, ...]``;
+    timings are the cell's (shared by its vmapped seeds).
+  """
+  seeds = list(results.get('seeds', [0]))
+  rows = _scores_per_seed(results.get('metrics', {}) or {}, len(seeds), cell)
+  timings = dict(results.get('timings', {}) or {})
+  timings['cell_wall_seconds'] = wall_seconds
+  timings['num_steps'] = results.get('num_steps', None)
+  return [{'model': cell.model, 'dataset': cell.dataset,
+           'variant': cell.variant, 'seed': int(seed), 'scores': scores,
+           'timings': timings}
+          for seed, scores in zip(seeds, rows)]
+
+
+def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+  """Mean and sample sd (ddof=1) over seeds per model, dataset, variant, score.
+
+  Returns:
+    ``[{'model', 'dataset', 'variant', 'metric', 'mean', 'sd', 'n'}, ...]``;
+    ``sd`` is 0 for a single seed. Non-finite scores are dropped (``n`` counts
+    the finite ones).
+  """
+  groups: dict[tuple[str, str, str, str], list[float]] = {}
+  for r in records:
+    for metric, value in r['scores'].items():
+      key = (r['model'], r['dataset'], r['variant'], metric)
+      groups.setdefault(key, []).append(value)
+  out = []
+  for (model, dataset, variant, metric), values in groups.items():
+    v = np.asarray([x for x in values if math.isfinite(x)], np.float64)
+    mean = float(v.mean()) if v.size else float('nan')
+    sd = float(v.std(ddof=1)) if v.size > 1 else (0.0 if v.size else
+                                                  float('nan'))
+    out.append(dict(model=model, dataset=dataset, variant=variant,
+                    metric=metric, mean=mean, sd=sd, n=int(v.size)))
+  return out
+
+
+# ----------------------------------------------------------------------------
+# Table and plot.
+
+
+def _display(config: ml_collections.ConfigDict, key: str) -> str:
+  return _as_dict(config.get('display', None)).get(key, None) or key
+
+
+def _lookup(summary, metric):
+  return {(s['model'], s['dataset'], s['variant']): s for s in summary
+          if s['metric'] == metric}
+
+
+def format_table(summary: Sequence[Mapping[str, Any]], metric: str, *,
+                 models: Sequence[str], datasets: Sequence[str],
+                 variants: Sequence[str],
+                 model_names: Mapping[str, str] | None = None,
+                 dataset_names: Mapping[str, str] | None = None,
+                 digits: int = 2) -> str:
+  """One markdown table like SPEC section 1's.
+
+  Rows are models, one column per dataset, each cell
+  ``mean (sd) / mean (sd) / ...`` over ``variants`` (missing: ``-``).
+  """
+  model_names = model_names or {}
+  dataset_names = dataset_names or {}
+  table = _lookup(summary, metric)
+
+  def fmt(s):
+    if s is None or not math.isfinite(s['mean']):
+      return '-'
+    return f'{s["mean"]:.{digits}f} ({s["sd"]:.{digits}f})'
+
+  header = '| model | ' + ' | '.join(dataset_names.get(d, d)
+                                     for d in datasets) + ' |'
+  lines = [header, '|---' * (len(datasets) + 1) + '|']
+  for m in models:
+    cells = [' / '.join(fmt(table.get((m, d, v))) for v in variants)
+             for d in datasets]
+    lines.append(f'| {model_names.get(m, m)} | ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines)
+
+
+def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
+              path: str, *, models: Sequence[str], datasets: Sequence[str],
+              variants: Sequence[str],
+              model_names: Mapping[str, str] | None = None,
+              dataset_names: Mapping[str, str] | None = None) -> str:
+  """Grouped bars (one group per model, one bar per variant) with sd bars.
+
+  One subplot per metric (rows) and dataset (columns). Returns ``path``.
+  """
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  model_names = model_names or {}
+  dataset_names = dataset_names or {}
+  rows, cols = len(metrics), len(datasets)
+  fig, axes = plt.subplots(rows, cols, squeeze=False,
+                           figsize=(max(4.0, 0.8 * len(models)) * cols,
+                                    3.0 * rows))
+  x = np.arange(len(models))
+  width = 0.8 / len(variants)
+  for i, metric in enumerate(metrics):
+    table = _lookup(summary, metric)
+    for j, d in enumerate(datasets):
+      ax = axes[i, j]
+      for k, v in enumerate(variants):
+        stats = [table.get((m, d, v)) for m in models]
+        means = [s['mean'] if s else np.nan for s in stats]
+        sds = [s['sd'] if s else 0.0 for s in stats]
+        ax.bar(x + (k - (len(variants) - 1) / 2) * width, means, width,
+               yerr=sds, capsize=2, label=v)
+      ax.set_xticks(x)
+      ax.set_xticklabels([model_names.get(m, m) for m in models],
+                         rotation=30, ha='right', fontsize=8)
+      ax.set_title(f'{dataset_names.get(d, d)}: {metric}', fontsize=9)
+      ax.set_ylim(bottom=0.0)
+      if i == 0 and j == 0:
+        ax.legend(fontsize=7)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path
+
+
+# ----------------------------------------------------------------------------
+# Dataset analysis.
+
+
+def analyze_dataset(dataset, *, num_points: int, seed: int,
+                    radius: int = 1) -> dict[str, Any]:
+  """``analysis.local_alignment`` at ``num_points`` sampled grid points.
+
+  Returns:
+    The JSON-ready scalars and quantile summaries of ``local_alignment``
+    (``median_dto``, ``median_offdiag_mass``, ...), ``seed``, and the
+    per-point scores as lists under ``<score>_values`` (for histograms).
+  """
+  from disent_bias.analysis import dataset as dataset_analysis  # pylint: disable=g-import-not-at-top
+  factors = dataset_analysis.sample_points(dataset, num_points, seed)
+  result = dataset_analysis.local_alignment(dataset, factors, radius=radius)
+  per_point = result.pop('per_point', {})
+  out = logging_utils.to_jsonable(result)
+  out['seed'] = int(seed)
+  for name, values in per_point.items():
+    values = np.asarray(values, np.float64)
+    if values.ndim == 1:
+      out[f'{name}_values'] = values.tolist()
+  return out
+
+
+def _analysis_path(workdir: str, dataset: str, variant: str) -> str:
+  return os.path.join(workdir, 'analysis', dataset, f'{variant}.json')
+
+
+def _run_analysis(config, cell: Cell, workdir: str) -> dict[str, Any]:
+  """Dataset analysis of ``cell``'s dataset variant (cached on disk)."""
+  from disent_bias import train  # pylint: disable=g-import-not-at-top
+  path = _analysis_path(workdir, cell.dataset, cell.variant)
+  if os.path.exists(path):
+    return _read_json(path)
+  start = time.time()
+  dataset = train.load_dataset(cell_config(config, cell))
+  result = analyze_dataset(dataset, num_points=config.analysis.num_points,
+                           seed=config.analysis.seed,
+                           radius=config.analysis.radius)
+  result.update(dataset=cell.dataset, variant=cell.variant,
+                epsilon=dataset.epsilon, seconds=time.time() - start)
+  _write_json(path, result)
+  return result
+
+
+def _analysis_summary(records: Iterable[Mapping[str, Any]]
+                      ) -> list[dict[str, Any]]:
+  """The per-variant scalars of each analysis (per-point values dropped)."""
+  return [{k: v for k, v in r.items() if not k.endswith('_values')}
+          for r in records]
+
+
+def format_analysis_table(analyses: Sequence[Mapping[str, Any]],
+                          scores: Sequence[str] = ('dto', 'offdiag_mass'),
+                          digits: int = 3) -> str:
+  """Markdown: one row per dataset variant, median of each alignment score."""
+  header = '| dataset | variant | eps | points | ' + ' | '.join(
+      f'median {s}' for s in scores) + ' |'
+  lines = [header, '|---' * (len(scores) + 4) + '|']
+  for a in analyses:
+    values = ' | '.join(
+        f'{a["median_" + s]:.{digits}f}' if 'median_' + s in a else '-'
+        for s in scores)
+    lines.append(f'| {a["dataset"]} | {a["variant"]} | {a["epsilon"]:g} | '
+                 f'{a["num_points"]} | {values} |')
+  return '\n'.join(lines)
+
+
+def plot_analysis(analyses: Sequence[Mapping[str, Any]], path: str,
+                  score: str = 'dto') -> str:
+  """Histogram of a per-point alignment score, one panel per dataset."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  datasets = list(dict.fromkeys(a['dataset'] for a in analyses))
+  fig, axes = plt.subplots(1, len(datasets), squeeze=False,
+                           figsize=(4.0 * len(datasets), 3.0))
+  for ax, d in zip(axes[0], datasets):
+    for a in analyses:
+      if a['dataset'] == d and f'{score}_values' in a:
+        ax.hist(a[f'{score}_values'], bins=30, alpha=0.5, label=a['variant'])
+    ax.set_title(f'{d}: local PCA {score}', fontsize=9)
+    ax.set_xlabel(score)
+    ax.legend(fontsize=7)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path
+
+
+# ----------------------------------------------------------------------------
+# The driver.
+
+
+def _format_seconds(seconds: float | None) -> str:
+  if seconds is None or not math.isfinite(seconds):
+    return '?'
+  seconds = int(round(seconds))
+  return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+class _Progress:
+  """Cells done / total, elapsed time and ETA across the grid.
+
+  The ETA assumes each remaining cell costs the mean of the cells trained in
+  this process on the same dataset (else over all datasets).
+  """
+
+  def __init__(self, cells: Sequence[Cell]):
+    self.total = len(cells)
+    self.remaining = list(cells)
+    self.done = 0
+    self.start = time.time()
+    self.seconds: dict[str, list[float]] = {}
+
+  def finish(self, cell: Cell, seconds: float | None) -> str:
+    self.done += 1
+    self.remaining.remove(cell)
+    if seconds is not None:
+      self.seconds.setdefault(cell.dataset, []).append(seconds)
+    return (f'cells {self.done}/{self.total}  elapsed '
+            f'{_format_seconds(time.time() - self.start)}  ETA '
+            f'{_format_seconds(self.eta())}')
+
+  def eta(self) -> float | None:
+    every = [s for v in self.seconds.values() for s in v]
+    if not self.remaining:
+      return 0.0
+    if not every:
+      return None
+    total = 0.0
+    for cell in self.remaining:
+      own = self.seconds.get(cell.dataset)
+      total += float(np.mean(own if own else every))
+    return total
+
+
+def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
+             train_fn: Callable | None = None
+             ) -> tuple[list[dict[str, Any]], bool]:
+  """Trains and scores one cell unless its ``results.json`` exists.
+
+  Args:
+    config: the reproduction config.
+    cell: the grid point.
+    workdir: the reproduction directory (the cell uses ``workdir/cell.path``).
+    train_fn: ``train_and_evaluate``-like function (default
+      ``disent_bias.train.train_and_evaluate``).
+
+  Returns:
+    ``(records, trained)``: one record per seed, and False when the cell was
+    already finished.
+  """
+  cell_dir = os.path.join(workdir, cell.path)
+  train_config = cell_config(config, cell)
+  os.makedirs(cell_dir, exist_ok=True)
+  _check_cell_config(cell_dir, cell, train_config)
+  results_path = os.path.join(cell_dir, 'results.json')
+  if os.path.exists(results_path):
+    logging.info('%s: finished earlier, skipped', cell)
+    return seed_records(_read_json(results_path), cell), False
+  if train_fn is None:
+    from disent_bias import train  # pylint: disable=g-import-not-at-top
+    train_fn = train.train_and_evaluate
+  logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
+               cell_dir)
+  start = time.time()
+  results = train_fn(train_config, cell_dir)
+  wall = time.time() - start
+  if not os.path.exists(results_path):  # train_fn that does not write it
+    _write_json(results_path, results)
+  return seed_records(results, cell, wall), True
+
+
+def write_outputs(config: ml_collections.ConfigDict, workdir: str,
+                  records: Sequence[Mapping[str, Any]],
+                  analyses: Sequence[Mapping[str, Any]],
+                  timings: Mapping[str, Any]) -> dict[str, Any]:
+  """``results.json``, ``table.md``, ``bars.png`` and the analysis outputs."""
+  cells = expand_grid(config)
+  models, datasets = list(config.models), list(config.datasets)
+  variants = list(config.variants)
+  model_names = {m: _display(config, m) for m in models}
+  dataset_names = {d: _display(config, d) for d in datasets}
+  summary = summarize(records)
+  metrics = list(config.table_metrics)
+  results = {
+      'protocol': config.get('name', None),
+      'num_cells': len(cells),
+      'num_seeds': config.num_seeds,
+      'records': list(records),
+      'summary': summary,
+      'analysis': _analysis_summary(analyses),
+      'timings': dict(timings),
+      'config': _config_json(config),
+  }
+  _write_json(os.path.join(workdir, 'results.json'), results)
+
+  seeds = sorted({r['seed'] for r in records})
+  parts = [f'# {config.get("description", None) or "Reproduction"}', '',
+           f'{len(seeds)} seeds per cell; entries are mean (sd) over seeds '
+           f'(sample sd, ddof=1), for the variants '
+           f'{" / ".join(variants)}.', '']
+  for metric in metrics:
+    parts += [f'## {metric}', '',
+              format_table(summary, metric, models=models, datasets=datasets,
+                           variants=variants, model_names=model_names,
+                           dataset_names=dataset_names), '']
+  if analyses:
+    parts += ['## Dataset local PCA alignment (SPEC section 6)', '',
+              'Median over sampled grid points; 0 means the local principal '
+              'directions are the factor axes.', '',
+              format_analysis_table(analyses), '']
+  with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
+    f.write('\n'.join(parts))
+  plot_bars(summary, metrics, os.path.join(workdir, 'bars.png'),
+            models=models, datasets=datasets, variants=variants,
+            model_names=model_names, dataset_names=dataset_names)
+  if analyses:
+    plot_analysis(analyses, os.path.join(workdir, 'analysis.png'))
+  return results
+
+
+def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
+              train_fn: Callable | None = None) -> dict[str, Any]:
+  """Runs (or continues) a reproduction grid and writes its outputs.
+
+  Args:
+    config: a reproduction config (``experiments/configs/reproduce.py``).
+    workdir: output directory; rerunning with the same one skips finished
+      cells and resumes interrupted ones.
+    train_fn: replaces ``train.train_and_evaluate`` (tests).
+
+  Returns:
+    The contents of ``DIR/results.json``.
+  """
+  start = time.time()
+  cells = expand_grid(config)
+  os.makedirs(workdir, exist_ok=True)
+  _write_json(os.path.join(workdir, 'config.json'), _config_json(config))
+  logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '
+               'models), %d seed(s) each, in %s', config.get('name', ''),
+               len(cells), len(config.datasets), len(config.variants),
+               len(config.models), config.num_seeds, workdir)
+  progress = _Progress(cells)
+  records, analyses, analysed = [], [], set()
+  trained_seconds, analysis_seconds = 0.0, 0.0
+  for cell in cells:
+    if config.analysis.enabled and (cell.dataset, cell.variant) not in analysed:
+      tic = time.time()
+      analyses.append(_run_analysis(config, cell, workdir))
+      analysis_seconds += time.time() - tic
+      analysed.add((cell.dataset, cell.variant))
+      a = analyses[-1]
+      logging.info('analysis %s/%s: median dto %.3f, median offdiag_mass '
+                   '%.3f', cell.dataset, cell.variant,
+                   a.get('median_dto', float('nan')),
+                   a.get('median_offdiag_mass', float('nan')))
+    tic = time.time()
+    cell_records, trained = run_cell(config, cell, workdir, train_fn)
+    seconds = time.time() - tic if trained else None
+    if seconds is not None:
+      trained_seconds += seconds
+    records.extend(cell_records)
+    logging.info('%s done%s; %s', cell,
+                 f' in {_format_seconds(seconds)}' if trained else ' (skipped)',
+                 progress.finish(cell, seconds))
+  timings = {'wall_seconds': time.time() - start,
+             'train_seconds_this_run': trained_seconds,
+             'analysis_seconds_this_run': analysis_seconds,
+             'cells_trained_this_run': sum(
+                 len(v) for v in progress.seconds.values())}
+  results = write_outputs(config, workdir, records, analyses, timings)
+  logging.info('reproduction finished in %s: %s',
+               _format_seconds(time.time() - start),
+               os.path.join(workdir, 'table.md'))
+  return results
+
+
+__all__ = ['Cell', 'expand_grid', 'apply_overrides', 'base_train_config',
+           'cell_config', 'seed_records', 'summarize', 'format_table',
+           'plot_bars', 'analyze_dataset', 'format_analysis_table',
+           'plot_analysis', 'run_cell', 'write_outputs', 'reproduce']

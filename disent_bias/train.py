@@ -1,0 +1,1032 @@
+"""Training loop: train state, pure train step, multi-seed / multi-device loop.
+
+Layout of a run (``train_and_evaluate(config, workdir)``):
+- one key per seed, ``jax.random.key(config.seed + s)``, split once into
+  ``init_key``, ``data_key``, ``step_key`` and ``eval_key``;
+- batch ``i`` is a pure function of ``(data_key, i)``: procedural datasets
+  (``dataset.is_pure``) are rendered inside the jitted step, file-backed ones
+  on the host from the same factor indices; the step key is
+  ``fold_in(step_key, step)``. A resumed run therefore needs no iterator
+  state and retraces the uninterrupted run exactly;
+- ``train.steps_per_call`` steps run per host call (``lax.scan``), and
+  ``train.num_seeds`` independent models train at once (``jax.vmap`` over the
+  state and keys) in one jitted function;
+- the batch is sharded over all devices (``jax.sharding.Mesh`` axis
+  ``'data'``), parameters are replicated.
+
+Workdir: ``config.json`` (resolved config), ``metrics.jsonl``,
+``checkpoints/`` (Orbax), ``images/step_<n>/`` (reconstructions, latent
+traversals) and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import inspect
+import json
+import math
+import os
+import time
+from typing import Any, Callable, Mapping
+
+from absl import logging
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from disent_bias import checkpoint
+from disent_bias import data as data_lib
+from disent_bias import logging_utils
+from disent_bias.data import samplers
+from disent_bias.models import losses
+from disent_bias.models import networks
+from disent_bias.models import objectives as objectives_lib
+
+# Adam settings of the FactorVAE discriminator (SPEC section 3).
+DISC_OPTIMIZER = dict(learning_rate=1e-4, b1=0.5, b2=0.9)
+ARCHITECTURES = ('conv', 'mlp')
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a train step updates (one seed; multi-seed adds a leading axis).
+
+  Attributes:
+    step: int32 () number of completed steps.
+    params: model (VAE) parameters.
+    extra: extra trainable parameters of the objective (``init_extra``), or
+      ``{}``; optimised with the main optimiser.
+    opt_state: optax state of (params, extra).
+    disc_params: discriminator parameters (FactorVAE) or ``{}``.
+    disc_opt_state: optax state of the discriminator or ``{}``.
+  """
+  step: jax.Array
+  params: Any
+  extra: Any
+  opt_state: Any
+  disc_params: Any
+  disc_opt_state: Any
+
+
+# ----------------------------------------------------------------------------
+# Config validation and resolution.
+
+
+def _is_int(x) -> bool:
+  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+  return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
+      x, bool)
+
+
+def _check(condition: bool, message: str) -> None:
+  if not condition:
+    raise ValueError(f'invalid config: {message}')
+
+
+def _check_type(value, predicate, name: str, expected: str,
+                optional: bool = False) -> None:
+  if optional and value is None:
+    return
+  if not predicate(value):
+    raise TypeError(f'invalid config: {name} must be {expected}, got '
+                    f'{value!r} ({type(value).__name__})')
+
+
+def validate_config(config: ml_collections.ConfigDict) -> None:
+  """Checks names, types and ranges of a config before anything compiles.
+
+  Raises:
+    ValueError: unknown model, dataset, variant, source, architecture,
+      reconstruction or hyperparameter, or an impossible value.
+    TypeError: a field of the wrong type.
+  """
+  _check_type(config.seed, _is_int, 'seed', 'an int')
+  d, m, t, o = config.data, config.model, config.train, config.optimizer
+  _check_type(m.name, lambda x: isinstance(x, str), 'model.name', 'a str')
+  if m.name not in objectives_lib.OBJECTIVES:
+    raise ValueError(f'invalid config: unknown model {m.name!r}; valid: '
+                     f'{", ".join(sorted(objectives_lib.OBJECTIVES))}')
+  _check_type(d.name, lambda x: isinstance(x, str), 'data.name', 'a str')
+  try:
+    known = data_lib.names()
+  except ImportError:  # A dataset module is missing; load() will tell.
+    known = None
+  if known is not None and d.name not in known:
+    raise ValueError(f'invalid config: unknown dataset {d.name!r}; valid: '
+                     f'{", ".join(known)}')
+  _check(d.variant in data_lib.VARIANTS,
+         f'unknown data.variant {d.variant!r}; valid: '
+         f'{", ".join(data_lib.VARIANTS)}')
+  _check_type(d.epsilon, _is_number, 'data.epsilon', 'a float', optional=True)
+  if d.epsilon is not None:
+    _check(0.0 < d.epsilon <= 1.0,
+           f'data.epsilon must be in (0, 1], got {d.epsilon}')
+  if d.source is not None:
+    _check(d.source in data_lib.SOURCES,
+           f'unknown data.source {d.source!r}; valid: '
+           f'{", ".join(data_lib.SOURCES)}')
+  _check_type(m.num_latents, _is_int, 'model.num_latents', 'an int',
+              optional=True)
+  if m.num_latents is not None:
+    _check(m.num_latents >= 1,
+           f'model.num_latents must be >= 1, got {m.num_latents}')
+  if m.architecture is not None:
+    _check(m.architecture in ARCHITECTURES,
+           f'unknown model.architecture {m.architecture!r}; valid: '
+           f'{", ".join(ARCHITECTURES)}')
+  _check(all(_is_int(w) and w >= 1 for w in m.hidden),
+         f'model.hidden must be positive ints, got {m.hidden}')
+  _check(m.recon in losses.RECONSTRUCTION,
+         f'unknown model.recon {m.recon!r}; valid: '
+         f'{", ".join(sorted(losses.RECONSTRUCTION))}')
+  objective = objectives_lib.OBJECTIVES[m.name]
+  for name, value in m.hparams.items():
+    if value is None:
+      continue
+    _check(name in objective.hparams,
+           f'model.hparams.{name}={value!r} is set but {m.name} takes '
+           f'({", ".join(objective.hparams) or "no hyperparameters"})')
+    _check_type(value, _is_number, f'model.hparams.{name}', 'a number')
+  for name in ('lr', 'b1', 'b2', 'eps'):
+    _check_type(o[name], _is_number, f'optimizer.{name}', 'a float')
+  _check(o.lr > 0 and o.eps > 0, 'optimizer.lr and optimizer.eps must be > 0, '
+         f'got {o.lr} and {o.eps}')
+  _check(0 <= o.b1 < 1 and 0 <= o.b2 < 1,
+         f'optimizer.b1 and b2 must be in [0, 1), got {o.b1} and {o.b2}')
+  for name, low in (('batch_size', 1), ('num_steps', 0), ('num_seeds', 1),
+                    ('steps_per_call', 1)):
+    _check_type(t[name], _is_int, f'train.{name}', 'an int')
+    _check(t[name] >= low, f'train.{name} must be >= {low}, got {t[name]}')
+  _check_type(t.inject_nan_at_step, _is_int, 'train.inject_nan_at_step',
+              'an int', optional=True)
+  for name in ('log_every_steps', 'eval_every_steps', 'checkpoint_every_steps',
+               'keep_checkpoints'):
+    _check_type(config[name], _is_int, name, 'an int')
+    _check(config[name] >= 1, f'{name} must be >= 1, got {config[name]}')
+  for name in ('num_images', 'traversal_steps', 'num_summary_images'):
+    _check_type(config.eval[name], _is_int, f'eval.{name}', 'an int')
+    _check(config.eval[name] >= 1,
+           f'eval.{name} must be >= 1, got {config.eval[name]}')
+  names = config.metrics.names
+  _check_type(names, lambda x: isinstance(x, (list, tuple)) and all(
+      isinstance(n, str) for n in x), 'metrics.names', 'a tuple of str')
+  if names:
+    known = _optional('disent_bias.metrics', 'METRICS')
+    if known is not None:
+      unknown = [n for n in names if n not in known]
+      _check(not unknown, f'unknown metrics {unknown}; valid: '
+             f'{", ".join(sorted(known))}')
+    for name in ('num_train', 'num_test'):
+      _check_type(config.metrics[name], _is_int, f'metrics.{name}', 'an int')
+      _check(config.metrics[name] >= 1,
+             f'metrics.{name} must be >= 1, got {config.metrics[name]}')
+
+
+def _function_defaults(fn: Callable) -> dict[str, Any]:
+  return {p.name: p.default for p in inspect.signature(fn).parameters.values()
+          if p.default is not inspect.Parameter.empty}
+
+
+def resolve_hparams(config: ml_collections.ConfigDict) -> dict[str, Any]:
+  """The selected objective's hyperparameters with their run-time values.
+
+  Order: ``config.model.hparams`` (when not None), then
+  ``config.model.presets[model][dataset]``, ``presets[model]['*']``, then the
+  objective function's keyword default.
+
+  Raises:
+    ValueError: a hyperparameter with no value anywhere.
+  """
+  objective = objectives_lib.OBJECTIVES[config.model.name]
+  presets = config.model.get('presets', None) or {}
+  table = presets.get(config.model.name, None) or {}
+  for_dataset = dict(table.get(config.data.name, None) or {})
+  for_any = dict(table.get('*', None) or {})
+  defaults = _function_defaults(objective.loss_fn)
+  explicit = dict(config.model.hparams)
+  values = {}
+  for name in objective.hparams:
+    for source in (explicit, for_dataset, for_any):
+      if source.get(name, None) is not None:
+        values[name] = source[name]
+        break
+    else:
+      if name in defaults:  # The function default (may be None).
+        values[name] = defaults[name]
+        continue
+      raise ValueError(
+          f'no value for hyperparameter {name!r} of {config.model.name}: set '
+          f'--config.model.hparams.{name}=... or add it to model.presets')
+  return values
+
+
+def resolve_config(config: ml_collections.ConfigDict,
+                   dataset: data_lib.GroundTruthData
+                   ) -> ml_collections.ConfigDict:
+  """A copy of ``config`` with run-time defaults filled in.
+
+  Fills ``model.hparams`` (the selected objective's names only),
+  ``model.num_latents`` (number of factors) and ``model.architecture``
+  (conv for (H, W, C) images, mlp otherwise).
+  """
+  resolved = ml_collections.ConfigDict(config.to_dict())
+  values = resolve_hparams(config)
+  hparams = {name: None for name in config.model.hparams}
+  hparams.update(values)
+  resolved.model.hparams = hparams
+  if resolved.model.num_latents is None:
+    resolved.model.num_latents = dataset.num_factors
+  if resolved.model.architecture is None:
+    resolved.model.architecture = (
+        'conv' if len(dataset.observation_shape) == 3 else 'mlp')
+  if resolved.model.architecture == 'conv':
+    shape = dataset.observation_shape
+    if len(shape) != 3 or shape[0] % 16 or shape[1] % 16:
+      raise ValueError(
+          f'invalid config: the conv architecture needs (H, W, C) images with '
+          f'H and W multiples of 16 (64x64 in the paper), got {shape} for '
+          f'{dataset.name}; use --config.model.architecture=mlp')
+  return resolved
+
+
+def load_dataset(config: ml_collections.ConfigDict) -> data_lib.GroundTruthData:
+  """``disent_bias.data.load`` with the options of ``config.data``."""
+  d = config.data
+  options = {}
+  if d.get('path', None) is not None:
+    options['path'] = d.path
+  if d.get('data_dir', None) is not None:
+    options['data_dir'] = d.data_dir
+  return data_lib.load(d.name, source=d.source, variant=d.variant,
+                       epsilon=d.epsilon, **options)
+
+
+# ----------------------------------------------------------------------------
+# Model, optimiser, state.
+
+
+def make_model(config: ml_collections.ConfigDict,
+               dataset: data_lib.GroundTruthData) -> networks.VAE:
+  """The VAE of a resolved config."""
+  return networks.VAE(num_latents=config.model.num_latents,
+                      observation_shape=tuple(dataset.observation_shape),
+                      architecture=config.model.architecture,
+                      hidden=tuple(config.model.hidden))
+
+
+def make_optimizer(config: ml_collections.ConfigDict
+                   ) -> optax.GradientTransformation:
+  o = config.optimizer
+  return optax.adam(o.lr, b1=o.b1, b2=o.b2, eps=o.eps)
+
+
+def make_disc_optimizer() -> optax.GradientTransformation:
+  return optax.adam(**DISC_OPTIMIZER)
+
+
+def _has_disc(objective) -> bool:
+  return getattr(objective, 'disc_init', None) is not None
+
+
+def _has_extra(objective) -> bool:
+  return getattr(objective, 'init_extra', None) is not None
+
+
+def create_train_state(config: ml_collections.ConfigDict,
+                       dataset: data_lib.GroundTruthData,
+                       key: jax.Array) -> TrainState:
+  """Initialises model, objective extras, discriminator and optimisers.
+
+  Args:
+    config: a resolved config (``resolve_config``).
+    dataset: gives the observation shape.
+    key: the seed's ``init_key``.
+
+  Returns:
+    A ``TrainState`` at step 0 for one seed.
+  """
+  objective = objectives_lib.OBJECTIVES[config.model.name]
+  model = make_model(config, dataset)
+  model_key, extra_key, disc_key = jax.random.split(key, 3)
+  dummy = jnp.zeros((1, *dataset.observation_shape), jnp.float32)
+  params = model.init(model_key, dummy, method=_encode_decode)['params']
+  num_latents = config.model.num_latents
+  extra = (objective.init_extra(extra_key, num_latents)
+           if _has_extra(objective) else {})
+  opt_state = make_optimizer(config).init((params, extra))
+  if _has_disc(objective):
+    disc_params = objective.disc_init(disc_key, num_latents)
+    disc_opt_state = make_disc_optimizer().init(disc_params)
+  else:
+    disc_params, disc_opt_state = {}, {}
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params, extra=extra,
+                    opt_state=opt_state, disc_params=disc_params,
+                    disc_opt_state=disc_opt_state)
+
+
+def _encode_decode(module: networks.VAE, x):
+  """Touches encoder and decoder so ``init`` creates all parameters."""
+  mu, _ = module.encode(x)
+  return module.decode(mu)
+
+
+def _global_norm(tree) -> jax.Array:
+  leaves = jax.tree.leaves(tree)
+  if not leaves:
+    return jnp.zeros((), jnp.float32)
+  return optax.global_norm(tree)
+
+
+def train_step(state: TrainState, batch: Mapping[str, jax.Array],
+               key: jax.Array, *, objective: objectives_lib.Objective,
+               model: nn.Module, tx: optax.GradientTransformation,
+               hparams: Mapping[str, Any], recon: str = 'bernoulli',
+               disc_tx: optax.GradientTransformation | None = None,
+               ) -> tuple[TrainState, dict[str, jax.Array]]:
+  """One optimisation step of one model (pure; vmappable over seeds).
+
+  Args:
+    state: the current state.
+    batch: ``{'image': (B, *obs)}`` (+ ``'image2'`` for pair objectives).
+    key: the seed's ``step_key``; the step's key is ``fold_in(key, step)``.
+    objective: the registered objective.
+    model: the VAE module.
+    tx: the main optimiser (model params and objective extras).
+    hparams: the objective's resolved hyperparameters.
+    recon: reconstruction loss name.
+    disc_tx: the discriminator optimiser (FactorVAE).
+
+  Returns:
+    The new state and a flat dict of float32 metrics: the objective's aux
+    terms, ``grad_norm`` and ``param_norm``, and ``disc_*`` terms when the
+    objective has a discriminator.
+  """
+  step_key = jax.random.fold_in(key, state.step)
+  vae_key, disc_key = jax.random.split(step_key)
+
+  def loss_fn(trainable):
+    params, extra = trainable
+    kwargs = dict(hparams)
+    if _has_extra(objective):
+      kwargs['extra'] = extra
+    if _has_disc(objective):
+      kwargs['disc_params'] = state.disc_params
+    return objective.loss_fn(params, batch, vae_key, step=state.step,
+                             model=model, recon=recon, **kwargs)
+
+  trainable = (state.params, state.extra)
+  (_, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+  updates, opt_state = tx.update(grads, state.opt_state, trainable)
+  params, extra = optax.apply_updates(trainable, updates)
+  metrics = dict(aux)
+  metrics['grad_norm'] = _global_norm(grads)
+  metrics['param_norm'] = _global_norm(params)
+  disc_params, disc_opt_state = state.disc_params, state.disc_opt_state
+  if _has_disc(objective):
+    (_, disc_aux), disc_grads = jax.value_and_grad(
+        objective.disc_loss_fn, has_aux=True)(
+            state.disc_params, state.params, batch, disc_key, model=model)
+    disc_updates, disc_opt_state = disc_tx.update(
+        disc_grads, state.disc_opt_state, state.disc_params)
+    disc_params = optax.apply_updates(state.disc_params, disc_updates)
+    for name, value in disc_aux.items():
+      metrics[name if name.startswith('disc') else f'disc_{name}'] = value
+  new_state = state.replace(step=state.step + 1, params=params, extra=extra,
+                            opt_state=opt_state, disc_params=disc_params,
+                            disc_opt_state=disc_opt_state)
+  return new_state, metrics
+
+
+# ----------------------------------------------------------------------------
+# Batches.
+
+
+def _pair_options(objective, hparams) -> dict[str, Any]:
+  if objective.pairs == 'temporal':
+    return {'rate': float(hparams.get('rate', 1.0))}
+  if objective.pairs == 'shared':
+    k = hparams.get('k', 1)
+    return {'k': None if k is None or k < 1 else int(k)}
+  return {}
+
+
+def sample_batch_factors(key: jax.Array, factor_sizes, batch_size: int,
+                         pairs: str | None = None, **options
+                         ) -> tuple[jax.Array, ...]:
+  """Factor indices of one batch: ``(w,)`` or a pair ``(w, w2)``, int32 (B, K).
+
+  ``pairs='temporal'`` uses ``laplace_transition_pairs`` (option ``rate``),
+  ``'shared'`` uses ``shared_factor_pairs`` (option ``k``).
+  """
+  if pairs is None:
+    return (samplers.uniform_factors(key, factor_sizes, batch_size),)
+  if pairs == 'temporal':
+    return samplers.laplace_transition_pairs(key, factor_sizes, batch_size,
+                                             rate=options['rate'])
+  if pairs == 'shared':
+    return samplers.shared_factor_pairs(key, factor_sizes, batch_size,
+                                        k=options['k'])
+  raise ValueError(f'unknown pairs {pairs!r}; valid: None, temporal, shared')
+
+
+def make_batch(dataset: data_lib.GroundTruthData, key: jax.Array,
+               batch_size: int, pairs: str | None = None,
+               **options) -> dict[str, Any]:
+  """Batch ``{'image'[, 'image2']}`` for a key (jit-safe for pure datasets).
+
+  For file-backed datasets call it outside jit; it returns numpy arrays.
+  """
+  factors = sample_batch_factors(key, dataset.factor_sizes, batch_size, pairs,
+                                 **options)
+  if not dataset.is_pure:
+    factors = [np.asarray(f) for f in factors]
+  images = [dataset.render(f) for f in factors]
+  batch = {'image': images[0]}
+  if len(images) > 1:
+    batch['image2'] = images[1]
+  return batch
+
+
+# ----------------------------------------------------------------------------
+# The multi-seed, multi-step, multi-device chunk.
+
+
+@flax.struct.dataclass
+class _SeedKeys:
+  init: jax.Array
+  data: jax.Array
+  step: jax.Array
+  eval: jax.Array
+
+
+def seed_keys(seed: int, num_seeds: int) -> _SeedKeys:
+  """Named key streams for seeds ``seed .. seed + num_seeds - 1`` (leading S)."""
+  def one(s):
+    init, data, step, evaluation = jax.random.split(jax.random.key(s), 4)
+    return _SeedKeys(init, data, step, evaluation)
+  keys = [one(seed + s) for s in range(num_seeds)]
+  return jax.tree.map(lambda *x: jnp.stack(x), *keys)
+
+
+class _Run:
+  """Static pieces of a run: dataset, model, objective, jitted functions."""
+
+  def __init__(self, config: ml_collections.ConfigDict,
+               dataset: data_lib.GroundTruthData, mesh: jax.sharding.Mesh):
+    self.config = config
+    self.dataset = dataset
+    self.mesh = mesh
+    self.objective = objectives_lib.OBJECTIVES[config.model.name]
+    self.model = make_model(config, dataset)
+    self.hparams = {k: v for k, v in config.model.hparams.items()
+                    if k in self.objective.hparams}
+    self.pair_options = _pair_options(self.objective, self.hparams)
+    self.num_seeds = config.train.num_seeds
+    self.batch_size = config.train.batch_size
+    self.replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    # Batches inside one seed: (B, ...) sharded over 'data'.
+    self.batch_spec = jax.sharding.PartitionSpec('data')
+    self.step_fn = functools.partial(
+        _bound_train_step, objective=self.objective, model=self.model,
+        tx=make_optimizer(config), hparams=self.hparams,
+        recon=config.model.recon,
+        disc_tx=make_disc_optimizer() if _has_disc(self.objective) else None)
+    self._compiled = {}
+    self.compile_seconds = 0.0
+    self.encode = jax.jit(
+        lambda p, x: self.model.apply({'params': p}, x, method='encode'))
+    self.decode = jax.jit(
+        lambda p, z: self.model.apply({'params': p}, z, method='decode'))
+    self.render = (jax.jit(dataset.render) if dataset.is_pure
+                   else dataset.render)
+
+  def replicate(self, tree):
+    return jax.device_put(tree, self.replicated)
+
+  def sample_images(self, key: jax.Array, n: int) -> np.ndarray:
+    factors = self.dataset.sample_factors(key, n)
+    if not self.dataset.is_pure:
+      factors = np.asarray(factors)
+    return np.asarray(self.render(factors), np.float32)
+
+  def init_state(self, keys: _SeedKeys) -> TrainState:
+    init = jax.jit(jax.vmap(
+        lambda k: create_train_state(self.config, self.dataset, k)),
+                   out_shardings=self.replicated)
+    return init(keys.init)
+
+  def abstract_state(self, keys: _SeedKeys) -> TrainState:
+    shapes = jax.eval_shape(jax.vmap(
+        lambda k: create_train_state(self.config, self.dataset, k)), keys.init)
+    return jax.tree.map(
+        lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype,
+                                       sharding=self.replicated), shapes)
+
+  def _constrain(self, batch):
+    return jax.tree.map(
+        lambda x: jax.lax.with_sharding_constraint(
+            x, jax.sharding.NamedSharding(self.mesh, self.batch_spec)), batch)
+
+  def _chunk(self, state, keys, host_batches, *, length):
+    """``length`` steps of every seed: state (S, ...) -> state, metrics (S, T)."""
+    inject = self.config.train.inject_nan_at_step
+
+    def one_seed(state, keys, host_batches):
+      def body(state, host_batch):
+        if self.dataset.is_pure:
+          batch = make_batch(self.dataset,
+                             jax.random.fold_in(keys.data, state.step),
+                             self.batch_size, self.objective.pairs,
+                             **self.pair_options)
+        else:
+          batch = host_batch
+        batch = self._constrain(batch)
+        if inject is not None:
+          batch = jax.tree.map(
+              lambda x: jnp.where(state.step + 1 >= inject, jnp.nan, x), batch)
+        return self.step_fn(state, batch, keys.step)
+      return jax.lax.scan(body, state, host_batches, length=length)
+
+    return jax.vmap(one_seed)(state, keys, host_batches)
+
+  def host_batches(self, keys: _SeedKeys, start: int, length: int):
+    """File-backed data: batches of steps start..start+length, (S, T, B, ...)."""
+    if self.dataset.is_pure:
+      return None
+    per_seed = []
+    for s in range(self.num_seeds):
+      data_key = jax.tree.map(lambda k: k[s], keys.data)
+      steps = [make_batch(self.dataset, jax.random.fold_in(data_key, i),
+                          self.batch_size, self.objective.pairs,
+                          **self.pair_options)
+               for i in range(start, start + length)]
+      per_seed.append(jax.tree.map(lambda *x: np.stack(x), *steps))
+    stacked = jax.tree.map(lambda *x: np.stack(x).astype(np.float32), *per_seed)
+    sharding = jax.sharding.NamedSharding(
+        self.mesh, jax.sharding.PartitionSpec(None, None, 'data'))
+    return jax.tree.map(
+        lambda x: jax.make_array_from_callback(x.shape, sharding,
+                                               lambda idx: x[idx]), stacked)
+
+  def compiled(self, length: int, state, keys, host_batches):
+    """The jitted chunk of ``length`` steps, compiled once per length."""
+    if length not in self._compiled:
+      fn = jax.jit(functools.partial(self._chunk, length=length),
+                   donate_argnums=(0,),
+                   out_shardings=(self.replicated, self.replicated))
+      logging.info('compiling the train step (%d seed(s) x %d step(s) per '
+                   'call, %d device(s))...', self.num_seeds, length,
+                   self.mesh.size)
+      start = time.time()
+      self._compiled[length] = fn.lower(state, keys, host_batches).compile()
+      seconds = time.time() - start
+      logging.info('compiled in %.1f s', seconds)
+      self.compile_seconds += seconds
+    return self._compiled[length]
+
+
+def _bound_train_step(state, batch, key, **kwargs):
+  # Looks train_step up at trace time so tests can wrap it (trace counting).
+  return train_step(state, batch, key, **kwargs)
+
+
+# ----------------------------------------------------------------------------
+# Evaluation: images, model summary, representation, metrics.
+
+
+def select_seed(tree: Any, seed_index: int) -> Any:
+  """Slices seed ``seed_index`` out of a tree with a leading seed axis."""
+  return jax.tree.map(lambda x: x[seed_index], tree)
+
+
+def representation_fn(model: networks.VAE, params: Any,
+                      batch_size: int = 256
+                      ) -> Callable[[np.ndarray], np.ndarray]:
+  """The posterior mean as a numpy function, jitted and batched.
+
+  Args:
+    model: the VAE.
+    params: one model's parameters (no seed axis; see ``select_seed``).
+    batch_size: images per jitted call (the last call is padded).
+
+  Returns:
+    ``fn(images (n, *obs)) -> float32 (n, D)``.
+  """
+  encode = jax.jit(lambda p, x: model.apply({'params': p}, x,
+                                            method='encode')[0])
+
+  def fn(images):
+    images = np.asarray(images, np.float32)
+    outputs = []
+    for start in range(0, len(images), batch_size):
+      chunk = images[start:start + batch_size]
+      n = len(chunk)
+      if n < batch_size:
+        pad = np.zeros((batch_size - n, *chunk.shape[1:]), np.float32)
+        chunk = np.concatenate([chunk, pad])
+      outputs.append(np.asarray(encode(params, chunk))[:n])
+    if not outputs:
+      return np.zeros((0, model.num_latents), np.float32)
+    return np.concatenate(outputs)
+
+  return fn
+
+
+def _optional(module: str, name: str):
+  """``module.name`` if the module and attribute exist, else None."""
+  try:
+    return getattr(importlib.import_module(module), name, None)
+  except ImportError:
+    return None
+
+
+def _write_images(run: _Run, params, images: np.ndarray, directory: str,
+                  seed_index: int) -> None:
+  """Reconstructions and latent traversals of one seed as PNG files."""
+  cfg = run.config.eval
+  mu, _ = run.encode(params, images)
+  recon = jax.nn.sigmoid(run.decode(params, mu))
+  logging_utils.save_image_grid(
+      os.path.join(directory, f'reconstructions_seed{seed_index}.png'),
+      np.stack([images, np.asarray(recon)]))
+  values = np.linspace(-2.0, 2.0, cfg.traversal_steps, dtype=np.float32)
+  num_latents = mu.shape[-1]
+  z = np.repeat(np.asarray(mu[:1]), num_latents * len(values), axis=0)
+  z = z.reshape(num_latents, len(values), num_latents)
+  for d in range(num_latents):
+    z[d, :, d] = values
+  decoded = jax.nn.sigmoid(
+      run.decode(params, jnp.asarray(z.reshape(-1, num_latents))))
+  logging_utils.save_image_grid(
+      os.path.join(directory, f'traversals_seed{seed_index}.png'),
+      np.asarray(decoded).reshape(num_latents, len(values), *images.shape[1:]))
+
+
+def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
+              workdir: str, write: bool) -> dict[str, Any]:
+  """Eval point: images (PNG) and ``analysis.model_summary`` for every seed."""
+  cfg = run.config.eval
+  summary_fn = _optional('disent_bias.analysis', 'model_summary')
+  per_seed = []
+  for s in range(run.num_seeds):
+    params = select_seed(state.params, s)
+    eval_key = jax.tree.map(lambda k: k[s], keys.eval)
+    image_key, summary_key = jax.random.split(eval_key)
+    num = max(cfg.num_images, cfg.num_summary_images)
+    images = run.sample_images(image_key, num)
+    if write and len(run.dataset.observation_shape) == 3:
+      _write_images(run, params, images[:cfg.num_images],
+                    os.path.join(workdir, 'images', f'step_{step:08d}'), s)
+    if summary_fn is not None:
+      kwargs = {}
+      if 'recon' in inspect.signature(summary_fn).parameters:
+        kwargs['recon'] = run.config.model.recon
+      summary = summary_fn(run.model, params,
+                           jnp.asarray(images[:cfg.num_summary_images]),
+                           summary_key, **kwargs)
+      per_seed.append({k: float(v) for k, v in summary.items()})
+  return _reduce_seeds(per_seed, 'eval/')
+
+
+def _reduce_seeds(per_seed: list[dict[str, Any]], prefix: str
+                  ) -> dict[str, Any]:
+  """Mean over seeds; with several seeds also ``_sd`` and ``_per_seed``."""
+  if not per_seed:
+    return {}
+  out = {}
+  for name in per_seed[0]:
+    values = np.asarray([r[name] for r in per_seed], np.float64)
+    out[prefix + name] = values.mean(0)
+    if len(per_seed) > 1:
+      if values.ndim == 1:
+        out[prefix + name + '_sd'] = values.std(0)
+      out[prefix + name + '_per_seed'] = values
+  return out
+
+
+# ----------------------------------------------------------------------------
+# The loop.
+
+
+def _make_mesh() -> jax.sharding.Mesh:
+  return jax.sharding.Mesh(np.asarray(jax.devices()), ('data',))
+
+
+def _maybe_initialize_distributed(config) -> None:
+  dist = config.get('distributed', None)
+  if dist is None or dist.get('coordinator_address', None) is None:
+    return
+  if jax.distributed.is_initialized():
+    return
+  jax.distributed.initialize(coordinator_address=dist.coordinator_address,
+                             num_processes=dist.num_processes,
+                             process_id=dist.process_id)
+
+
+def _boundaries(config) -> tuple[int, ...]:
+  return (config.log_every_steps, config.eval_every_steps,
+          config.checkpoint_every_steps)
+
+
+def _next_boundary(step: int, config) -> int:
+  """The next step at which the loop logs, evaluates, checkpoints or ends."""
+  nxt = config.train.num_steps
+  for every in _boundaries(config):
+    nxt = min(nxt, (step // every + 1) * every)
+  return nxt
+
+
+def _check_finite(metrics: dict[str, np.ndarray], first_step: int,
+                  last_good: int | None, workdir: str) -> None:
+  """Raises FloatingPointError at the first step with a non-finite term.
+
+  ``metrics`` values have shape (S, T, ...); step ``first_step + t + 1`` is
+  the step count after update t.
+  """
+  bad = None
+  for name, value in metrics.items():
+    value = np.asarray(value)
+    finite = np.isfinite(value.reshape(value.shape[0], value.shape[1], -1)).all(-1)
+    if not finite.all():
+      seeds, steps = np.nonzero(~finite)
+      t = int(steps.min())
+      if bad is None or t < bad[0]:
+        bad = (t, int(seeds[steps == t][0]))
+  if bad is None:
+    return
+  t, s = bad
+  terms = ', '.join(f'{k}={np.asarray(v)[s, t]:.6g}' for k, v in metrics.items()
+                    if np.asarray(v).ndim == 2)
+  where = ('no checkpoint was written' if last_good is None else
+           f'last good checkpoint: step {last_good} in '
+           f'{os.path.join(workdir, "checkpoints")}')
+  raise FloatingPointError(
+      f'non-finite loss at step {first_step + t + 1} (seed index {s}): '
+      f'{terms}; {where}')
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       dataset: data_lib.GroundTruthData | None = None
+                       ) -> dict[str, Any]:
+  """Trains ``config.train.num_seeds`` models, evaluates them, writes workdir.
+
+  Rerunning with the same workdir resumes from the latest checkpoint.
+
+  Args:
+    config: an experiment config (``experiments/configs/default.py``).
+    workdir: output directory (created).
+    dataset: optional dataset object replacing ``config.data`` (tests and
+      notebooks with a custom ``GroundTruthData``).
+
+  Returns:
+    The contents of ``results.json``.
+
+  Raises:
+    ValueError / TypeError: an invalid config (before any compilation).
+    FloatingPointError: a non-finite loss (the last good checkpoint is kept).
+  """
+  total_start = time.time()
+  validate_config(config)
+  if dataset is None:
+    dataset = load_dataset(config)
+  config = resolve_config(config, dataset)
+  _maybe_initialize_distributed(config)
+  mesh = _make_mesh()
+  num_devices = mesh.size
+  if config.train.batch_size % num_devices:
+    raise ValueError(
+        f'invalid config: train.batch_size={config.train.batch_size} must be '
+        f'divisible by the number of devices ({num_devices})')
+  is_main = jax.process_index() == 0
+  os.makedirs(workdir, exist_ok=True)
+  logging.info('workdir: %s', workdir)
+  logging.info('devices: %s', jax.devices())
+  logging.info('dataset: %s', dataset)
+  logging.info('resolved config:\n%s', config)
+  if is_main:
+    with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
+      f.write(config.to_json(indent=2))
+
+  run = _Run(config, dataset, mesh)
+  keys = run.replicate(seed_keys(config.seed, run.num_seeds))
+  mngr = checkpoint.manager(workdir, max_to_keep=config.keep_checkpoints)
+  writer = logging_utils.MetricWriter(os.path.join(workdir, 'metrics.jsonl'),
+                                      enabled=is_main)
+  latest = mngr.latest_step()
+  if latest is not None:
+    logging.info('resuming from the checkpoint at step %d', latest)
+    state = TrainState(**checkpoint.restore(
+        mngr, latest, _to_tree(run.abstract_state(keys))))
+    writer.truncate_after(latest)
+  else:
+    state = run.init_state(keys)
+  step = int(jax.device_get(state.step)[0])
+  last_good = latest
+  num_steps = config.train.num_steps
+  spc = config.train.steps_per_call
+  logging.info('training %s on %s for %d steps (%d seed(s), batch %d)',
+               config.model.name, dataset.name, num_steps, run.num_seeds,
+               run.batch_size)
+
+  pending, pending_start = [], step
+  log_buffer, log_start_step = [], step
+  train_seconds, log_seconds, steps_timed = 0.0, 0.0, 0
+  last_record = {}
+  while step < num_steps:
+    boundary = _next_boundary(step, config)
+    tic, compile_before = time.time(), run.compile_seconds
+    while step < boundary:
+      length = spc if boundary - step >= spc else 1
+      batches = run.host_batches(keys, step, length)
+      fn = run.compiled(length, state, keys, batches)
+      state, metrics = fn(state, keys, batches)
+      pending.append(metrics)
+      step += length
+    host = jax.device_get(pending)
+    host = {k: np.concatenate([m[k] for m in host], axis=1) for k in host[0]}
+    # Compilation is excluded from the step rate.
+    elapsed = time.time() - tic - (run.compile_seconds - compile_before)
+    train_seconds += elapsed
+    log_seconds += elapsed
+    steps_timed += step - pending_start
+    _check_finite(host, pending_start, last_good, workdir)
+    log_buffer.append(host)
+    pending, pending_start = [], step
+
+    if step % config.log_every_steps == 0 or step == num_steps:
+      merged = {k: np.concatenate([b[k] for b in log_buffer], axis=1)
+                for k in log_buffer[0]}
+      rate = (step - log_start_step) / max(log_seconds, 1e-9)
+      last_record = _train_record(merged, step, rate)
+      writer.write(last_record)
+      eta = (num_steps - step) / max(rate, 1e-9)
+      logging.info('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
+                   num_steps, last_record['train/loss'], rate,
+                   _format_seconds(eta))
+      log_buffer, log_start_step, log_seconds = [], step, 0.0
+    if step % config.eval_every_steps == 0 and step != num_steps:
+      record = _evaluate(run, state, keys, step, workdir, is_main)
+      if record:
+        writer.write({'step': step, **record})
+        logging.info('eval at step %d: %s', step, _short(record))
+    if step % config.checkpoint_every_steps == 0 or step == num_steps:
+      if not _params_finite(state):
+        raise FloatingPointError(
+            f'non-finite parameters at step {step}; last good checkpoint: '
+            f'step {last_good}')
+      checkpoint.save(mngr, step, _to_tree(state))
+      last_good = step
+  mngr.wait_until_finished()
+  if not last_record:  # Resumed after the last step: report the last log.
+    records = [r for r in logging_utils.read_jsonl(writer.path)
+               if 'train/loss' in r] if os.path.exists(writer.path) else []
+    last_record = records[-1] if records else {}
+
+  eval_record = _evaluate(run, state, keys, step, workdir, is_main)
+  if eval_record:
+    writer.write({'step': step, **eval_record})
+  scores = _score(run, state, config)
+  timings = {
+      'compile_seconds': run.compile_seconds,
+      'train_seconds': train_seconds,
+      'steps_per_second': steps_timed / train_seconds if train_seconds else None,
+      'total_seconds': time.time() - total_start,
+      'num_devices': num_devices,
+  }
+  results = {
+      'model': config.model.name,
+      'dataset': dataset.name,
+      'variant': dataset.variant,
+      'seeds': [config.seed + s for s in range(run.num_seeds)],
+      'num_steps': step,
+      'final': {k: v for k, v in last_record.items() if k.startswith('train/')},
+      'eval': eval_record,
+      'metrics': scores,
+      'timings': timings,
+      'config': config.to_dict(),
+  }
+  results = logging_utils.to_jsonable(results)
+  if is_main:
+    with open(os.path.join(workdir, 'results.json'), 'w',
+              encoding='utf-8') as f:
+      json.dump(results, f, indent=2)
+  logging.info('done: %s', _short(results['final']))
+  mngr.close()
+  return results
+
+
+def _score(run: _Run, state: TrainState, config) -> dict[str, Any]:
+  """``metrics.evaluate_representation`` for every seed (if available)."""
+  names = tuple(config.metrics.names)
+  if not names:
+    return {}
+  evaluate = _optional('disent_bias.metrics', 'evaluate_representation')
+  if evaluate is None:
+    logging.warning('disent_bias.metrics.evaluate_representation is not '
+                    'available; skipping metrics %s', names)
+    return {}
+  per_seed = []
+  for s in range(run.num_seeds):
+    fn = representation_fn(run.model, select_seed(state.params, s))
+    scores = evaluate(run.dataset, fn, names, seed=config.seed + s,
+                      num_train=config.metrics.num_train,
+                      num_test=config.metrics.num_test)
+    per_seed.append(logging_utils.to_jsonable(scores))
+    logging.info('metrics seed %d: %s', config.seed + s, _short(per_seed[-1]))
+  numeric = [{k: v for k, v in r.items() if isinstance(v, (int, float))
+              and not isinstance(v, bool)} for r in per_seed]
+  out = _reduce_seeds(numeric, '') if run.num_seeds > 1 else dict(per_seed[0])
+  if run.num_seeds > 1:
+    out['per_seed'] = per_seed
+  return out
+
+
+def _train_record(metrics: dict[str, np.ndarray], step: int, rate: float
+                  ) -> dict[str, Any]:
+  """Mean over the log interval; over seeds mean (+ sd and per seed)."""
+  per_seed = [{k: np.asarray(v[s]).mean(0) for k, v in metrics.items()}
+              for s in range(next(iter(metrics.values())).shape[0])]
+  record = {'step': step, 'steps_per_second': rate}
+  record.update(_reduce_seeds(per_seed, 'train/'))
+  return logging_utils.to_jsonable(record)
+
+
+def _to_tree(state: TrainState) -> dict[str, Any]:
+  """The state as a dict for Orbax, without empty fields."""
+  tree = {f.name: getattr(state, f.name) for f in
+          dataclasses.fields(state)}
+  return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
+
+
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+  leaves = [jnp.isfinite(x).all() for x in jax.tree.leaves(tree)
+            if jnp.issubdtype(x.dtype, jnp.inexact)]
+  return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def _params_finite(state: TrainState) -> bool:
+  return bool(_all_finite((state.params, state.extra, state.disc_params)))
+
+
+def _format_seconds(seconds: float) -> str:
+  if not math.isfinite(seconds):
+    return '?'
+  seconds = int(seconds)
+  return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def _short(record: Mapping[str, Any]) -> str:
+  return ', '.join(f'{k}={v:.4g}' for k, v in record.items()
+                   if isinstance(v, (int, float)))
+
+
+def restore(workdir: str, step: int | None = None, *,
+            dataset: data_lib.GroundTruthData | None = None
+            ) -> tuple[ml_collections.ConfigDict, networks.VAE, Any,
+                       data_lib.GroundTruthData]:
+  """Loads a trained run.
+
+  Args:
+    workdir: a ``train_and_evaluate`` workdir.
+    step: checkpoint step; the latest when None.
+    dataset: the dataset object if the run was given one explicitly.
+
+  Returns:
+    ``(config, model, params, dataset)``; ``params`` has a leading seed axis
+    of size ``config.train.num_seeds`` (``select_seed`` picks one).
+  """
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    raise FileNotFoundError(f'no config.json in {workdir!r}; is it a workdir '
+                            'written by train_and_evaluate?')
+  with open(path, encoding='utf-8') as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  config.model.hidden = tuple(config.model.hidden)
+  config.metrics.names = tuple(config.metrics.names)
+  if dataset is None:
+    dataset = load_dataset(config)
+  mngr = checkpoint.manager(workdir, read_only=True)
+  step = mngr.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
+  run = _Run(config, dataset, _make_mesh())
+  keys = run.replicate(seed_keys(config.seed, config.train.num_seeds))
+  tree = checkpoint.restore(mngr, step, _to_tree(run.abstract_state(keys)))
+  mngr.close()
+  return config, run.model, tree['params'], dataset
+
+
+__all__ = ['TrainState', 'create_train_state', 'train_step', 'make_batch',
+           'sample_batch_factors', 'seed_keys', 'train_and_evaluate',
+           'restore', 'representation_fn', 'select_seed', 'validate_config',
+           'resolve_config', 'resolve_hparams', 'load_dataset', 'make_model']

@@ -1,0 +1,109 @@
+"""Tests for disent_bias.metrics.dci against known answers."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from disent_bias import metrics
+
+ROTATION = np.array([[1., 1.], [-1., 1.]]) / np.sqrt(2.)
+
+
+def _split(n_train=300, n_test=150, sizes=(2, 3), noise=0.05, seed=0):
+  rng = np.random.default_rng(seed)
+
+  def draw(n):
+    factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
+    return factors + noise * rng.normal(size=factors.shape), factors
+
+  return (*draw(n_train), *draw(n_test))
+
+
+class TestImportanceScores:
+  """Disentanglement / completeness of hand-made importance matrices."""
+
+  def test_identity_is_one(self):
+    np.testing.assert_allclose(metrics.dci_lib.disentanglement(np.eye(3)),
+                               1., atol=1e-9)
+    np.testing.assert_allclose(metrics.dci_lib.completeness(np.eye(3)),
+                               1., atol=1e-9)
+
+  def test_uniform_is_zero(self):
+    uniform = np.ones((3, 3))
+    np.testing.assert_allclose(metrics.dci_lib.disentanglement(uniform), 0.,
+                               atol=1e-12)
+    np.testing.assert_allclose(metrics.dci_lib.completeness(uniform), 0.,
+                               atol=1e-12)
+
+  def test_two_codes_for_one_factor(self):
+    # Each code is used by factor 0 only (disentanglement 1); factor 0 is
+    # spread evenly over both codes and factor 1 has no weight
+    # (completeness 0).
+    importance = np.array([[1., 0.], [1., 0.]])
+    np.testing.assert_allclose(metrics.dci_lib.disentanglement(importance),
+                               1., atol=1e-9)
+    np.testing.assert_allclose(metrics.dci_lib.completeness(importance), 0.,
+                               atol=1e-9)
+
+  def test_all_zero_importance_is_zero(self):
+    np.testing.assert_allclose(
+        metrics.dci_lib.disentanglement(np.zeros((2, 3))), 0., atol=1e-12)
+
+
+class TestDci:
+
+  def test_noisy_identity(self):
+    scores = metrics.dci(*_split())
+    assert scores['disentanglement'] > 0.95
+    assert scores['completeness'] > 0.95
+    assert scores['informativeness_train'] == 1.0
+    assert scores['informativeness_test'] == 1.0
+
+  def test_rotation_scores_clearly_lower(self):
+    c_tr, f_tr, c_te, f_te = _split()
+    scores = metrics.dci(c_tr @ ROTATION.T, f_tr, c_te @ ROTATION.T, f_te)
+    assert scores['disentanglement'] < 0.6
+    assert scores['completeness'] < 0.6
+
+  def test_constant_code_gets_no_importance(self):
+    c_tr, f_tr, c_te, f_te = _split()
+    add = lambda c: np.concatenate([c, np.ones((len(c), 1))], axis=1)
+    importance, _, _ = metrics.dci_lib.importance_gbt(
+        add(c_tr), f_tr, add(c_te), f_te)
+    np.testing.assert_array_equal(importance[2], 0.)
+
+  def test_permutation_and_rescaling_invariance(self):
+    c_tr, f_tr, c_te, f_te = _split()
+    base = metrics.dci(c_tr, f_tr, c_te, f_te)
+    perm = metrics.dci(c_tr[:, ::-1], f_tr, c_te[:, ::-1], f_te)
+    scale = np.array([3., 0.2])
+    rescaled = metrics.dci(c_tr * scale - 1., f_tr, c_te * scale - 1., f_te)
+    for other in (perm, rescaled):
+      for key, value in base.items():
+        np.testing.assert_allclose(other[key], value, atol=1e-6)
+
+  def test_deterministic_and_numpy_jax_agree(self):
+    # Noisy codes, so the trees have ties and randomness to resolve.
+    c_tr, f_tr, c_te, f_te = _split(n_train=100, n_test=50, sizes=(2, 2), noise=0.8)
+    a = metrics.dci(c_tr.astype(np.float32), f_tr, c_te.astype(np.float32),
+                    f_te, seed=3)
+    b = metrics.dci(jnp.asarray(c_tr, jnp.float32),
+                    jnp.asarray(f_tr, jnp.int32),
+                    jnp.asarray(c_te, jnp.float32),
+                    jnp.asarray(f_te, jnp.int32), seed=3)
+    c = metrics.dci(c_tr.astype(np.float32), f_tr, c_te.astype(np.float32),
+                    f_te, seed=3)
+    assert a == b == c
+
+  def test_bad_inputs(self):
+    c_tr, f_tr, c_te, f_te = _split()
+    with pytest.raises(ValueError, match=r'\(300, 2\) and \(299, 2\)'):
+      metrics.dci(c_tr, f_tr[:-1], c_te, f_te)
+    with pytest.raises(ValueError, match='inf'):
+      metrics.dci(c_tr, f_tr, c_te * np.inf, f_te)
+    with pytest.raises(TypeError, match='integer'):
+      metrics.dci(c_tr, f_tr * 1.0, c_te, f_te)
+    with pytest.raises(ValueError, match='at least 2 factors'):
+      metrics.dci(c_tr, f_tr[:, :1], c_te, f_te[:, :1])
+    with pytest.raises(ValueError, match='constant'):
+      metrics.dci(c_tr, f_tr * 0, c_te, f_te)
