@@ -556,6 +556,12 @@ class _Run:
         return self.step_fn(state, batch, keys.step)
       return jax.lax.scan(body, state, host_batches, length=length)
 
+    if self.num_seeds == 1:
+      # Without vmap: a vmapped conv over batched weights becomes a grouped
+      # convolution, which is much slower on CPU.
+      first = lambda tree: jax.tree.map(lambda x: x[0], tree)
+      out = one_seed(first(state), first(keys), first(host_batches))
+      return jax.tree.map(lambda x: x[None], out)
     return jax.vmap(one_seed)(state, keys, host_batches)
 
   def host_batches(self, keys: _SeedKeys, start: int, length: int):
@@ -675,7 +681,8 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
               workdir: str, write: bool) -> dict[str, Any]:
   """Eval point: images (PNG) and ``analysis.model_summary`` for every seed."""
   cfg = run.config.eval
-  summary_fn = _optional('disent_bias.analysis', 'model_summary')
+  summary_fn = (_optional('disent_bias.analysis', 'model_summary')
+                if cfg.get('model_summary', True) else None)
   per_seed = []
   for s in range(run.num_seeds):
     params = select_seed(state.params, s)
@@ -967,15 +974,11 @@ def _to_tree(state: TrainState) -> dict[str, Any]:
   return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
 
 
-@jax.jit
-def _all_finite(tree) -> jax.Array:
-  leaves = [jnp.isfinite(x).all() for x in jax.tree.leaves(tree)
-            if jnp.issubdtype(x.dtype, jnp.inexact)]
-  return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
-
-
 def _params_finite(state: TrainState) -> bool:
-  return bool(_all_finite((state.params, state.extra, state.disc_params)))
+  leaves = jax.device_get(
+      jax.tree.leaves((state.params, state.extra, state.disc_params)))
+  return all(np.isfinite(x).all() for x in leaves
+             if np.issubdtype(x.dtype, np.inexact))
 
 
 def _format_seconds(seconds: float) -> str:

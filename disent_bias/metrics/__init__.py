@@ -19,6 +19,7 @@ from disent_bias.metrics.dci import dci
 from disent_bias.metrics.evaluation import ALL_METRICS
 from disent_bias.metrics.evaluation import ARRAY_METRICS
 from disent_bias.metrics.evaluation import evaluate_representation
+from disent_bias.metrics.evaluation import evaluate_workdir
 from disent_bias.metrics.evaluation import METRICS
 from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.mig import mig
@@ -29,7 +30,7 @@ from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [
     'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'beta_vae_score', 'dci',
-    'evaluate_representation', 'factor_vae_score', 'mig',
+    'evaluate_representation', 'evaluate_workdir', 'factor_vae_score', 'mig',
     'modularity_explicitness', 'sample_codes', 'sap', 'unsupervised',
     'evaluation', 'sampling', 'utils', 'beta_vae_lib', 'dci_lib',
     'factor_vae_lib', 'mig_lib', 'modularity_lib', 'sap_lib',

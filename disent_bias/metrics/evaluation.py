@@ -175,3 +175,71 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
       results[f'{name}.{key}' if key else name] = value
     logging.info('%s: %s (%.1fs)', name, scores, results[f'time_s.{name}'])
   return results
+
+
+def _mean_over_seeds(per_seed: list[dict]) -> dict[str, float]:
+  keys = [k for k, v in per_seed[0].items()
+          if isinstance(v, (int, float)) and not isinstance(v, bool)
+          and k not in ('seed', 'model_seed', 'num_train', 'num_test')]
+  return {k: float(np.mean([r[k] for r in per_seed])) for k in keys}
+
+
+def evaluate_workdir(workdir: str, names, *, seed: int = 0,
+                     num_train: int = 10000, num_test: int = 5000,
+                     step: int | None = None,
+                     filename: str | None = 'eval.json') -> dict:
+  """Scores every seed of a training run's checkpoint; writes the result.
+
+  Args:
+    workdir: a ``disent_bias.train.train_and_evaluate`` workdir.
+    names: metric names (``METRICS`` keys) or a comma separated string.
+    seed: evaluation seed (the same samples for every model seed).
+    num_train: see ``evaluate_representation``.
+    num_test: see ``evaluate_representation``.
+    step: checkpoint step; the newest when None.
+    filename: written as ``workdir/filename`` (JSON) unless None.
+
+  Returns:
+    ``{'workdir', 'step', 'dataset', 'metrics', 'seed', 'num_train',
+    'num_test', 'per_seed': [scores of model seed config.seed + s, ...],
+    'mean': mean over model seeds of every numeric entry, 'time_s'}``.
+  """
+  # Imported here: train imports this package to score at the end of a run.
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  from disent_bias import checkpoint  # pylint: disable=g-import-not-at-top
+  from disent_bias import train  # pylint: disable=g-import-not-at-top
+
+  names = check_names(names)
+  start = time.perf_counter()
+  if step is None:
+    mngr = checkpoint.manager(workdir, read_only=True)
+    step = mngr.latest_step()
+    mngr.close()
+    if step is None:
+      raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
+  config, model, params, dataset = train.restore(workdir, step)
+  num_seeds = int(jax.tree.leaves(params)[0].shape[0])
+  logging.info('evaluating %s step %d: %d model seed(s) on %r, metrics %s',
+               workdir, step, num_seeds, dataset, names)
+  per_seed = []
+  for s in range(num_seeds):
+    fn = train.representation_fn(model, train.select_seed(params, s))
+    scores = evaluate_representation(dataset, fn, names, seed=seed,
+                                     num_train=num_train, num_test=num_test)
+    scores['model_seed'] = int(config.seed) + s
+    per_seed.append(scores)
+  result = {
+      'workdir': os.path.abspath(workdir), 'step': int(step),
+      'dataset': dataset.name, 'variant': dataset.variant,
+      'metrics': list(names), 'seed': int(seed), 'num_train': int(num_train),
+      'num_test': int(num_test), 'per_seed': per_seed,
+      'mean': _mean_over_seeds(per_seed),
+      'time_s': time.perf_counter() - start,
+  }
+  if filename:
+    path = os.path.join(workdir, filename)
+    with open(path, 'w', encoding='utf-8') as f:
+      json.dump(result, f, indent=2)
+    logging.info('wrote %s', path)
+  return result

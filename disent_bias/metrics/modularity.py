@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from sklearn import metrics as sk_metrics
+import scipy.stats
 
 from disent_bias.metrics import utils
 
@@ -34,6 +34,19 @@ def modularity(mutual_information: np.ndarray) -> float:
   return float(np.mean(score))
 
 
+def roc_auc(target: np.ndarray, score: np.ndarray) -> float:
+  """Area under the ROC curve of ``score`` for boolean ``target``.
+
+  The Mann-Whitney form (ties count one half), equal to
+  ``sklearn.metrics.roc_auc_score`` and cheaper per call.
+  """
+  ranks = scipy.stats.rankdata(score)
+  num_pos = int(target.sum())
+  num_neg = target.size - num_pos
+  return float((ranks[target].sum() - num_pos * (num_pos + 1) / 2.)
+               / (num_pos * num_neg))
+
+
 def _macro_roc_auc(labels: np.ndarray, proba: np.ndarray,
                    classes: np.ndarray) -> float:
   """One-vs-rest ROC AUC per class, averaged (sklearn's macro average).
@@ -46,7 +59,7 @@ def _macro_roc_auc(labels: np.ndarray, proba: np.ndarray,
     target = labels == cls
     if target.all() or not target.any():
       continue
-    aucs.append(sk_metrics.roc_auc_score(target, proba[:, c]))
+    aucs.append(roc_auc(target, proba[:, c]))
   return float(np.mean(aucs)) if aucs else float('nan')
 
 

@@ -150,6 +150,9 @@ def get_config(arg=None):
   config.eval = ml_collections.ConfigDict()
   config.eval.num_images = 8  # Reconstructions and traversal rows per PNG.
   config.eval.traversal_steps = 9  # Values per latent traversal (-2..2).
+  # analysis.model_summary (posterior variances, decoder Jacobian DtO) at
+  # every eval point, logged as eval/...; False skips it (faster smoke runs).
+  config.eval.model_summary = True
   config.eval.num_summary_images = 256  # Batch for analysis.model_summary.
 
   config.metrics = ml_collections.ConfigDict()

@@ -106,10 +106,10 @@ def test_sprite_fully_inside_frame_at_every_extreme(render):
   x = np.asarray(render(np.asarray(rows, np.int32)))[..., 0]
   border = np.concatenate([x[:, 0], x[:, -1], x[:, :, 0], x[:, :, -1]], 1)
   assert border.max() == 0.0
-  # The extremes come close to the edge: the sprite reaches within 3 px.
+  # The margin is tight: on each side some sprite reaches within 3 px.
   reach = np.stack([x[:, :3].max((1, 2)), x[:, -3:].max((1, 2)),
                     x[:, :, :3].max((1, 2)), x[:, :, -3:].max((1, 2))], 1)
-  assert reach.max(axis=1).all()
+  assert reach.max(axis=0).all()
 
 
 def test_square_known_geometry(render):

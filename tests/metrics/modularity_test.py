@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from sklearn import metrics as sk_metrics
 
 from disent_bias import metrics
 
@@ -29,6 +30,27 @@ class TestModularityOfMi:
     # Row (2, 1): delta = 1 / (4 * 1), modularity 0.75; zero row scores 0.
     np.testing.assert_allclose(modularity(np.array([[2., 1.], [0., 0.]])),
                                0.75 / 2)
+
+
+class TestRocAuc:
+
+  @pytest.mark.parametrize('seed', [0, 1])
+  def test_matches_sklearn_with_ties(self, seed):
+    rng = np.random.default_rng(seed)
+    target = rng.random(300) < 0.3
+    score = np.round(rng.random(300) + 0.3 * target, 1)  # many ties
+    np.testing.assert_allclose(
+        metrics.modularity_lib.roc_auc(target, score),
+        sk_metrics.roc_auc_score(target, score), rtol=1e-12)
+
+  def test_macro_average_matches_sklearn_multiclass(self):
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 4, 200)
+    proba = rng.dirichlet(np.ones(4), 200)
+    expected = sk_metrics.roc_auc_score(np.eye(4)[labels], proba)
+    np.testing.assert_allclose(
+        metrics.modularity_lib._macro_roc_auc(labels, proba, np.arange(4)),
+        expected, rtol=1e-12)
 
 
 class TestModularityExplicitness:

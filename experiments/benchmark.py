@@ -1,0 +1,181 @@
+r"""Benchmarks the training step and dataset rendering; one JSON line each.
+
+  python -m experiments.benchmark --torch_python=/work/torch-ref/bin/python
+
+Measurements (median over ``--repeats`` timings of ``--steps`` calls each,
+after warm-up; every call is blocked on):
+- ``train_step``: ``disent_bias.train.train_step`` (beta-VAE, dSprites preset,
+  batch 64, 64x64x1, Adam) jitted alone, on a batch rendered beforehand;
+- ``train_step_with_render``: the same step with the batch rendered on the
+  device inside the jitted function from sampled factors (as the train loop
+  does);
+- ``train_step_flax_conv`` (``--flax_conv``): the same step with the network's
+  plain Flax ``Conv``/``ConvTranspose`` layers (identical function);
+- ``render``: rendering a batch of 64 for dsprites and shapes3d;
+- ``torch_reference`` (``--torch_python``): the PyTorch step of
+  ``shared/bench/torch_reference_step.py`` run in a subprocess, and
+  ``ratio`` = jax ms / torch ms. ``--rounds`` alternates jax and torch
+  measurements to share the CPU load fairly; the ratio uses medians.
+"""
+
+import functools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+
+from disent_bias import data as data_lib
+from disent_bias import train
+from disent_bias.data import samplers
+from experiments.configs import default
+
+_BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
+_STEPS = flags.DEFINE_integer('steps', 20, 'Calls per timing.')
+_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timings per measurement.')
+_ROUNDS = flags.DEFINE_integer('rounds', 1, 'Alternating jax/torch rounds.')
+_TORCH = flags.DEFINE_string(
+    'torch_python', None, 'Python interpreter with torch; runs the PyTorch '
+    'reference step in a subprocess in the same run.')
+_TORCH_SCRIPT = flags.DEFINE_string(
+    'torch_script',
+    os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'bench',
+                 'torch_reference_step.py'),
+    'Path of torch_reference_step.py.')
+_FLAX_CONV = flags.DEFINE_bool('flax_conv', False, 'Also time the plain Flax '
+                               'conv layers.')
+_RENDER = flags.DEFINE_bool('render', True, 'Time dataset rendering.')
+
+
+def _time(fn, *, steps, repeats):
+  """Median ms per call of ``fn()`` (which must block) and all timings."""
+  for _ in range(2):
+    fn()
+  timings = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    for _ in range(steps):
+      fn()
+    timings.append((time.perf_counter() - start) / steps * 1e3)
+  return statistics.median(timings), timings
+
+
+def _emit(record):
+  print(json.dumps(record), flush=True)
+
+
+def _step_setup(fast_conv: bool, batch_size: int):
+  """Jitted step functions of beta-VAE on dSprites, and their inputs."""
+  config = default.get_config('model=beta_vae,dataset=dsprites')
+  config.train.batch_size = batch_size
+  dataset = train.load_dataset(config)
+  config = train.resolve_config(config, dataset)
+  state = train.create_train_state(config, dataset, jax.random.key(0))
+  model = train.make_model(config, dataset).clone(fast_conv=fast_conv)
+  objective = train.objectives_lib.OBJECTIVES[config.model.name]
+  step = functools.partial(
+      train.train_step, objective=objective, model=model,
+      tx=train.make_optimizer(config),
+      hparams={k: v for k, v in config.model.hparams.items()
+               if k in objective.hparams},
+      recon=config.model.recon)
+  step_key, data_key = jax.random.split(jax.random.key(1))
+
+  def render(key):
+    factors = samplers.uniform_factors(key, dataset.factor_sizes, batch_size)
+    return {'image': dataset.render(factors)}
+
+  def step_with_render(state, key):
+    return step(state, render(jax.random.fold_in(key, state.step)), step_key)
+
+  batch = jax.jit(render)(data_key)
+  return (jax.jit(step, donate_argnums=0), jax.jit(step_with_render,
+                                                   donate_argnums=0),
+          state, batch, step_key, data_key, config)
+
+
+def _bench_steps(fast_conv, name, with_render):
+  step, step_render, state, batch, step_key, data_key, config = _step_setup(
+      fast_conv, _BATCH.value)
+  holder = [state]
+
+  def run_step():
+    holder[0], metrics = step(holder[0], batch, step_key)
+    jax.block_until_ready(metrics['loss'])
+
+  def run_step_render():
+    holder[0], metrics = step_render(holder[0], data_key)
+    jax.block_until_ready(metrics['loss'])
+
+  out = {}
+  for label, fn in ((name, run_step),
+                    (f'{name}_with_render', run_step_render)):
+    if label.endswith('_with_render') and not with_render:
+      continue
+    ms, timings = _time(fn, steps=_STEPS.value, repeats=_REPEATS.value)
+    out[label] = ms
+    _emit({'name': label, 'ms_per_step': round(ms, 2),
+           'timings_ms': [round(t, 2) for t in timings],
+           'model': config.model.name, 'dataset': config.data.name,
+           'batch': _BATCH.value, 'fast_conv': fast_conv,
+           'backend': jax.default_backend(),
+           'device': str(jax.devices()[0])})
+  return out
+
+
+def _bench_render():
+  for name in ('dsprites', 'shapes3d'):
+    dataset = data_lib.load(name)
+    fn = jax.jit(lambda key, ds=dataset: ds.render(
+        samplers.uniform_factors(key, ds.factor_sizes, _BATCH.value)))
+    key = jax.random.key(0)
+    ms, timings = _time(lambda: jax.block_until_ready(fn(key)),
+                        steps=_STEPS.value, repeats=_REPEATS.value)
+    _emit({'name': 'render', 'dataset': name, 'batch': _BATCH.value,
+           'ms_per_batch': round(ms, 3),
+           'timings_ms': [round(t, 3) for t in timings],
+           'observation_shape': list(dataset.observation_shape)})
+
+
+def _torch_reference():
+  cmd = [_TORCH.value, _TORCH_SCRIPT.value, '--batch', str(_BATCH.value),
+         '--channels', '1', '--steps', str(_STEPS.value), '--repeats',
+         str(_REPEATS.value)]
+  result = subprocess.run(cmd, check=True, capture_output=True, text=True)
+  record = json.loads(result.stdout.strip().splitlines()[-1])
+  record['name'] = 'torch_reference'
+  _emit(record)
+  return record['ms_per_step']
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  jax_ms, torch_ms = [], []
+  for r in range(_ROUNDS.value):
+    jax_ms.append(_bench_steps(True, 'train_step', with_render=r == 0)[
+        'train_step'])
+    if _TORCH.value:
+      torch_ms.append(_torch_reference())
+  if _FLAX_CONV.value:
+    _bench_steps(False, 'train_step_flax_conv', with_render=False)
+  if _RENDER.value:
+    _bench_render()
+  if torch_ms:
+    jax_med, torch_med = statistics.median(jax_ms), statistics.median(torch_ms)
+    _emit({'name': 'ratio', 'jax_ms': round(jax_med, 2),
+           'torch_ms': round(torch_med, 2),
+           'jax_over_torch': round(jax_med / torch_med, 3),
+           'rounds': _ROUNDS.value, 'jax_rounds_ms': [round(x, 2) for x in
+                                                     jax_ms],
+           'torch_rounds_ms': torch_ms})
+
+
+if __name__ == '__main__':
+  sys.exit(app.run(main))

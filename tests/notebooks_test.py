@@ -1,0 +1,54 @@
+"""Executes every notebook in colab/ top to bottom at smoke size."""
+
+import glob
+import os
+
+import nbformat
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, 'colab', '*.ipynb')))
+# Keys that Colab or Jupyter add and that must not be committed.
+_FORBIDDEN_METADATA = ('colab', 'accelerator', 'widgets', 'varInspector')
+
+
+def test_notebooks_exist_and_are_numbered():
+  names = [os.path.basename(p) for p in NOTEBOOKS]
+  assert names == ['01_quickstart.ipynb', '02_datasets_and_perturbations.ipynb',
+                   '03_local_pca_analysis.ipynb', '04_reproduce_table.ipynb']
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebook_is_commit_ready(path):
+  nb = nbformat.read(path, as_version=4)
+  nbformat.validate(nb)
+  first = nb.cells[0]
+  assert first.cell_type == 'markdown'
+  assert first.source.startswith('# ')
+  assert 'colab-badge.svg' in first.source
+  assert 'Runtime' in first.source
+  assert not set(nb.metadata) & set(_FORBIDDEN_METADATA)
+  sources = '\n'.join(c.source for c in nb.cells if c.cell_type == 'code')
+  assert 'import disent_bias' in sources or 'from disent_bias' in sources
+  assert 'DISENT_BIAS_NOTEBOOK_SMOKE' in sources
+  assert '/work/' not in sources and 'drive.mount' not in sources
+  for cell in nb.cells:
+    assert not set(cell.metadata) & set(_FORBIDDEN_METADATA)
+    if cell.cell_type == 'code':
+      assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=os.path.basename)
+def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
+  nbclient = pytest.importorskip('nbclient')
+  monkeypatch.setenv('DISENT_BIAS_NOTEBOOK_SMOKE', '1')
+  monkeypatch.setenv('JAX_PLATFORMS', 'cpu')
+  nb = nbformat.read(path, as_version=4)
+  client = nbclient.NotebookClient(nb, timeout=300, kernel_name='python3',
+                                   resources={'metadata': {
+                                       'path': str(tmp_path)}})
+  client.execute()
+  errors = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs
+            if o.output_type == 'error']
+  assert not errors

@@ -1,0 +1,256 @@
+"""Tests of the reproduction driver and its protocols."""
+
+import json
+import os
+
+import ml_collections
+import numpy as np
+import pytest
+
+from disent_bias import reproduce
+from disent_bias import train
+from experiments.configs import reproduce as reproduce_configs
+
+
+def _fake_results(config, workdir, offset=0.0):
+  """What train_and_evaluate writes, with scores that encode the cell."""
+  seeds = [config.seed + s for s in range(config.train.num_seeds)]
+  base = {'original': 0.5, 'perturbed': 0.1, 'noise': 0.45}[config.data.variant]
+  per_seed = [{'mig': base + offset + 0.02 * s, 'dci.disentanglement': base,
+               'time_s.mig': 0.1, 'seed': seed, 'metrics': ['mig', 'dci'],
+               'num_train': 10, 'num_test': 5}
+              for s, seed in enumerate(seeds)]
+  results = {'model': config.model.name, 'dataset': config.data.name,
+             'variant': config.data.variant, 'seeds': seeds,
+             'num_steps': config.train.num_steps,
+             'metrics': {'mig': 0.0, 'per_seed': per_seed},
+             'timings': {'train_seconds': 1.0, 'total_seconds': 2.0}}
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, 'results.json'), 'w') as f:
+    json.dump(results, f)
+  return results
+
+
+class _FakeTrain:
+  """Records the cells it trains; optionally fails on one of them."""
+
+  def __init__(self, fail_on=None):
+    self.calls = []
+    self.fail_on = fail_on
+
+  def __call__(self, config, workdir):
+    cell = (config.data.name, config.data.variant, config.model.name)
+    if cell == self.fail_on:
+      raise KeyboardInterrupt('killed')
+    self.calls.append(cell)
+    return _fake_results(config, workdir)
+
+
+def _smoke(**changes):
+  config = reproduce_configs.get_config('smoke')
+  config.analysis.enabled = False
+  for key, value in changes.items():
+    config[key] = value
+  return config
+
+
+@pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS))
+def test_every_preset_gives_valid_train_configs(preset):
+  config = reproduce_configs.get_config(preset)
+  cells = reproduce.expand_grid(config)
+  assert len(cells) == (len(config.datasets) * len(config.variants) *
+                        len(config.models))
+  for cell in cells:
+    cfg = reproduce.cell_config(config, cell)
+    train.validate_config(cfg)
+    assert (cfg.data.name, cfg.data.variant, cfg.model.name) == (
+        cell.dataset, cell.variant, cell.model)
+    assert cfg.train.num_seeds == config.num_seeds
+    assert set(train.resolve_hparams(cfg)) <= set(cfg.model.hparams)
+
+
+def test_unknown_preset_lists_valid_ones():
+  with pytest.raises(ValueError, match='paper, quick, smoke'):
+    reproduce_configs.get_config('fast')
+
+
+def test_paper_protocol_is_the_spec_protocol():
+  config = reproduce_configs.get_config('paper')
+  assert config.num_seeds == 10
+  assert tuple(config.datasets) == ('dsprites', 'shapes3d')
+  assert tuple(config.variants) == ('original', 'perturbed', 'noise')
+  assert tuple(config.models) == ('ae', 'beta_vae', 'factor_vae', 'beta_tcvae',
+                                  'slow_vae', 'pcl', 'ada_gvae')
+  cfg = reproduce.cell_config(
+      config, reproduce.Cell('shapes3d', 'perturbed', 'beta_vae'))
+  assert cfg.train.num_steps == 300_000
+  assert cfg.train.batch_size == 64
+  assert cfg.model.architecture == 'conv'
+  assert cfg.optimizer.lr == 1e-4
+  assert train.resolve_hparams(cfg) == {'beta': 32.0}  # SPEC section 1.
+
+
+def test_quick_protocol_has_all_models_and_three_seeds():
+  config = reproduce_configs.get_config('quick')
+  assert config.num_seeds >= 3
+  assert set(config.models) == set(reproduce_configs.MODELS)
+  assert tuple(config.variants) == ('original', 'perturbed', 'noise')
+  assert reproduce_configs.TOY_DATASET in config.datasets
+
+
+def test_grid_is_dataset_major_in_config_order():
+  config = _smoke(datasets=('toy_bumps', 'synthetic_linear'),
+                  models=('pcl', 'beta_vae'))
+  cells = reproduce.expand_grid(config)
+  assert [str(c) for c in cells[:3]] == [
+      'pcl on toy_bumps/original', 'beta_vae on toy_bumps/original',
+      'pcl on toy_bumps/perturbed']
+  assert cells[-1].path == os.path.join('cells', 'synthetic_linear',
+                                        'perturbed', 'beta_vae')
+
+
+def test_empty_or_duplicated_axis_raises():
+  with pytest.raises(ValueError, match='models is empty'):
+    reproduce.expand_grid(_smoke(models=()))
+  with pytest.raises(ValueError, match='duplicated variants'):
+    reproduce.expand_grid(_smoke(variants=('original', 'original')))
+
+
+def test_overrides_apply_in_order_and_typos_fail():
+  config = _smoke()
+  config.overrides = dict(train=dict(num_steps=7), optimizer=dict(lr=0.5))
+  config.dataset_overrides = {'toy_bumps': dict(train=dict(num_steps=8))}
+  config.model_overrides = {'pcl': dict(train=dict(num_steps=9))}
+  config.pair_overrides = {'toy_bumps': {'pcl': dict(optimizer=dict(lr=0.25))}}
+  pcl = reproduce.cell_config(config, reproduce.Cell('toy_bumps', 'noise',
+                                                     'pcl'))
+  beta = reproduce.cell_config(config, reproduce.Cell('toy_bumps', 'noise',
+                                                      'beta_vae'))
+  assert (pcl.train.num_steps, pcl.optimizer.lr) == (9, 0.25)
+  assert (beta.train.num_steps, beta.optimizer.lr) == (8, 0.5)
+  config.overrides = dict(train=dict(num_stepz=7))
+  with pytest.raises(ValueError, match="'train.num_stepz'"):
+    reproduce.cell_config(config, reproduce.Cell('toy_bumps', 'noise', 'pcl'))
+
+
+def test_seed_records_from_per_seed_lists_and_dicts():
+  cell = reproduce.Cell('d', 'original', 'm')
+  lists = {'seeds': [3, 4], 'metrics': {
+      'mig': 0.5, 'mig_sd': 0.1, 'mig_per_seed': [0.4, 0.6], 'seed': 3.5,
+      'seed_per_seed': [3, 4], 'time_s.mig_per_seed': [1, 1]}}
+  dicts = {'seeds': [3, 4], 'metrics': {'per_seed': [
+      {'mig': 0.4, 'metrics': ['mig'], 'seed': 3},
+      {'mig': 0.6, 'metrics': ['mig'], 'seed': 4}]}}
+  for results in (lists, dicts):
+    records = reproduce.seed_records(results, cell, wall_seconds=2.0)
+    assert [(r['seed'], r['scores']) for r in records] == [
+        (3, {'mig': 0.4}), (4, {'mig': 0.6})]
+    assert records[0]['timings']['cell_wall_seconds'] == 2.0
+  single = {'seeds': [0], 'metrics': {'mig': 0.3}}
+  assert reproduce.seed_records(single, cell)[0]['scores'] == {'mig': 0.3}
+  with pytest.raises(ValueError, match='no per-seed values'):
+    reproduce.seed_records({'seeds': [0, 1], 'metrics': {'mig': 0.3}}, cell)
+
+
+def test_summarize_gives_mean_and_sample_sd():
+  records = [{'model': 'm', 'dataset': 'd', 'variant': 'original', 'seed': s,
+              'scores': {'mig': v}} for s, v in enumerate([0.1, 0.2, 0.6])]
+  (row,) = reproduce.summarize(records)
+  np.testing.assert_allclose(row['mean'], 0.3)
+  # Sample sd: sqrt(((0.2)^2 + (0.1)^2 + (0.3)^2) / 2) = sqrt(0.07).
+  np.testing.assert_allclose(row['sd'], np.sqrt(0.07))
+  assert row['n'] == 3
+
+
+def test_table_layout_matches_spec_table():
+  summary = [dict(model='beta_vae', dataset='dsprites', variant=v,
+                  metric='mig', mean=m, sd=0.01, n=3)
+             for v, m in (('original', 0.23), ('perturbed', 0.07))]
+  table = reproduce.format_table(
+      summary, 'mig', models=('ae', 'beta_vae'), datasets=('dsprites',),
+      variants=('original', 'perturbed', 'noise'),
+      model_names={'beta_vae': 'beta-VAE'}, dataset_names={})
+  assert table.splitlines() == [
+      '| model | dsprites |',
+      '|---|---|',
+      '| ae | - / - / - |',
+      '| beta-VAE | 0.23 (0.01) / 0.07 (0.01) / - |',
+  ]
+
+
+def test_driver_writes_outputs_and_skips_finished_cells(tmp_path):
+  config = _smoke(models=('beta_vae', 'pcl'),
+                  variants=('original', 'perturbed', 'noise'))
+  fake = _FakeTrain()
+  results = reproduce.reproduce(config, str(tmp_path), train_fn=fake)
+  assert len(fake.calls) == 6
+  for name in ('results.json', 'table.md', 'bars.png', 'config.json'):
+    assert os.path.exists(tmp_path / name), name
+  with open(tmp_path / 'results.json') as f:
+    on_disk = json.load(f)
+  assert on_disk['records'] == results['records']
+  assert len(on_disk['records']) == 6 * config.num_seeds
+  assert {r['seed'] for r in on_disk['records']} == {0, 1}
+  assert all(set(r['scores']) == {'mig', 'dci.disentanglement'}
+             for r in on_disk['records'])
+  mig = {(s['model'], s['variant']): s for s in on_disk['summary']
+         if s['metric'] == 'mig'}
+  np.testing.assert_allclose(mig['pcl', 'perturbed']['mean'], 0.11)
+  np.testing.assert_allclose(mig['pcl', 'perturbed']['sd'],
+                             np.std([0.1, 0.12], ddof=1))
+  table = (tmp_path / 'table.md').read_text()
+  assert '| beta-VAE | 0.51 (0.01) / 0.11 (0.01) / 0.46 (0.01) |' in table
+
+  again = _FakeTrain()
+  rerun = reproduce.reproduce(config, str(tmp_path), train_fn=again)
+  assert again.calls == []
+  assert rerun['records'] == results['records']
+
+
+def test_killed_reproduction_continues_with_unfinished_cells(tmp_path):
+  config = _smoke()
+  killed = _FakeTrain(fail_on=('toy_bumps', 'perturbed', 'beta_vae'))
+  with pytest.raises(KeyboardInterrupt):
+    reproduce.reproduce(config, str(tmp_path), train_fn=killed)
+  assert killed.calls == [('toy_bumps', 'original', 'beta_vae'),
+                          ('toy_bumps', 'original', 'pcl')]
+  resumed = _FakeTrain()
+  results = reproduce.reproduce(config, str(tmp_path), train_fn=resumed)
+  assert resumed.calls == [('toy_bumps', 'perturbed', 'beta_vae'),
+                           ('toy_bumps', 'perturbed', 'pcl')]
+  assert len(results['records']) == 4 * config.num_seeds
+
+
+def test_changed_config_in_same_workdir_is_refused(tmp_path):
+  reproduce.reproduce(_smoke(), str(tmp_path), train_fn=_FakeTrain())
+  changed = _smoke()
+  changed.overrides.train.num_steps = 11
+  with pytest.raises(ValueError, match='different config'):
+    reproduce.reproduce(changed, str(tmp_path), train_fn=_FakeTrain())
+
+
+@pytest.mark.slow
+def test_smoke_protocol_end_to_end(tmp_path, monkeypatch):
+  config = reproduce_configs.get_config('smoke')
+  results = reproduce.reproduce(config, str(tmp_path))
+  num_cells = len(reproduce.expand_grid(config))
+  assert len(results['records']) == num_cells * config.num_seeds
+  for record in results['records']:
+    assert 0.0 <= record['scores']['mig'] <= 1.0
+    assert record['timings']['num_steps'] == config.overrides.train.num_steps
+  for name in ('results.json', 'table.md', 'bars.png', 'analysis.png'):
+    assert os.path.getsize(tmp_path / name) > 0, name
+  for variant in config.variants:
+    with open(tmp_path / 'analysis' / 'toy_bumps' / f'{variant}.json') as f:
+      analysis = json.load(f)
+    assert analysis['num_points'] == config.analysis.num_points
+    assert 0.0 <= analysis['median_dto']
+  table = (tmp_path / 'table.md').read_text()
+  assert '| beta-VAE |' in table and '| PCL |' in table
+
+  def must_not_train(*args, **kwargs):
+    raise AssertionError('a finished cell was trained again')
+
+  monkeypatch.setattr(train, 'train_and_evaluate', must_not_train)
+  rerun = reproduce.reproduce(config, str(tmp_path))
+  assert rerun['records'] == results['records']
