@@ -1,6 +1,8 @@
 """Small PNG helpers: image grids and dataset overviews (samples + traversals).
 
-Uses matplotlib with the Agg backend (no display needed).
+Figures are drawn with matplotlib's object-oriented API (``Figure`` with the
+Agg canvas), so no display is needed and the global pyplot backend (e.g. a
+notebook's inline backend) is left alone.
 """
 
 from __future__ import annotations
@@ -8,11 +10,9 @@ from __future__ import annotations
 import os
 
 import jax
-import matplotlib
+from matplotlib import figure
+from matplotlib import image as mpl_image
 import numpy as np
-
-matplotlib.use('Agg')
-from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def to_images(observations) -> np.ndarray:
@@ -55,7 +55,7 @@ def image_grid(images, num_cols: int, pad: int = 1,
 def save_png(image, path: str) -> str:
   """Writes a float (H, W, 3) image in [0, 1] as an 8-bit PNG."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  plt.imsave(path, np.clip(np.asarray(image), 0.0, 1.0))
+  mpl_image.imsave(path, np.clip(np.asarray(image), 0.0, 1.0))
   return path
 
 
@@ -117,10 +117,12 @@ def save_dataset_overview(dataset, path: str, *, seed: int = 0,
   # Vector data are 1 pixel high: stretch each strip to a visible height.
   stretch = 12 if vector else 1
   px = 3.0 / 100  # inches per image pixel at 100 dpi, 3x upscaled.
-  fig, axes = plt.subplots(
-      len(heights), 1, figsize=(width * px + 1.8, sum(heights) * px * stretch
-                                + 0.25 * len(heights) + 0.5),
-      gridspec_kw=dict(height_ratios=heights), dpi=100)
+  fig = figure.Figure(
+      figsize=(width * px + 1.8,
+               sum(heights) * px * stretch + 0.25 * len(heights) + 0.5),
+      dpi=100)
+  axes = fig.subplots(len(heights), 1,
+                      gridspec_kw=dict(height_ratios=heights))
   labels = [f'{num_samples} random samples'] + [name for name, _ in rows]
   for ax, image, label in zip(axes, [samples] + [r for _, r in rows], labels):
     ax.imshow(image, interpolation='nearest', aspect='auto' if vector else 1)
@@ -131,7 +133,6 @@ def save_dataset_overview(dataset, path: str, *, seed: int = 0,
                   fontsize=10)
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig.savefig(path, bbox_inches='tight')
-  plt.close(fig)
   return path
 
 

@@ -240,8 +240,8 @@ def seed_records(results: Mapping[str, Any], cell: Cell,
     results: the dict written by ``train.train_and_evaluate`` (``seeds``,
       ``metrics``, ``timings``, ``num_steps``).
     cell: the grid point.
-    wall_seconds: wall time of the cell as seen by the driver (None when the
-      cell was finished by an earlier run).
+    wall_seconds: wall time of the cell as seen by the driver (None when
+      unknown).
 
   Returns:
     ``[{'model', 'dataset', 'variant', 'seed', 'scores', 'timings'}, ...]``;
@@ -530,9 +530,12 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   os.makedirs(cell_dir, exist_ok=True)
   _check_cell_config(cell_dir, cell, train_config)
   results_path = os.path.join(cell_dir, 'results.json')
+  timing_path = os.path.join(cell_dir, 'cell_timing.json')
   if os.path.exists(results_path):
     logging.info('%s: finished earlier, skipped', cell)
-    return seed_records(_read_json(results_path), cell), False
+    wall = (_read_json(timing_path)['wall_seconds']
+            if os.path.exists(timing_path) else None)
+    return seed_records(_read_json(results_path), cell, wall), False
   if train_fn is None:
     from disent_bias import train  # pylint: disable=g-import-not-at-top
     train_fn = train.train_and_evaluate
@@ -543,6 +546,7 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   wall = time.time() - start
   if not os.path.exists(results_path):  # train_fn that does not write it
     _write_json(results_path, results)
+  _write_json(timing_path, {'wall_seconds': wall})
   return seed_records(results, cell, wall), True
 
 

@@ -848,51 +848,54 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   log_buffer, log_start_step = [], step
   train_seconds, log_seconds, steps_timed = 0.0, 0.0, 0
   last_record = {}
-  while step < num_steps:
-    boundary = _next_boundary(step, config)
-    tic, compile_before = time.time(), run.compile_seconds
-    while step < boundary:
-      length = spc if boundary - step >= spc else 1
-      batches = run.host_batches(keys, step, length)
-      fn = run.compiled(length, state, keys, batches)
-      state, metrics = fn(state, keys, batches)
-      pending.append(metrics)
-      step += length
-    host = jax.device_get(pending)
-    host = {k: np.concatenate([m[k] for m in host], axis=1) for k in host[0]}
-    # Compilation is excluded from the step rate.
-    elapsed = time.time() - tic - (run.compile_seconds - compile_before)
-    train_seconds += elapsed
-    log_seconds += elapsed
-    steps_timed += step - pending_start
-    _check_finite(host, pending_start, last_good, workdir)
-    log_buffer.append(host)
-    pending, pending_start = [], step
+  try:
+    while step < num_steps:
+      boundary = _next_boundary(step, config)
+      tic, compile_before = time.time(), run.compile_seconds
+      while step < boundary:
+        length = spc if boundary - step >= spc else 1
+        batches = run.host_batches(keys, step, length)
+        fn = run.compiled(length, state, keys, batches)
+        state, metrics = fn(state, keys, batches)
+        pending.append(metrics)
+        step += length
+      host = jax.device_get(pending)
+      host = {k: np.concatenate([m[k] for m in host], axis=1) for k in host[0]}
+      # Compilation is excluded from the step rate.
+      elapsed = time.time() - tic - (run.compile_seconds - compile_before)
+      train_seconds += elapsed
+      log_seconds += elapsed
+      steps_timed += step - pending_start
+      _check_finite(host, pending_start, last_good, workdir)
+      log_buffer.append(host)
+      pending, pending_start = [], step
 
-    if step % config.log_every_steps == 0 or step == num_steps:
-      merged = {k: np.concatenate([b[k] for b in log_buffer], axis=1)
-                for k in log_buffer[0]}
-      rate = (step - log_start_step) / max(log_seconds, 1e-9)
-      last_record = _train_record(merged, step, rate)
-      writer.write(last_record)
-      eta = (num_steps - step) / max(rate, 1e-9)
-      logging.info('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
-                   num_steps, last_record['train/loss'], rate,
-                   _format_seconds(eta))
-      log_buffer, log_start_step, log_seconds = [], step, 0.0
-    if step % config.eval_every_steps == 0 and step != num_steps:
-      record = _evaluate(run, state, keys, step, workdir, is_main)
-      if record:
-        writer.write({'step': step, **record})
-        logging.info('eval at step %d: %s', step, _short(record))
-    if step % config.checkpoint_every_steps == 0 or step == num_steps:
-      if not _params_finite(state):
-        raise FloatingPointError(
-            f'non-finite parameters at step {step}; last good checkpoint: '
-            f'step {last_good}')
-      checkpoint.save(mngr, step, _to_tree(state))
-      last_good = step
-  mngr.wait_until_finished()
+      if step % config.log_every_steps == 0 or step == num_steps:
+        merged = {k: np.concatenate([b[k] for b in log_buffer], axis=1)
+                  for k in log_buffer[0]}
+        rate = (step - log_start_step) / max(log_seconds, 1e-9)
+        last_record = _train_record(merged, step, rate)
+        writer.write(last_record)
+        eta = (num_steps - step) / max(rate, 1e-9)
+        logging.info('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
+                     num_steps, last_record['train/loss'], rate,
+                     _format_seconds(eta))
+        log_buffer, log_start_step, log_seconds = [], step, 0.0
+      if step % config.eval_every_steps == 0 and step != num_steps:
+        record = _evaluate(run, state, keys, step, workdir, is_main)
+        if record:
+          writer.write({'step': step, **record})
+          logging.info('eval at step %d: %s', step, _short(record))
+      if step % config.checkpoint_every_steps == 0 or step == num_steps:
+        if not _params_finite(state):
+          raise FloatingPointError(
+              f'non-finite parameters at step {step}; last good checkpoint: '
+              f'step {last_good}')
+        checkpoint.save(mngr, step, _to_tree(state))
+        last_good = step
+  finally:
+    # A failed run still completes the checkpoint saves it started.
+    mngr.wait_until_finished()
   if not last_record:  # Resumed after the last step: report the last log.
     records = [r for r in logging_utils.read_jsonl(writer.path)
                if 'train/loss' in r] if os.path.exists(writer.path) else []

@@ -19,8 +19,9 @@ from disent_bias import metrics
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
                                required=True)
 _METRICS = flags.DEFINE_string(
-    'metrics', ','.join(metrics.ALL_METRICS),
-    f'Comma separated metric names; valid: {", ".join(metrics.METRICS)}.')
+    'metrics', 'all',
+    f'Comma separated metric names or "all"; valid: '
+    f'{", ".join(metrics.METRICS)}.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Evaluation seed.')
 _NUM_TRAIN = flags.DEFINE_integer('num_train', 10000,
                                   'Training points (and FactorVAE / BetaVAE '

@@ -18,15 +18,24 @@ implicit shape (square: max-norm, ellipse: quadratic form, heart: the sextic
 coordinates so the sprite stays fully inside the frame, with the outermost
 pixel ring always black, at every factor value.
 
-Exact symmetries (the only factor changes that leave an image unchanged):
+Exact symmetries:
 - orientation index 0 and 39 are the same angle (0 and 2 pi), as in the real
   dataset; the renderer reduces the index modulo 39, so the images are
   bit-identical;
 - the square is invariant under rotation by 90 degrees and the ellipse under
   180 degrees; the renderer reduces the angle modulo the shape's symmetry
-  period, so these hold exactly. On the grid (steps of 360/39 degrees) no two
-  orientations other than 0 and 39 differ by a multiple of 90 degrees, so a
-  one-step change of any factor always changes the image.
+  period, so these hold exactly.
+
+On the grid (steps of 360/39 = 9.23 degrees) no two orientations other than
+0 and 39 differ by a multiple of 90 degrees, yet pixelisation makes a few
+one-step orientation changes invisible for the smallest sprites: an
+exhaustive check of all 737,280 grid points found 112 whose orientation step
+i -> i + 1 leaves the image unchanged, listed in
+``ORIENTATION_STEP_EXCEPTIONS`` (e.g. the 10 px square at 175.4 vs 184.6
+degrees, i.e. -4.6 vs +4.6 degrees modulo 90: mirror images that pixelise
+alike at some positions). Every other one-step change of any factor changes
+the image. Non-adjacent orientations of small squares and ellipses can also
+pixelise alike (they differ by a few degrees modulo the symmetry period).
 """
 
 from __future__ import annotations
@@ -64,6 +73,10 @@ MAX_RADIUS = math.sqrt(2.0)
 # Clearance in pixels between the outermost sprite point and the frame edge;
 # 1.5 keeps the border pixel ring (centres at 0.5 and 63.5) black.
 MARGIN_PX = 1.5
+# (shape, scale, orientation i) -> number of (posX, posY) where the step
+# i -> i + 1 leaves the image unchanged (exhaustive over the grid).
+ORIENTATION_STEP_EXCEPTIONS = {(0, 0, 19): 64, (0, 1, 19): 16, (1, 0, 17): 16,
+                               (1, 0, 21): 16}
 # Rotation symmetry period of each shape, in radians.
 SYMMETRY_PERIOD = (0.5 * np.pi, np.pi, 2.0 * np.pi)
 

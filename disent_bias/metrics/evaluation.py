@@ -116,16 +116,21 @@ ALL_METRICS = tuple(METRICS)
 
 
 def check_names(names) -> tuple[str, ...]:
-  """Validates metric names; accepts a comma separated string or a list."""
+  """Validates metric names; a comma separated string or a list.
+
+  ``'all'`` stands for every metric (``ALL_METRICS``).
+  """
   if isinstance(names, str):
     names = [n.strip() for n in names.split(',') if n.strip()]
   names = tuple(names)
+  if names == ('all',):
+    names = ALL_METRICS
   if not names:
     raise ValueError(f'no metric names given; valid: {", ".join(METRICS)}')
   unknown = [n for n in names if n not in METRICS]
   if unknown:
     raise ValueError(f'unknown metric(s) {", ".join(map(repr, unknown))}; '
-                     f'valid: {", ".join(METRICS)}')
+                     f'valid: {", ".join(METRICS)} (or all)')
   return names
 
 
@@ -149,7 +154,8 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
     ``num_train``, ``num_test``, ``seed``; ``time_s.<name>`` total wall time
     per metric and ``sklearn_s.<name>`` the part inside scikit-learn fits and
     predictions; ``time_s.sample`` the shared sample (rendering and encoding),
-    counted separately from the array metrics.
+    counted separately from the array metrics; ``cpu_s.<name>`` the process
+    CPU time (all threads), less sensitive to other load on the machine.
 
   Raises:
     ValueError: unknown metric names or non-positive sizes.
@@ -163,13 +169,17 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
   results = {'metrics': list(names), 'num_train': int(num_train),
              'num_test': int(num_test), 'seed': int(seed)}
   if any(n in ARRAY_METRICS for n in names):
+    cpu_start = time.process_time()
     ctx.arrays()
     results['time_s.sample'] = ctx.sample_seconds
+    results['cpu_s.sample'] = time.process_time() - cpu_start
   for name in names:
     logging.info('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
+    cpu_start = time.process_time()
     scores = METRICS[name](ctx)
     results[f'time_s.{name}'] = time.perf_counter() - start
+    results[f'cpu_s.{name}'] = time.process_time() - cpu_start
     results[f'sklearn_s.{name}'] = utils.sklearn_seconds() - fit_start
     for key, value in scores.items():
       results[f'{name}.{key}' if key else name] = value

@@ -10,9 +10,25 @@ import jax.numpy as jnp
 
 
 def _conv_valid(x: jax.Array, kernel: jax.Array) -> jax.Array:
-  """Stride-1 VALID convolution, NHWC x HWIO -> NHWC."""
-  return jax.lax.conv_general_dilated(
-      x, kernel, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  """Stride-1 VALID convolution, NHWC x HWIO -> NHWC, as patches @ kernel.
+
+  The patches are kh * kw shifted slices concatenated on the channel axis,
+  so forward and both gradients are plain matrix products and slices. XLA's
+  CPU convolution is much slower here for the kernel gradient (a convolution
+  whose "kernel" is the full-size output gradient).
+  """
+  kh, kw, cin, cout = kernel.shape
+  b, h, w, _ = x.shape
+  oh, ow = h - kh + 1, w - kw + 1
+  if kh == kw == 1:
+    patches = x
+  else:
+    patches = jnp.concatenate(
+        [x[:, i:i + oh, j:j + ow, :] for i in range(kh) for j in range(kw)],
+        axis=-1)
+  out = jnp.dot(patches.reshape(b * oh * ow, kh * kw * cin),
+                kernel.reshape(kh * kw * cin, cout))
+  return out.reshape(b, oh, ow, cout)
 
 
 def _space_to_depth(x: jax.Array) -> jax.Array:

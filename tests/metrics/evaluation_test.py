@@ -53,7 +53,7 @@ class TestEvaluateRepresentation:
                 'dci.informativeness_test', 'modularity_explicitness.modularity',
                 'unsupervised.gaussian_total_correlation',
                 'factor_vae.eval_accuracy', 'beta_vae.eval_accuracy',
-                'time_s.sample', 'time_s.dci', 'sklearn_s.dci'):
+                'time_s.sample', 'time_s.dci', 'sklearn_s.dci', 'cpu_s.dci'):
       assert np.isfinite(out[key]), key
     assert out['mig'] > 0.9
     assert out['dci.disentanglement'] > 0.9
@@ -69,12 +69,16 @@ class TestEvaluateRepresentation:
     b = metrics.evaluate_representation(_dataset((3, 1, 4)), _identity,
                                         names, **kwargs)
     strip = lambda d: {k: v for k, v in d.items() if not k.startswith(
-        ('time_s', 'sklearn_s'))}
+        ('time_s', 'sklearn_s', 'cpu_s'))}
     assert strip(a) == strip(b)
     assert a['metrics'] == ['mig', 'modularity_explicitness']
     # Code 1 is constant (MI 0) and factor 1 is dropped rather than making
     # the score undefined; the other two codes identify their factors.
     assert a['mig'] > 0.9
+
+  def test_all_alias(self):
+    assert metrics.evaluation.check_names('all') == metrics.ALL_METRICS
+    assert metrics.evaluation.check_names(' mig, sap ') == ('mig', 'sap')
 
   def test_unknown_name_lists_valid_ones(self):
     with pytest.raises(ValueError, match="unknown metric.*'migg'.*valid: mig"):
