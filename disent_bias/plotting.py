@@ -94,7 +94,8 @@ def dataset_overview(dataset, key: jax.Array, num_samples: int = 16,
   # One render call for everything (one compile for procedural data).
   render = jax.jit(dataset.render) if dataset.is_pure else dataset.render
   images = np.asarray(render(np.concatenate([factors] + sweeps)))
-  num_cols = max(max_values, 1)
+  # Images: rows of max_values images; vectors: one vector per row.
+  num_cols = 1 if len(dataset.observation_shape) == 1 else max(max_values, 1)
   sample_grid = image_grid(images[:num_samples], num_cols)
   rows, start = [], num_samples
   for name, size, sweep in zip(dataset.factor_names, dataset.factor_sizes,
@@ -114,12 +115,13 @@ def save_dataset_overview(dataset, path: str, *, seed: int = 0,
   heights = [samples.shape[0]] + [r.shape[0] for _, r in rows]
   width = samples.shape[1]
   vector = len(dataset.observation_shape) == 1
-  # Vector data are 1 pixel high: stretch each strip to a visible height.
-  stretch = 12 if vector else 1
   px = 3.0 / 100  # inches per image pixel at 100 dpi, 3x upscaled.
+  # Vectors (one per 2-pixel grid row) are drawn 6 inches wide, 0.1 per row.
+  fig_width = 6.0 if vector else width * px + 1.8
+  row_height = 0.05 if vector else px
   fig = figure.Figure(
-      figsize=(width * px + 1.8,
-               sum(heights) * px * stretch + 0.25 * len(heights) + 0.5),
+      figsize=(fig_width,
+               sum(heights) * row_height + 0.25 * len(heights) + 0.5),
       dpi=100)
   axes = fig.subplots(len(heights), 1,
                       gridspec_kw=dict(height_ratios=heights))

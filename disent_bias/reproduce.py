@@ -75,8 +75,9 @@ def _as_dict(value) -> dict:
 def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
   """All cells of a reproduction config, dataset-major then variant, model.
 
-  Cells of one dataset variant are consecutive, so its analysis runs once
-  before them.
+  ``config.dataset_models[d]`` (optional) restricts dataset ``d`` to some of
+  the models. Cells of one dataset variant are consecutive, so its analysis
+  runs once before them.
 
   Raises:
     ValueError: an empty axis or a duplicated entry.
@@ -88,8 +89,16 @@ def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
       raise ValueError(f'reproduction config: {axis} is empty')
     if len(set(values)) != len(values):
       raise ValueError(f'reproduction config: duplicated {axis}: {values}')
+  subsets = _as_dict(config.get('dataset_models', None))
+  for dataset, models in subsets.items():
+    unknown = set(models) - set(axes['models'])
+    if dataset not in axes['datasets'] or unknown:
+      raise ValueError(
+          f'reproduction config: dataset_models[{dataset!r}] = {models} must '
+          f'name a dataset of {axes["datasets"]} and models of '
+          f'{axes["models"]}')
   return [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
-          for m in axes['models']]
+          for m in axes['models'] if m in subsets.get(d, axes['models'])]
 
 
 def apply_overrides(config: ml_collections.ConfigDict,

@@ -58,8 +58,9 @@ def _smoke(**changes):
 def test_every_preset_gives_valid_train_configs(preset):
   config = reproduce_configs.get_config(preset)
   cells = reproduce.expand_grid(config)
-  assert len(cells) == (len(config.datasets) * len(config.variants) *
-                        len(config.models))
+  subsets = config.dataset_models.to_dict()
+  assert len(cells) == len(config.variants) * sum(
+      len(subsets.get(d, config.models)) for d in config.datasets)
   for cell in cells:
     cfg = reproduce.cell_config(config, cell)
     train.validate_config(cfg)
@@ -90,12 +91,16 @@ def test_paper_protocol_is_the_spec_protocol():
   assert train.resolve_hparams(cfg) == {'beta': 32.0}  # SPEC section 1.
 
 
-def test_quick_protocol_has_all_models_and_three_seeds():
+def test_quick_protocol_has_all_models_on_the_toy_tier_and_three_seeds():
   config = reproduce_configs.get_config('quick')
   assert config.num_seeds >= 3
-  assert set(config.models) == set(reproduce_configs.MODELS)
   assert tuple(config.variants) == ('original', 'perturbed', 'noise')
-  assert reproduce_configs.TOY_DATASET in config.datasets
+  toy = [c for c in reproduce.expand_grid(config)
+         if c.dataset == reproduce_configs.TOY_DATASET]
+  assert {c.model for c in toy} == set(reproduce_configs.MODELS)
+  assert len(toy) == 3 * len(reproduce_configs.MODELS)
+  for cell in toy:
+    assert reproduce.cell_config(config, cell).model.architecture == 'mlp'
 
 
 def test_grid_is_dataset_major_in_config_order():
@@ -107,6 +112,18 @@ def test_grid_is_dataset_major_in_config_order():
       'pcl on toy_bumps/perturbed']
   assert cells[-1].path == os.path.join('cells', 'synthetic_linear',
                                         'perturbed', 'beta_vae')
+
+
+def test_dataset_models_restrict_a_dataset_to_some_models():
+  config = _smoke(datasets=('toy_bumps', 'synthetic_linear'),
+                  variants=('original',))
+  config.dataset_models = {'synthetic_linear': ('pcl',)}
+  assert [str(c) for c in reproduce.expand_grid(config)] == [
+      'beta_vae on toy_bumps/original', 'pcl on toy_bumps/original',
+      'pcl on synthetic_linear/original']
+  config.dataset_models = {'synthetic_linear': ('ae',)}
+  with pytest.raises(ValueError, match='dataset_models'):
+    reproduce.expand_grid(config)
 
 
 def test_empty_or_duplicated_axis_raises():

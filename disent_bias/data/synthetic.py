@@ -140,7 +140,8 @@ def make_nonlinear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
   widths = (num_factors, *hidden, dim)
   weights = []
   for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-    w = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / (fan_in + fan_out))
+    std = np.sqrt(2.0 / (fan_in + fan_out))  # Glorot normal.
+    w = rng.standard_normal((fan_in, fan_out)) * std
     weights.append((w.astype(np.float32), np.zeros(fan_out, np.float32)))
   jscales = jnp.asarray(scales, jnp.float32)
   jweights = [(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]

@@ -1,25 +1,30 @@
 """Toy ground-truth data for CPU-scale experiments: moving bumps on a strip.
 
 ``toy_bumps``: three factors, each the position of a Gaussian bump inside its
-own window of a 1-D "image" (a vector of ``DIM`` values in [0, 1]); the rest
-of the strip is a flat background. It is a minimal dSprites: the factor
-effects are local (a few pixels near each bump), orthogonal (disjoint
-windows) and of distinct size (bump heights ``HEIGHTS``), so the local
-variance structure is factor-aligned with a well-defined principal basis,
-exactly the situation in which a VAE disentangles "by accident" (Rolinek et
-al. 2019). Like dSprites, most of the strip is background, so the
-``perturbed`` variant's texture (``perturbations``: a plane wave over all
-``DIM`` values whose phase follows the sum of the factor indices) has an
-effect comparable to the factors' own, while the change per image stays
-small (``|x' - x|_inf <= eps``).
+own window of a 1-D "image" (a vector of ``DIM`` values in [0, 1]) on a flat
+background. It is a minimal dSprites: the factor effects are local (the
+pixels near each bump), orthogonal (disjoint windows) and of clearly distinct
+size (bump heights ``HEIGHTS``, so the per-step Jacobian column norms are in
+the ratio of the heights and the local PCA basis is unique and factor-
+aligned), exactly the situation in which a VAE disentangles "by accident"
+(Rolinek et al. 2019). The positions move by one value per grid step over
+``FACTOR_SIZE`` steps, so every factor is nearly continuous, and the bumps
+use almost the full range (background 0.1, heights up to 0.9): with the L2
+likelihood a beta-VAE of MLPs disentangles the original strip in a few
+thousand steps (``experiments/configs/toy.py``). The background leaves room
+for the ``perturbed`` variant's texture (``perturbations``: a plane wave over
+all ``DIM`` values whose phase follows the sum of the factor indices) in
+both directions without clipping.
 
-Layout (``DIM = 128``): windows of 16 values at offsets 8, 56 and 104;
-background 0.2; bump k has height ``HEIGHTS[k]`` and width ``SIGMA``; its
-centre runs from 3 to 12 inside the window over ``FACTOR_SIZE`` steps. MLP
-models (``architecture='mlp'``) train on it in seconds.
+Layout (``DIM = 128``): windows of ``WINDOW = 40`` values at offsets 4, 44
+and 84; bump k has height ``HEIGHTS[k]`` and width ``SIGMA``; its centre
+runs over ``FACTOR_SIZE`` consecutive values starting ``MARGIN`` inside its
+window (tails beyond the window are below 1e-3 of the height).
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -27,38 +32,45 @@ import numpy as np
 from disent_bias.data import base
 
 DIM = 128
-WINDOW = 16
-OFFSETS = (8, 56, 104)
-HEIGHTS = (0.7, 0.5, 0.35)
-SIGMA = 1.5
-BACKGROUND = 0.2
-FACTOR_SIZE = 10
+WINDOW = 40
+OFFSETS = (4, 44, 84)
+HEIGHTS = (0.8, 0.55, 0.35)
+SIGMA = 2.0
+MARGIN = 8
+BACKGROUND = 0.1
+FACTOR_SIZE = 24
 FACTOR_NAMES = ('bump0', 'bump1', 'bump2')
 
 
 def make_toy_bumps(factor_size: int = FACTOR_SIZE,
-                   heights=HEIGHTS) -> base.GroundTruthData:
+                   heights: Sequence[float] = HEIGHTS,
+                   sigma: float = SIGMA) -> base.GroundTruthData:
   """Three moving bumps on a 128-value strip.
 
   Args:
-    factor_size: positions per bump (>= 2).
-    heights: bump heights (3 distinct positive values with background +
-      height <= 1).
+    factor_size: positions per bump, 2 <= factor_size <= WINDOW - 2 * MARGIN
+      (one value per step).
+    heights: 3 positive bump heights with background + height <= 0.9 + 1e-6.
+    sigma: bump width in values (0.5 <= sigma <= MARGIN / 3).
 
   Returns:
     A ``GroundTruthData`` named ``'toy_bumps'`` with observation_shape (128,).
 
   Raises:
-    ValueError: for bad sizes or heights.
+    ValueError: for bad sizes, heights or widths.
   """
-  if factor_size < 2:
-    raise ValueError(f'factor_size must be >= 2, got {factor_size}')
+  if not 2 <= factor_size <= WINDOW - 2 * MARGIN:
+    raise ValueError(f'factor_size must be in [2, {WINDOW - 2 * MARGIN}], '
+                     f'got {factor_size}')
   heights = np.asarray(heights, np.float32)
   if heights.shape != (3,) or (heights <= 0).any() or (
-      BACKGROUND + heights > 1).any():
-    raise ValueError(f'heights must be 3 values in (0, {1 - BACKGROUND}], '
+      BACKGROUND + heights > 0.9 + 1e-6).any():
+    raise ValueError(f'heights must be 3 values in (0, {0.9 - BACKGROUND}], '
                      f'got {heights}')
-  centres = np.linspace(3.0, WINDOW - 4.0, factor_size).astype(np.float32)
+  if not 0.5 <= sigma <= MARGIN / 3:
+    raise ValueError(f'sigma must be in [0.5, {MARGIN / 3}], got {sigma}')
+  start = MARGIN + (WINDOW - 2 * MARGIN - factor_size) / 2
+  centres = (start + np.arange(factor_size)).astype(np.float32)
   pixels = np.arange(DIM, dtype=np.float32)
   jc, jh, jp = jnp.asarray(centres), jnp.asarray(heights), jnp.asarray(pixels)
   joff = jnp.asarray(OFFSETS, jnp.float32)
@@ -67,11 +79,11 @@ def make_toy_bumps(factor_size: int = FACTOR_SIZE,
     f = jnp.asarray(factors, jnp.int32)
     centre = joff[None, :] + jc[f]  # (n, 3) absolute positions
     bumps = jh[None, :, None] * jnp.exp(
-        -0.5 * ((jp[None, None, :] - centre[:, :, None]) / SIGMA) ** 2)
+        -0.5 * ((jp[None, None, :] - centre[:, :, None]) / sigma) ** 2)
     return jnp.clip(BACKGROUND + bumps.sum(1), 0.0, 1.0)
 
-  info = dict(centres=centres, heights=heights, sigma=SIGMA,
-              offsets=OFFSETS, source='procedural')
+  info = dict(centres=centres, heights=heights, sigma=float(sigma),
+              offsets=OFFSETS, background=BACKGROUND, source='procedural')
   return base.GroundTruthData('toy_bumps', (factor_size,) * 3, FACTOR_NAMES,
                               (DIM,), render, is_pure=True, info=info)
 

@@ -16,14 +16,17 @@ from absl import logging
 import jax
 import numpy as np
 
-from disent_bias.metrics import beta_vae
-from disent_bias.metrics import dci as dci_lib
-from disent_bias.metrics import factor_vae
-from disent_bias.metrics import mig as mig_lib
-from disent_bias.metrics import modularity
+# Functions, not modules: the package re-exports functions under the module
+# names (``metrics.mig`` is the function).
 from disent_bias.metrics import sampling
-from disent_bias.metrics import sap as sap_lib
-from disent_bias.metrics import unsupervised as unsupervised_lib
+from disent_bias.metrics.beta_vae import beta_vae_score
+from disent_bias.metrics.dci import dci
+from disent_bias.metrics.factor_vae import factor_vae_score
+from disent_bias.metrics.factor_vae import varying_factors
+from disent_bias.metrics.mig import mig
+from disent_bias.metrics.modularity import modularity_explicitness
+from disent_bias.metrics.sap import sap
+from disent_bias.metrics.unsupervised import unsupervised
 from disent_bias.metrics import utils
 
 
@@ -50,7 +53,7 @@ class _Context:
           self.dataset, self.representation_fn, self.num_test, k_test)
       # Factors with one value carry no information and make the supervised
       # scores undefined; disentanglement_lib's datasets omit them.
-      keep = np.array(factor_vae.varying_factors(self.dataset))
+      keep = np.array(varying_factors(self.dataset))
       if keep.size < self.dataset.num_factors:
         logging.info('dropping single-valued factors %s',
                      sorted(set(range(self.dataset.num_factors)) - set(keep)))
@@ -62,35 +65,35 @@ class _Context:
 
 def _mig(ctx: _Context) -> dict[str, float]:
   codes, factors, _, _ = ctx.arrays()
-  return {'': mig_lib.mig(codes, factors)}
+  return {'': mig(codes, factors)}
 
 
 def _dci(ctx: _Context) -> dict[str, float]:
-  return dci_lib.dci(*ctx.arrays(), seed=ctx.seed)
+  return dci(*ctx.arrays(), seed=ctx.seed)
 
 
 def _sap(ctx: _Context) -> dict[str, float]:
-  return {'': sap_lib.sap(*ctx.arrays(), seed=ctx.seed)}
+  return {'': sap(*ctx.arrays(), seed=ctx.seed)}
 
 
 def _modularity(ctx: _Context) -> dict[str, float]:
-  return modularity.modularity_explicitness(*ctx.arrays(), seed=ctx.seed)
+  return modularity_explicitness(*ctx.arrays(), seed=ctx.seed)
 
 
 def _unsupervised(ctx: _Context) -> dict[str, float]:
   codes, _, _, _ = ctx.arrays()
-  return unsupervised_lib.unsupervised(codes)
+  return unsupervised(codes)
 
 
 def _factor_vae(ctx: _Context) -> dict[str, float]:
-  return factor_vae.factor_vae_score(
+  return factor_vae_score(
       ctx.dataset, ctx.representation_fn, seed=ctx.seed + 1,
       num_train=ctx.num_train, num_eval=ctx.num_test,
       num_variance_estimate=ctx.num_train)
 
 
 def _beta_vae(ctx: _Context) -> dict[str, float]:
-  return beta_vae.beta_vae_score(
+  return beta_vae_score(
       ctx.dataset, ctx.representation_fn, seed=ctx.seed + 2,
       num_train=ctx.num_train, num_eval=ctx.num_test)
 
