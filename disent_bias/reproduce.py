@@ -242,7 +242,8 @@ def _scores_per_seed(metrics: Mapping[str, Any], num_seeds: int,
 
 
 def seed_records(results: Mapping[str, Any], cell: Cell,
-                 wall_seconds: float | None = None) -> list[dict[str, Any]]:
+                 wall_seconds: float | None = None,
+                 cpu_seconds: float | None = None) -> list[dict[str, Any]]:
   """Splits a cell's ``results.json`` into one record per seed.
 
   Args:
@@ -251,6 +252,9 @@ def seed_records(results: Mapping[str, Any], cell: Cell,
     cell: the grid point.
     wall_seconds: wall time of the cell as seen by the driver (None when
       unknown).
+    cpu_seconds: CPU time of the driver process during the cell (user +
+      system, all threads); unlike the wall time it hardly depends on other
+      load on the machine.
 
   Returns:
     ``[{'model', 'dataset', 'variant', 'seed', 'scores', 'timings'}, ...]``;
@@ -260,6 +264,7 @@ def seed_records(results: Mapping[str, Any], cell: Cell,
   rows = _scores_per_seed(results.get('metrics', {}) or {}, len(seeds), cell)
   timings = dict(results.get('timings', {}) or {})
   timings['cell_wall_seconds'] = wall_seconds
+  timings['cell_cpu_seconds'] = cpu_seconds
   timings['num_steps'] = results.get('num_steps', None)
   return [{'model': cell.model, 'dataset': cell.dataset,
            'variant': cell.variant, 'seed': int(seed), 'scores': scores,
@@ -296,7 +301,9 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _display(config: ml_collections.ConfigDict, key: str) -> str:
-  return _as_dict(config.get('display', None)).get(key, None) or key
+  """Label of a model, dataset or score (config keys write '.' as '_')."""
+  labels = _as_dict(config.get('display', None))
+  return labels.get(key.replace('.', '_'), None) or key
 
 
 def _lookup(summary, metric):
@@ -338,7 +345,8 @@ def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
               path: str, *, models: Sequence[str], datasets: Sequence[str],
               variants: Sequence[str],
               model_names: Mapping[str, str] | None = None,
-              dataset_names: Mapping[str, str] | None = None) -> str:
+              dataset_names: Mapping[str, str] | None = None,
+              metric_names: Mapping[str, str] | None = None) -> str:
   """Grouped bars (one group per model, one bar per variant) with sd bars.
 
   One subplot per metric (rows) and dataset (columns). Returns ``path``.
@@ -348,6 +356,7 @@ def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
   from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
   model_names = model_names or {}
   dataset_names = dataset_names or {}
+  metric_names = metric_names or {}
   rows, cols = len(metrics), len(datasets)
   fig, axes = plt.subplots(rows, cols, squeeze=False,
                            figsize=(max(4.0, 0.8 * len(models)) * cols,
@@ -367,7 +376,8 @@ def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
       ax.set_xticks(x)
       ax.set_xticklabels([model_names.get(m, m) for m in models],
                          rotation=30, ha='right', fontsize=8)
-      ax.set_title(f'{dataset_names.get(d, d)}: {metric}', fontsize=9)
+      ax.set_title(f'{dataset_names.get(d, d)}: '
+                   f'{metric_names.get(metric, metric)}', fontsize=9)
       ax.set_ylim(bottom=0.0)
       if i == 0 and j == 0:
         ax.legend(fontsize=7)
@@ -542,21 +552,23 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   timing_path = os.path.join(cell_dir, 'cell_timing.json')
   if os.path.exists(results_path):
     logging.info('%s: finished earlier, skipped', cell)
-    wall = (_read_json(timing_path)['wall_seconds']
-            if os.path.exists(timing_path) else None)
-    return seed_records(_read_json(results_path), cell, wall), False
+    timing = (_read_json(timing_path) if os.path.exists(timing_path)
+              else {})
+    return seed_records(_read_json(results_path), cell,
+                        timing.get('wall_seconds', None),
+                        timing.get('cpu_seconds', None)), False
   if train_fn is None:
     from disent_bias import train  # pylint: disable=g-import-not-at-top
     train_fn = train.train_and_evaluate
   logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
                cell_dir)
-  start = time.time()
+  start, cpu_start = time.time(), time.process_time()
   results = train_fn(train_config, cell_dir)
-  wall = time.time() - start
+  wall, cpu = time.time() - start, time.process_time() - cpu_start
   if not os.path.exists(results_path):  # train_fn that does not write it
     _write_json(results_path, results)
-  _write_json(timing_path, {'wall_seconds': wall})
-  return seed_records(results, cell, wall), True
+  _write_json(timing_path, {'wall_seconds': wall, 'cpu_seconds': cpu})
+  return seed_records(results, cell, wall, cpu), True
 
 
 def write_outputs(config: ml_collections.ConfigDict, workdir: str,
@@ -589,7 +601,7 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
            f'(sample sd, ddof=1), for the variants '
            f'{" / ".join(variants)}.', '']
   for metric in metrics:
-    parts += [f'## {metric}', '',
+    parts += [f'## {_display(config, metric)}', '',
               format_table(summary, metric, models=models, datasets=datasets,
                            variants=variants, model_names=model_names,
                            dataset_names=dataset_names), '']
@@ -602,7 +614,8 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
     f.write('\n'.join(parts))
   plot_bars(summary, metrics, os.path.join(workdir, 'bars.png'),
             models=models, datasets=datasets, variants=variants,
-            model_names=model_names, dataset_names=dataset_names)
+            model_names=model_names, dataset_names=dataset_names,
+            metric_names={m: _display(config, m) for m in metrics})
   if analyses:
     plot_analysis(analyses, os.path.join(workdir, 'analysis.png'))
   return results

@@ -831,7 +831,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   latest = mngr.latest_step()
   if latest is not None:
     logging.info('resuming from the checkpoint at step %d', latest)
-    state = TrainState(**checkpoint.restore(
+    state = _from_tree(checkpoint.restore(
         mngr, latest, _to_tree(run.abstract_state(keys))))
     writer.truncate_after(latest)
   else:
@@ -975,6 +975,12 @@ def _to_tree(state: TrainState) -> dict[str, Any]:
   tree = {f.name: getattr(state, f.name) for f in
           dataclasses.fields(state)}
   return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
+
+
+def _from_tree(tree: Mapping[str, Any]) -> TrainState:
+  """Inverse of ``_to_tree``: absent (empty) fields become ``{}``."""
+  return TrainState(**{f.name: tree.get(f.name, {})
+                       for f in dataclasses.fields(TrainState)})
 
 
 def _params_finite(state: TrainState) -> bool:

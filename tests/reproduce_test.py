@@ -54,7 +54,8 @@ def _smoke(**changes):
   return config
 
 
-@pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS))
+@pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS) + [
+    'quick,images,dci', 'smoke,dci'])
 def test_every_preset_gives_valid_train_configs(preset):
   config = reproduce_configs.get_config(preset)
   cells = reproduce.expand_grid(config)
@@ -70,9 +71,26 @@ def test_every_preset_gives_valid_train_configs(preset):
     assert set(train.resolve_hparams(cfg)) <= set(cfg.model.hparams)
 
 
+def test_dci_and_images_options():
+  config = reproduce_configs.get_config('quick,images,dci')
+  assert tuple(config.datasets) == (reproduce_configs.TOY_DATASET,
+                                    reproduce_configs.QUICK_IMAGE_DATASET)
+  assert 'dci.disentanglement' in config.table_metrics
+  for cell in reproduce.expand_grid(config):
+    assert 'dci' in reproduce.cell_config(config, cell).metrics.names
+  image_cells = [c for c in reproduce.expand_grid(config)
+                 if c.dataset == reproduce_configs.QUICK_IMAGE_DATASET]
+  assert {c.model for c in image_cells} == set(
+      reproduce_configs.QUICK_IMAGE_MODELS)
+  plain = reproduce_configs.get_config('quick')
+  assert 'dci.disentanglement' not in plain.table_metrics
+
+
 def test_unknown_preset_lists_valid_ones():
   with pytest.raises(ValueError, match='paper, quick, smoke'):
     reproduce_configs.get_config('fast')
+  with pytest.raises(ValueError, match='choose one'):
+    reproduce_configs.get_config('quick,paper')
 
 
 def test_paper_protocol_is_the_spec_protocol():

@@ -7,7 +7,8 @@ its local PCA (``alignment``), and summarises them by median and quantiles.
 ``perturbation_report`` compares a variant with its original on a sample:
 the bound ``|x' - x|_inf <= eps`` at every sampled point, mean |change|, the
 change of total pixel variance, duplicate images, and a 1-nearest-neighbour
-factor probe (train / test split of the sample).
+factor probe (train / test split of the sample; use a dense ``block_points``
+sample for it, see there).
 """
 
 from __future__ import annotations
@@ -34,6 +35,27 @@ def sample_points(dataset, num_points: int, seed: int = 0) -> np.ndarray:
   return np.asarray(dataset.index_to_factors(np.sort(index)), np.int32)
 
 
+def block_points(dataset, max_values: int, seed: int = 0) -> np.ndarray:
+  """Every grid point of a random contiguous block: int32 (N, K).
+
+  Factor k takes ``min(size_k, max_values)`` consecutive values starting at a
+  random offset, so the block contains, for each of its interior points, all
+  grid neighbours within one step. The nearest-neighbour probe on such a
+  dense sample asks whether an image's nearest other image is a grid
+  neighbour (local recoverability); on a sparse uniform sample the nearest
+  image is usually several steps away in some factor, and the probe measures
+  the image metric's large-scale geometry instead.
+  """
+  rng = np.random.default_rng(seed)
+  axes = []
+  for size in dataset.factor_sizes:
+    width = min(int(size), int(max_values))
+    start = int(rng.integers(0, int(size) - width + 1))
+    axes.append(np.arange(start, start + width))
+  grid = np.meshgrid(*axes, indexing='ij')
+  return np.stack([g.reshape(-1) for g in grid], -1).astype(np.int32)
+
+
 def _summary(values: np.ndarray) -> dict[str, float]:
   values = np.asarray(values, np.float64)
   out = {f'q{int(q * 100):02d}': float(np.quantile(values, q))
@@ -43,7 +65,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
 
 
 def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
-                    chunk: int = 32) -> dict:
+                    chunk: int = 32, blur: float = 0.0) -> dict:
   """Alignment of the generator's local PCA with the factor axes.
 
   Args:
@@ -51,6 +73,7 @@ def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
     factors: int (N, K) grid points (see ``sample_points``).
     radius: finite-difference stencil half width (``jacobian``).
     chunk: points per jitted Jacobian call.
+    blur: Gaussian blur sigma (pixels) of the renders (``jacobian``).
 
   Returns:
     dict: ``median_dto``, ``median_offdiag_mass``, ``median_offdiag_mass_raw``,
@@ -60,11 +83,11 @@ def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
     ``mean_abs_cosine`` (K, K) mean |cosine| between columns.
   """
   jacs = jacobian.generator_jacobians(dataset, factors, radius=radius,
-                                      chunk=chunk)
+                                      chunk=chunk, blur=blur)
   scores = alignment.batch_alignment_scores(jacs)
   cos = np.abs(np.asarray(jax.vmap(alignment.cosine_matrix)(jacs)))
   norms = np.linalg.norm(jacs, axis=1)  # (N, K)
-  out = {'num_points': int(len(factors)), 'radius': radius}
+  out = {'num_points': int(len(factors)), 'radius': radius, 'blur': blur}
   for name in ('dto', 'offdiag_mass', 'offdiag_mass_raw', 'max_abs_cosine'):
     out[f'median_{name}'] = float(np.median(scores[name]))
     out[f'{name}_summary'] = _summary(scores[name])

@@ -59,8 +59,15 @@ def _corners(num_factors: int) -> np.ndarray:
 
 def make_linear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
                 scales: Sequence[float] | None = None, seed: int = 0,
-                ) -> base.GroundTruthData:
+                squash: bool = True) -> base.GroundTruthData:
   """Linear toy task: x = 0.5 + M w, M (D, K) with orthogonal columns.
+
+  With ``squash=False`` the observations are ``x = A w`` itself (``M = A``,
+  offset 0, no clipping): not confined to [0, 1], so only for the L2
+  likelihood. The column norms are then exactly ``scales``, which sets the
+  signal-to-prior ratio directly (the 2019 mechanism check uses it; the
+  squashed data have column norms below 0.5, a weak signal against a
+  unit-variance prior).
 
   Args:
     num_factors: K.
@@ -69,10 +76,12 @@ def make_linear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
     scales: K distinct positive column norms of the generator before
       squashing; default 0.8**k.
     seed: seed of the random orthonormal frame Q.
+    squash: map into [0, 1] (default) or keep ``x = A w``.
 
   Returns:
-    A ``GroundTruthData`` with observation_shape (D,), values in [0, 1];
-    ``info['matrix']`` is M (D, K) float32 and ``info['offset']`` (D,).
+    A ``GroundTruthData`` with observation_shape (D,), values in [0, 1]
+    when squashed; ``info['matrix']`` is M (D, K) float32 and
+    ``info['offset']`` (D,).
 
   Raises:
     ValueError: for inconsistent sizes or scales.
@@ -90,18 +99,24 @@ def make_linear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
   q, _ = np.linalg.qr(rng.standard_normal((dim, num_factors)))
   a = q * scales[None, :]
   # max over w in [-1, 1]^K of |a_d . w| is the l1 norm of row d.
-  bound = float(np.abs(a).sum(axis=1).max())
-  matrix = (0.5 * a / bound).astype(np.float32)
-  offset = np.full((dim,), 0.5, np.float32)
+  if squash:
+    bound = float(np.abs(a).sum(axis=1).max())
+    matrix = (0.5 * a / bound).astype(np.float32)
+    offset = np.full((dim,), 0.5, np.float32)
+  else:
+    matrix = a.astype(np.float32)
+    offset = np.zeros((dim,), np.float32)
   step = float(values[1] - values[0])
   jm, jo, jv = jnp.asarray(matrix), jnp.asarray(offset), jnp.asarray(values)
 
   def render(factors):
     w = jv[jnp.asarray(factors, jnp.int32)]
-    return jnp.clip(jo + w @ jm.T, 0.0, 1.0)
+    x = jo + w @ jm.T
+    return jnp.clip(x, 0.0, 1.0) if squash else x
 
   info = dict(matrix=matrix, offset=offset, values=values, scales=scales,
-              jacobian_per_step=matrix * step, seed=seed, source='procedural')
+              jacobian_per_step=matrix * step, seed=seed, squash=squash,
+              source='procedural')
   return base.GroundTruthData(
       'synthetic_linear', sizes, [f'w{i}' for i in range(num_factors)],
       (dim,), render, is_pure=True, info=info)

@@ -36,6 +36,7 @@ WINDOW = 40
 OFFSETS = (4, 44, 84)
 HEIGHTS = (0.8, 0.55, 0.35)
 SIGMA = 2.0
+STEP = 1.0
 MARGIN = 8
 BACKGROUND = 0.1
 FACTOR_SIZE = 24
@@ -44,7 +45,8 @@ FACTOR_NAMES = ('bump0', 'bump1', 'bump2')
 
 def make_toy_bumps(factor_size: int = FACTOR_SIZE,
                    heights: Sequence[float] = HEIGHTS,
-                   sigma: float = SIGMA) -> base.GroundTruthData:
+                   sigma: float = SIGMA,
+                   step: float = STEP) -> base.GroundTruthData:
   """Three moving bumps on a 128-value strip.
 
   Args:
@@ -59,18 +61,21 @@ def make_toy_bumps(factor_size: int = FACTOR_SIZE,
   Raises:
     ValueError: for bad sizes, heights or widths.
   """
-  if not 2 <= factor_size <= WINDOW - 2 * MARGIN:
-    raise ValueError(f'factor_size must be in [2, {WINDOW - 2 * MARGIN}], '
-                     f'got {factor_size}')
+  if factor_size < 2:
+    raise ValueError(f'factor_size must be >= 2, got {factor_size}')
   heights = np.asarray(heights, np.float32)
   if heights.shape != (3,) or (heights <= 0).any() or (
       BACKGROUND + heights > 0.9 + 1e-6).any():
     raise ValueError(f'heights must be 3 values in (0, {0.9 - BACKGROUND}], '
                      f'got {heights}')
-  if not 0.5 <= sigma <= MARGIN / 3:
-    raise ValueError(f'sigma must be in [0.5, {MARGIN / 3}], got {sigma}')
-  start = MARGIN + (WINDOW - 2 * MARGIN - factor_size) / 2
-  centres = (start + np.arange(factor_size)).astype(np.float32)
+  if not 0.5 <= sigma <= MARGIN / 2:
+    raise ValueError(f'sigma must be in [0.5, {MARGIN / 2}], got {sigma}')
+  travel = step * (factor_size - 1)
+  if not 0 < travel <= WINDOW - 2 * MARGIN:
+    raise ValueError(f'step * (factor_size - 1) must be in (0, '
+                     f'{WINDOW - 2 * MARGIN}], got {travel}')
+  start = (WINDOW - travel) / 2
+  centres = (start + step * np.arange(factor_size)).astype(np.float32)
   pixels = np.arange(DIM, dtype=np.float32)
   jc, jh, jp = jnp.asarray(centres), jnp.asarray(heights), jnp.asarray(pixels)
   joff = jnp.asarray(OFFSETS, jnp.float32)

@@ -5,17 +5,23 @@ Run (``quick``, on this 2-core CPU):
   python -m experiments.reproduce --config=experiments/configs/reproduce.py:quick \
     --workdir=/tmp/reproduce_quick
 
-Presets (the text after the colon):
-  paper  SPEC section 1 / 7: all seven models x dSprites, Shapes3D x
-         original / perturbed / noise x 10 seeds, 300k steps, the
-         disentanglement_lib conv network, the SPEC hyperparameters (taken
-         from ``default.py``'s preset table). 42 cells of 10 vmapped seeds;
-         for a GPU / TPU (hours per cell on a CPU).
-  quick  What fits in about 30-40 minutes on a 2-core CPU with 3 seeds (see
-         "quick design" below). Expected result: on the toy tier beta-VAE's
-         MIG drops on ``perturbed`` and not on ``noise``; PCL does not drop.
-  smoke  A few steps, 2 seeds, 2 models, the toy data, tiny metric samples:
-         checks the driver end to end (``tests/reproduce_test.py``).
+Presets (the text after the colon; options are appended with commas):
+  paper   SPEC sections 1 and 7: seven models x dSprites, Shapes3D x
+          original / perturbed / noise (42 cells) x 10 vmapped seeds, 300k
+          steps, batch 64, Adam 1e-4, the disentanglement_lib conv network,
+          SPEC hyperparameters (``default.py``'s ``PRESETS``), MIG and DCI at
+          disentanglement_lib's sample sizes. For a GPU / TPU.
+  quick   The toy tier for all seven models (21 cells x 3 seeds), MIG. For
+          this 2-core CPU (design and cost below). Expected result: beta-VAE's
+          MIG lower on ``perturbed`` than on ``original`` and ``noise``, PCL's
+          about unchanged.
+  smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
+          perturbed, tiny metric samples: checks the driver end to end
+          (``tests/reproduce_test.py``, ``colab/04_reproduce_table.ipynb``).
+  ,dci    Option: also score DCI (gradient boosted trees, disentanglement_lib
+          defaults) in a preset that does not.
+  ,images Option: add the quick image cells (beta-VAE and PCL on dSprites,
+          three variants, MLP networks).
 
 Every cell is ``train.train_and_evaluate`` on ``default.py``'s config with the
 overrides below (``overrides`` for every cell, then ``dataset_overrides[d]``,
@@ -25,16 +31,29 @@ overrides below (``overrides`` for every cell, then ``dataset_overrides[d]``,
 ``PRESETS`` (per model and dataset, with sources).
 
 quick design. SPEC 7: a 64x64 conv beta-VAE does not disentangle in
-CPU-minutes (6,000 steps, 13 min, MIG about 0.09), so the quick protocol
-puts all seven models on the toy tier (``toy_bumps``, three moving bumps on a
-128-value strip, ``disent_bias/data/toy.py``; its ``perturbed`` variant hides
-the factor-aligned local variance structure with the same construction
-principle as the image datasets) with the MLP networks. Measured cost: see
-``QUICK_COST`` (seconds per cell of 3 vmapped seeds, measured on this
-machine, with the command that measured it).
+CPU-minutes (6,000 steps, 13 min, MIG about 0.09), so every model runs on the
+toy tier (``toy_bumps``: three bumps moving on a 128-value strip,
+``disent_bias/data/toy.py``; its ``perturbed`` variant hides the
+factor-aligned local variance structure by the same construction as the image
+datasets) with MLP networks (32, 32), 20,000 steps, 3 seeds vmapped per cell.
+Measured here (``/tmp`` measurement runs of ``disent_bias.reproduce`` with
+this config restricted to a few cells, while other jobs kept the 2 cores at a
+load average of 9-14, so wall times are upper bounds):
+- toy cell, 3 seeds, 5,000 steps: compile 39 s, training 14 s (351 steps/s),
+  MIG ~1 s per seed after the first, cell 150-200 s wall without DCI;
+  CELL_COST_20K.
+- DCI on the toy data costs 20-23 CPU-seconds per seed (3,000 boosted trees
+  whatever the sample size; 57-72 s wall under that load), i.e. about 25 CPU
+  minutes for the 21 x 3 seeds: hence MIG only by default (``,dci`` adds it).
+- image cells (``,images``): beta-VAE on dSprites with the MLP (256, 256)
+  trained at 2.9 steps/s for 3 seeds (rendering inside the step; load ~12),
+  about 9 minutes per 1,500-step cell; at that length an MLP does not
+  disentangle dSprites, so the cells are optional.
 """
 
 import ml_collections
+
+from experiments.configs import common
 
 # The models in the row order of SPEC section 1's table.
 MODELS = ('ae', 'beta_vae', 'factor_vae', 'beta_tcvae', 'slow_vae', 'pcl',
@@ -50,6 +69,8 @@ DISPLAY = {
     'dsprites': 'dSprites',
     'shapes3d': 'Shapes3D',
     'toy_bumps': 'toy bumps',
+    'mig': 'MIG',
+    'dci_disentanglement': 'DCI disentanglement',  # '.' written as '_'.
 }
 VARIANTS = ('original', 'perturbed', 'noise')
 
@@ -63,8 +84,8 @@ QUICK_NUM_SEEDS = 3
 # latent at the prior, MIG 0.02-0.07); beta 0.1 keeps 2-3 latents active.
 # FactorVAE and beta-TCVAE have a fixed KL weight of 1 in their objectives
 # and use default.py's '*' presets for their TC weights.
-QUICK_TOY = dict(steps=5_000, batch=64, lr=1e-3, hidden=(32, 32),
-                 num_train=1_000, num_test=500)
+QUICK_TOY = dict(steps=20_000, batch=64, lr=1e-3, hidden=(32, 32),
+                 num_train=2_000, num_test=1_000)
 QUICK_TOY_HPARAMS = {
     'beta_vae': dict(beta=0.1),
     'slow_vae': dict(beta=0.1, gamma=1.0),
@@ -122,14 +143,14 @@ def _paper(config):
   )
 
 
-def _mlp_overrides(steps, batch, lr, hidden, num_train, num_test):
-  """Train-config overrides of an MLP run scored with MIG and DCI."""
+def _mlp_overrides(steps, batch, lr, hidden, num_train, num_test,
+                   metrics=('mig',)):
+  """Train-config overrides of an MLP run."""
   return dict(
       model=dict(architecture='mlp', hidden=hidden),
       train=dict(num_steps=steps, batch_size=batch, steps_per_call=50),
       optimizer=dict(lr=lr),
-      metrics=dict(names=('mig', 'dci'), num_train=num_train,
-                   num_test=num_test),
+      metrics=dict(names=metrics, num_train=num_train, num_test=num_test),
       log_every_steps=max(1, steps // 10),
       eval_every_steps=steps,
       checkpoint_every_steps=max(1, steps // 5),
@@ -138,18 +159,35 @@ def _mlp_overrides(steps, batch, lr, hidden, num_train, num_test):
 
 def _quick(config):
   _common(config, name='quick', num_seeds=QUICK_NUM_SEEDS,
-          description='Quick protocol (2-core CPU): toy tier, all models, '
-          'plus beta-VAE and PCL on dSprites (MLP)',
-          datasets=(TOY_DATASET, QUICK_IMAGE_DATASET), models=MODELS)
-  config.dataset_models = {QUICK_IMAGE_DATASET: QUICK_IMAGE_MODELS}
-  config.dataset_overrides = {
-      TOY_DATASET: _mlp_overrides(**QUICK_TOY),
-      QUICK_IMAGE_DATASET: _mlp_overrides(**QUICK_IMAGE),
-  }
+          description='Quick protocol (2-core CPU): the toy tier, all models',
+          datasets=(TOY_DATASET,), models=MODELS)
+  config.dataset_overrides = {TOY_DATASET: _mlp_overrides(**QUICK_TOY)}
   config.pair_overrides = {
       TOY_DATASET: {model: dict(model=dict(hparams=hparams))
                     for model, hparams in QUICK_TOY_HPARAMS.items()},
   }
+  config.table_metrics = ('mig',)  # ',dci' adds DCI (see the docstring).
+
+
+def _add_images(config):
+  """Adds the image cells: QUICK_IMAGE_MODELS on QUICK_IMAGE_DATASET."""
+  config.datasets = tuple(config.datasets) + (QUICK_IMAGE_DATASET,)
+  config.dataset_models = {QUICK_IMAGE_DATASET: QUICK_IMAGE_MODELS}
+  config.dataset_overrides = dict(
+      config.dataset_overrides.to_dict(),
+      **{QUICK_IMAGE_DATASET: _mlp_overrides(**QUICK_IMAGE)})
+  config.description += ', plus beta-VAE and PCL on dSprites (MLP)'
+
+
+def _add_dci(config):
+  """Scores DCI (disentanglement_lib's gradient boosted trees) as well."""
+  groups = [config.overrides] + list(config.dataset_overrides.values())
+  for overrides in groups:
+    if 'metrics' in overrides and 'dci' not in overrides.metrics.names:
+      overrides.metrics.names = tuple(overrides.metrics.names) + ('dci',)
+  if 'dci.disentanglement' not in config.table_metrics:
+    config.table_metrics = tuple(config.table_metrics) + (
+        'dci.disentanglement',)
 
 
 def _smoke(config):
@@ -160,7 +198,6 @@ def _smoke(config):
   overrides = _mlp_overrides(10, 8, 1e-3, (16,), num_train=100, num_test=50)
   overrides.update(log_every_steps=5, checkpoint_every_steps=5)
   overrides['train']['steps_per_call'] = 5
-  overrides['metrics']['names'] = ('mig',)  # DCI's sklearn fits cost ~10 s.
   config.overrides = overrides
   config.table_metrics = ('mig',)
   config.analysis.num_points = 16
@@ -170,11 +207,22 @@ PRESETS = {'paper': _paper, 'quick': _quick, 'smoke': _smoke}
 
 
 def get_config(arg=None):
-  """Returns the reproduction config of preset ``arg`` (default ``quick``)."""
-  preset = arg or 'quick'
-  if preset not in PRESETS:
-    raise ValueError(f'unknown reproduction preset {preset!r}; valid: '
-                     f'{", ".join(PRESETS)}')
+  """The reproduction config of a preset (see the module docstring).
+
+  Args:
+    arg: ``'quick'`` (default), ``'paper'`` or ``'smoke'``, optionally with
+      ``,dci`` (score DCI too) and ``,images`` (add the quick image cells).
+  """
+  arg = common.parse_arg(arg, paper=False, quick=False, smoke=False,
+                         dci=False, images=False)
+  chosen = [name for name in PRESETS if arg[name]] or ['quick']
+  if len(chosen) != 1:
+    raise ValueError(f'choose one reproduction preset of '
+                     f'{", ".join(PRESETS)}, got {", ".join(chosen)}')
   config = ml_collections.ConfigDict()
-  PRESETS[preset](config)
+  PRESETS[chosen[0]](config)
+  if arg.images:
+    _add_images(config)
+  if arg.dci:
+    _add_dci(config)
   return config

@@ -1,0 +1,126 @@
+"""Networks: shapes, exact parameter counts, fast layers equal Flax layers."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from disent_bias.models import networks
+
+
+def _count(params):
+  return sum(int(np.prod(p.shape)) for p in jax.tree_util.tree_leaves(params))
+
+
+def _conv(k, cin, cout):
+  return k * k * cin * cout + cout
+
+
+def _dense(n_in, n_out):
+  return n_in * n_out + n_out
+
+
+@pytest.mark.parametrize('channels', [1, 3])
+def test_conv_vae_shapes_and_param_count(channels):
+  d = 10
+  model = networks.VAE(d, (64, 64, channels))
+  x = jnp.zeros((2, 64, 64, channels))
+  params = jax.jit(model.init)(jax.random.key(0), x)['params']
+  mu, logvar = model.apply({'params': params}, x, method='encode')
+  logits = model.apply({'params': params}, mu, method='decode')
+  assert mu.shape == logvar.shape == (2, d)
+  assert logits.shape == (2, 64, 64, channels)
+  # disentanglement_lib conv_encoder / deconv_decoder, layer by layer.
+  encoder = (_conv(4, channels, 32) + _conv(4, 32, 32) + _conv(2, 32, 64) +
+             _conv(2, 64, 64) + _dense(1024, 256) + 2 * _dense(256, d))
+  decoder = (_dense(d, 256) + _dense(256, 1024) + _conv(4, 64, 64) +
+             _conv(4, 64, 32) + _conv(4, 32, 32) + _conv(4, 32, channels))
+  assert _count(params['encoder']) == encoder
+  assert _count(params['decoder']) == decoder
+  # Kernel layouts equal Flax's Conv / ConvTranspose.
+  assert params['encoder']['Conv_0']['kernel'].shape == (4, 4, channels, 32)
+  assert params['decoder']['ConvTranspose_3']['kernel'].shape == (
+      4, 4, 32, channels)
+
+
+def test_fast_and_flax_networks_share_parameters():
+  x = jnp.zeros((1, 64, 64, 1))
+  fast = jax.jit(networks.VAE(4, (64, 64, 1)).init)(jax.random.key(0), x)
+  flax_ = jax.jit(networks.VAE(4, (64, 64, 1), fast_conv=False).init)(
+      jax.random.key(0), x)
+  assert (jax.tree_util.tree_structure(fast) ==
+          jax.tree_util.tree_structure(flax_))
+  for a, b in zip(jax.tree_util.tree_leaves(fast),
+                  jax.tree_util.tree_leaves(flax_)):
+    np.testing.assert_array_equal(a, b)
+
+
+def _compare_layers(fast, reference, x):
+  params = reference.init(jax.random.key(0), x)['params']
+  # Non-zero bias so that it is exercised too.
+  params = dict(params, bias=jax.random.normal(jax.random.key(1),
+                                               params['bias'].shape))
+  cot = jax.random.normal(jax.random.key(2), reference.apply(
+      {'params': params}, x).shape)
+
+  def loss(module):
+    return jax.jit(jax.value_and_grad(
+        lambda p, x: jnp.vdot(module.apply({'params': p}, x), cot),
+        argnums=(0, 1)))
+
+  (v_ref, (gp_ref, gx_ref)) = loss(reference)(params, x)
+  (v_fast, (gp_fast, gx_fast)) = loss(fast)(params, x)
+  np.testing.assert_allclose(
+      fast.apply({'params': params}, x), reference.apply({'params': params}, x),
+      rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(v_fast, v_ref, rtol=1e-5)
+  np.testing.assert_allclose(gx_fast, gx_ref, rtol=1e-4, atol=1e-5)
+  for k in ('kernel', 'bias'):
+    np.testing.assert_allclose(gp_fast[k], gp_ref[k], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('size,cin,cout', [(4, 3, 5), (6, 2, 1), (8, 1, 4)])
+def test_subpixel_conv_transpose_equals_flax(size, cin, cout):
+  x = jax.random.normal(jax.random.key(3), (2, size, size + 2, cin))
+  _compare_layers(
+      networks.SubpixelConvTranspose(cout),
+      nn.ConvTranspose(cout, (4, 4), strides=(2, 2), padding='SAME'), x)
+
+
+@pytest.mark.parametrize('k,size,cin,cout', [(4, 8, 1, 3), (4, 6, 2, 2),
+                                             (2, 8, 3, 4), (2, 4, 2, 1)])
+def test_strided_conv_equals_flax(k, size, cin, cout):
+  x = jax.random.normal(jax.random.key(4), (2, size, size + 2, cin))
+  _compare_layers(networks.StridedConv(cout, k),
+                  nn.Conv(cout, (k, k), strides=(2, 2), padding='SAME'), x)
+
+
+def test_strided_conv_rejects_odd_sizes():
+  with pytest.raises(ValueError, match='even'):
+    networks.StridedConv(2, 4).init(jax.random.key(0), jnp.zeros((1, 5, 4, 1)))
+
+
+def test_mlp_vae_shapes():
+  model = networks.VAE(3, (8, 8, 1), architecture='mlp', hidden=(16, 8))
+  x = jnp.zeros((5, 8, 8, 1))
+  params = model.init(jax.random.key(0), x)['params']
+  mu, _ = model.apply({'params': params}, x, method='encode')
+  assert mu.shape == (5, 3)
+  assert model.apply({'params': params}, mu, method='decode').shape == x.shape
+  assert _count(params['encoder']) == (_dense(64, 16) + _dense(16, 8) +
+                                       2 * _dense(8, 3))
+
+
+def test_unknown_architecture():
+  with pytest.raises(ValueError, match='valid: conv, mlp'):
+    networks.VAE(3, (8,), architecture='resnet').init(
+        jax.random.key(0), jnp.zeros((1, 8)))
+
+
+def test_discriminator_shape_and_count():
+  disc = networks.Discriminator()
+  params = jax.jit(disc.init)(jax.random.key(0), jnp.zeros((1, 10)))['params']
+  assert disc.apply({'params': params}, jnp.zeros((7, 10))).shape == (7, 2)
+  assert _count(params) == (_dense(10, 1000) + 5 * _dense(1000, 1000) +
+                            _dense(1000, 2))
