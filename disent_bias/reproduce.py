@@ -18,7 +18,10 @@ Outputs of ``reproduce(config, workdir)``:
   seed, scores, timings), the mean / sd summary, the analysis summaries;
 - ``DIR/table.md``: per metric, a table laid out like SPEC section 1 (rows
   models, columns datasets, cells ``mean (sd)`` original / perturbed / noise);
-- ``DIR/bars.png``: grouped bar plot with seed-sd error bars.
+- ``DIR/bars.png``: grouped bar plot with seed-sd error bars;
+- ``DIR/analysis.png``: histograms of the per-point local PCA alignment.
+
+Progress (cells done / total, elapsed, ETA) is logged after every cell.
 
 A cell whose ``results.json`` exists is skipped on rerun, so a killed
 reproduction continues where it stopped; an interrupted cell resumes from its
@@ -36,15 +39,16 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from absl import logging
-import jax
+from matplotlib import figure as mpl_figure
 import ml_collections
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import train
+from disent_bias.analysis import dataset as dataset_analysis
 
-VARIANT_ORDER = ('original', 'perturbed', 'noise')
-# Keys of a cell's ``results.json['metrics']`` that are bookkeeping, not scores.
-_NON_SCORE_PREFIXES = ('time_s.', 'sklearn_s.')
+# Keys of a cell's ``results.json['metrics']`` that are bookkeeping, not
+# scores; timings are named '<kind>_s.<metric>' (seconds).
 _NON_SCORE_KEYS = ('seed', 'num_train', 'num_test', 'metrics')
 
 
@@ -206,7 +210,7 @@ def _check_cell_config(workdir: str, cell: Cell, train_config) -> None:
 def _is_score(key: str, value: Any) -> bool:
   return (isinstance(value, (int, float)) and not isinstance(value, bool)
           and key not in _NON_SCORE_KEYS
-          and not key.startswith(_NON_SCORE_PREFIXES))
+          and not key.split('.')[0].endswith('_s'))
 
 
 def _scores_per_seed(metrics: Mapping[str, Any], num_seeds: int,
@@ -351,16 +355,14 @@ def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
 
   One subplot per metric (rows) and dataset (columns). Returns ``path``.
   """
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
   model_names = model_names or {}
   dataset_names = dataset_names or {}
   metric_names = metric_names or {}
   rows, cols = len(metrics), len(datasets)
-  fig, axes = plt.subplots(rows, cols, squeeze=False,
-                           figsize=(max(4.0, 0.8 * len(models)) * cols,
-                                    3.0 * rows))
+  # A pyplot-free Figure: no backend, nothing shown in notebooks.
+  fig = mpl_figure.Figure(figsize=(max(4.0, 0.8 * len(models)) * cols,
+                                   3.0 * rows))
+  axes = fig.subplots(rows, cols, squeeze=False)
   x = np.arange(len(models))
   width = 0.8 / len(variants)
   for i, metric in enumerate(metrics):
@@ -384,7 +386,6 @@ def plot_bars(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str],
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig.savefig(path, dpi=100)
-  plt.close(fig)
   return path
 
 
@@ -401,7 +402,6 @@ def analyze_dataset(dataset, *, num_points: int, seed: int,
     (``median_dto``, ``median_offdiag_mass``, ...), ``seed``, and the
     per-point scores as lists under ``<score>_values`` (for histograms).
   """
-  from disent_bias.analysis import dataset as dataset_analysis  # pylint: disable=g-import-not-at-top
   factors = dataset_analysis.sample_points(dataset, num_points, seed)
   result = dataset_analysis.local_alignment(dataset, factors, radius=radius)
   per_point = result.pop('per_point', {})
@@ -420,7 +420,6 @@ def _analysis_path(workdir: str, dataset: str, variant: str) -> str:
 
 def _run_analysis(config, cell: Cell, workdir: str) -> dict[str, Any]:
   """Dataset analysis of ``cell``'s dataset variant (cached on disk)."""
-  from disent_bias import train  # pylint: disable=g-import-not-at-top
   path = _analysis_path(workdir, cell.dataset, cell.variant)
   if os.path.exists(path):
     return _read_json(path)
@@ -461,12 +460,9 @@ def format_analysis_table(analyses: Sequence[Mapping[str, Any]],
 def plot_analysis(analyses: Sequence[Mapping[str, Any]], path: str,
                   score: str = 'dto') -> str:
   """Histogram of a per-point alignment score, one panel per dataset."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
   datasets = list(dict.fromkeys(a['dataset'] for a in analyses))
-  fig, axes = plt.subplots(1, len(datasets), squeeze=False,
-                           figsize=(4.0 * len(datasets), 3.0))
+  fig = mpl_figure.Figure(figsize=(4.0 * len(datasets), 3.0))
+  axes = fig.subplots(1, len(datasets), squeeze=False)
   for ax, d in zip(axes[0], datasets):
     for a in analyses:
       if a['dataset'] == d and f'{score}_values' in a:
@@ -477,7 +473,6 @@ def plot_analysis(analyses: Sequence[Mapping[str, Any]], path: str,
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig.savefig(path, dpi=100)
-  plt.close(fig)
   return path
 
 
@@ -558,7 +553,6 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
                         timing.get('wall_seconds', None),
                         timing.get('cpu_seconds', None)), False
   if train_fn is None:
-    from disent_bias import train  # pylint: disable=g-import-not-at-top
     train_fn = train.train_and_evaluate
   logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
                cell_dir)

@@ -83,8 +83,8 @@ def _is_int(x) -> bool:
 
 
 def _is_number(x) -> bool:
-  return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
-      x, bool)
+  number = (int, float, np.integer, np.floating)
+  return isinstance(x, number) and not isinstance(x, bool)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -469,7 +469,7 @@ class _SeedKeys:
 
 
 def seed_keys(seed: int, num_seeds: int) -> _SeedKeys:
-  """Named key streams for seeds ``seed .. seed + num_seeds - 1`` (leading S)."""
+  """Key streams of seeds ``seed .. seed + num_seeds - 1`` (leading S)."""
   def one(s):
     init, data, step, evaluation = jax.random.split(jax.random.key(s), 4)
     return _SeedKeys(init, data, step, evaluation)
@@ -492,7 +492,8 @@ class _Run:
     self.pair_options = _pair_options(self.objective, self.hparams)
     self.num_seeds = config.train.num_seeds
     self.batch_size = config.train.batch_size
-    self.replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    self.replicated = jax.sharding.NamedSharding(
+        mesh, jax.sharding.PartitionSpec())
     # Batches inside one seed: (B, ...) sharded over 'data'.
     self.batch_spec = jax.sharding.PartitionSpec('data')
     self.step_fn = functools.partial(
@@ -537,7 +538,7 @@ class _Run:
             x, jax.sharding.NamedSharding(self.mesh, self.batch_spec)), batch)
 
   def _chunk(self, state, keys, host_batches, *, length):
-    """``length`` steps of every seed: state (S, ...) -> state, metrics (S, T)."""
+    """Runs ``length`` steps of all seeds; metrics have shape (S, T)."""
     inject = self.config.train.inject_nan_at_step
 
     def one_seed(state, keys, host_batches):
@@ -565,7 +566,7 @@ class _Run:
     return jax.vmap(one_seed)(state, keys, host_batches)
 
   def host_batches(self, keys: _SeedKeys, start: int, length: int):
-    """File-backed data: batches of steps start..start+length, (S, T, B, ...)."""
+    """File-backed data: batches of steps start.., (S, T, B, ...)."""
     if self.dataset.is_pure:
       return None
     per_seed = []
@@ -762,7 +763,8 @@ def _check_finite(metrics: dict[str, np.ndarray], first_step: int,
   bad = None
   for name, value in metrics.items():
     value = np.asarray(value)
-    finite = np.isfinite(value.reshape(value.shape[0], value.shape[1], -1)).all(-1)
+    finite = np.isfinite(
+        value.reshape(value.shape[0], value.shape[1], -1)).all(-1)
     if not finite.all():
       seeds, steps = np.nonzero(~finite)
       t = int(steps.min())
@@ -908,7 +910,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   timings = {
       'compile_seconds': run.compile_seconds,
       'train_seconds': train_seconds,
-      'steps_per_second': steps_timed / train_seconds if train_seconds else None,
+      'steps_per_second': (steps_timed / train_seconds if train_seconds
+                           else None),
       'total_seconds': time.time() - total_start,
       'num_devices': num_devices,
   }

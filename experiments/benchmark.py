@@ -48,6 +48,11 @@ _TORCH_SCRIPT = flags.DEFINE_string(
     os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'bench',
                  'torch_reference_step.py'),
     'Path of torch_reference_step.py.')
+_TORCH_THREADS = flags.DEFINE_integer(
+    'torch_threads', None, 'OMP_NUM_THREADS for the PyTorch subprocess '
+    '(default: torch decides). Pair 1 with XLA_FLAGS='
+    '"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" '
+    'for a single-threaded comparison.')
 _FLAX_CONV = flags.DEFINE_bool('flax_conv', False, 'Also time the plain Flax '
                                'conv layers.')
 _RENDER = flags.DEFINE_bool('render', True, 'Time dataset rendering.')
@@ -147,7 +152,11 @@ def _torch_reference():
   cmd = [_TORCH.value, _TORCH_SCRIPT.value, '--batch', str(_BATCH.value),
          '--channels', '1', '--steps', str(_STEPS.value), '--repeats',
          str(_REPEATS.value)]
-  result = subprocess.run(cmd, check=True, capture_output=True, text=True)
+  env = dict(os.environ)
+  if _TORCH_THREADS.value:
+    env['OMP_NUM_THREADS'] = str(_TORCH_THREADS.value)
+  result = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                          env=env)
   record = json.loads(result.stdout.strip().splitlines()[-1])
   record['name'] = 'torch_reference'
   _emit(record)

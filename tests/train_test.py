@@ -8,7 +8,6 @@ import textwrap
 
 import chex
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -147,6 +146,7 @@ def test_multi_seed_run_equals_seeds_trained_alone(tmp_path):
   assert not np.allclose(first, second)
 
 
+@pytest.mark.slow
 def test_file_backed_data_feed_the_same_step(tmp_path):
   pure, host = str(tmp_path / 'pure'), str(tmp_path / 'host')
   train.train_and_evaluate(tiny_config('slow_vae'), pure,

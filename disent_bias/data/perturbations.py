@@ -56,6 +56,7 @@ import numpy as np
 
 MIN_ORDINAL_VALUES = 5
 PHASE_PER_STEP = math.pi / 4
+BINARY_PHASE_PER_STEP = math.pi / 2
 SPATIAL_CYCLES = (3.0, 2.0)  # along rows, along columns (vectors: first only)
 
 
@@ -78,19 +79,28 @@ def spatial_phase(observation_shape) -> np.ndarray:
   return theta.reshape(shape).astype(np.float32)
 
 
-def factor_phase(factors: jax.Array, factor_sizes) -> jax.Array:
+def factor_phase(factors: jax.Array, factor_sizes,
+                 phase_per_step: float = PHASE_PER_STEP) -> jax.Array:
   """omega * (sum of the mixed factors' indices): float32 (n,)."""
   mixed = jnp.asarray(mixed_factors(factor_sizes) or (0,), jnp.int32)
   weight = 1.0 if mixed_factors(factor_sizes) else 0.0
-  return weight * PHASE_PER_STEP * factors[:, mixed].sum(-1).astype(jnp.float32)
+  return weight * phase_per_step * factors[:, mixed].sum(-1).astype(
+      jnp.float32)
 
 
-def make_perturbation(dataset) -> Callable[[jax.Array], jax.Array]:
+def default_phase_per_step(dataset) -> float:
+  """The phase rate omega of a dataset: BINARY_PHASE_PER_STEP for binary data."""
+  return BINARY_PHASE_PER_STEP if dataset.binary else PHASE_PER_STEP
+
+
+def make_perturbation(dataset, phase_per_step: float | None = None
+                      ) -> Callable[[jax.Array], jax.Array]:
   """The perturbation pattern of ``dataset`` (an ``original`` dataset).
 
   Args:
     dataset: a ``GroundTruthData``; its ``render`` gives the base images (used
       for the polarity of binary data) and its grid gives the mixed factors.
+    phase_per_step: omega; None: ``default_phase_per_step(dataset)``.
 
   Returns:
     ``m(factors int32 (n, K)) -> float32 (n, *obs)`` with ``|m| <= 1``; pure
@@ -99,12 +109,14 @@ def make_perturbation(dataset) -> Callable[[jax.Array], jax.Array]:
   theta = jnp.asarray(spatial_phase(dataset.observation_shape))
   sizes = tuple(dataset.factor_sizes)
   binary = bool(dataset.binary)
+  omega = (default_phase_per_step(dataset) if phase_per_step is None
+           else float(phase_per_step))
   base_render = dataset.render
   obs_axes = (None,) * len(dataset.observation_shape)
 
   def pattern(factors):
     factors = jnp.asarray(factors, jnp.int32)
-    phase = factor_phase(factors, sizes)[(slice(None), *obs_axes)]
+    phase = factor_phase(factors, sizes, omega)[(slice(None), *obs_axes)]
     wave = jnp.sin(theta[None] + phase)
     if not binary:
       return wave

@@ -7,19 +7,20 @@ pixels near each bump), orthogonal (disjoint windows) and of clearly distinct
 size (bump heights ``HEIGHTS``, so the per-step Jacobian column norms are in
 the ratio of the heights and the local PCA basis is unique and factor-
 aligned), exactly the situation in which a VAE disentangles "by accident"
-(Rolinek et al. 2019). The positions move by one value per grid step over
-``FACTOR_SIZE`` steps, so every factor is nearly continuous, and the bumps
-use almost the full range (background 0.1, heights up to 0.9): with the L2
-likelihood a beta-VAE of MLPs disentangles the original strip in a few
-thousand steps (``experiments/configs/toy.py``). The background leaves room
-for the ``perturbed`` variant's texture (``perturbations``: a plane wave over
-all ``DIM`` values whose phase follows the sum of the factor indices) in
-both directions without clipping.
+(Rolinek et al. 2019). The positions move by half a value per grid step
+over ``FACTOR_SIZE = 24`` steps (travel 11.5 values, about 4 bump widths),
+so every factor is nearly continuous and the image manifold smooth, and the
+bumps use most of the range (background 0.1, peaks up to 0.9): with the L2
+likelihood and beta 0.1 a beta-VAE of MLPs disentangles the original strip
+in about 12,000 steps (MIG 0.8; ``experiments/configs/toy.py``). The
+background leaves room for the ``perturbed`` variant's texture
+(``perturbations``: a plane wave over all ``DIM`` values whose phase follows
+the sum of the factor indices) in both directions without clipping.
 
 Layout (``DIM = 128``): windows of ``WINDOW = 40`` values at offsets 4, 44
 and 84; bump k has height ``HEIGHTS[k]`` and width ``SIGMA``; its centre
-runs over ``FACTOR_SIZE`` consecutive values starting ``MARGIN`` inside its
-window (tails beyond the window are below 1e-3 of the height).
+runs over ``FACTOR_SIZE`` positions ``STEP`` apart, centred in its window
+(at least ``MARGIN`` values from the window's edges for the default travel).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from disent_bias.data import base
 DIM = 128
 WINDOW = 40
 OFFSETS = (4, 44, 84)
-HEIGHTS = (0.8, 0.55, 0.35)
-SIGMA = 2.0
-STEP = 1.0
+HEIGHTS = (0.8, 0.6, 0.45)
+SIGMA = 3.0
+STEP = 0.5
 MARGIN = 8
 BACKGROUND = 0.1
 FACTOR_SIZE = 24
@@ -50,10 +51,11 @@ def make_toy_bumps(factor_size: int = FACTOR_SIZE,
   """Three moving bumps on a 128-value strip.
 
   Args:
-    factor_size: positions per bump, 2 <= factor_size <= WINDOW - 2 * MARGIN
-      (one value per step).
-    heights: 3 positive bump heights with background + height <= 0.9 + 1e-6.
-    sigma: bump width in values (0.5 <= sigma <= MARGIN / 3).
+    factor_size: positions per bump (>= 2).
+    heights: 3 positive bump heights with background + height <= 0.9.
+    sigma: bump width in values (0.5 <= sigma <= MARGIN / 2).
+    step: bump shift per grid step, in values; the travel
+      ``step * (factor_size - 1)`` must fit in ``WINDOW - 2 * MARGIN``.
 
   Returns:
     A ``GroundTruthData`` named ``'toy_bumps'`` with observation_shape (128,).

@@ -3,6 +3,9 @@
 from disent_bias.models import losses
 from disent_bias.models import networks
 from disent_bias.models import objectives
+from disent_bias.models.networks import VAE
 from disent_bias.models.objectives import OBJECTIVES
+from disent_bias.models.objectives import Objective
 
-__all__ = ['losses', 'networks', 'objectives', 'OBJECTIVES']
+__all__ = ['losses', 'networks', 'objectives', 'OBJECTIVES', 'Objective',
+           'VAE']

@@ -26,9 +26,13 @@ def test_conv_vae_shapes_and_param_count(channels):
   d = 10
   model = networks.VAE(d, (64, 64, channels))
   x = jnp.zeros((2, 64, 64, channels))
-  params = jax.jit(model.init)(jax.random.key(0), x)['params']
-  mu, logvar = model.apply({'params': params}, x, method='encode')
-  logits = model.apply({'params': params}, mu, method='decode')
+  # Abstract evaluation: shapes without compiling the 64x64 network.
+  params = jax.eval_shape(model.init, jax.random.key(0), x)['params']
+  mu, logvar = jax.eval_shape(
+      lambda p: model.apply({'params': p}, x, method='encode'), params)
+  logits = jax.eval_shape(
+      lambda p: model.apply({'params': p}, jnp.zeros((2, d)), method='decode'),
+      params)
   assert mu.shape == logvar.shape == (2, d)
   assert logits.shape == (2, 64, 64, channels)
   # disentanglement_lib conv_encoder / deconv_decoder, layer by layer.
@@ -44,16 +48,26 @@ def test_conv_vae_shapes_and_param_count(channels):
       4, 4, 32, channels)
 
 
-def test_fast_and_flax_networks_share_parameters():
+def test_fast_and_flax_networks_share_parameter_tree():
   x = jnp.zeros((1, 64, 64, 1))
-  fast = jax.jit(networks.VAE(4, (64, 64, 1)).init)(jax.random.key(0), x)
-  flax_ = jax.jit(networks.VAE(4, (64, 64, 1), fast_conv=False).init)(
-      jax.random.key(0), x)
-  assert (jax.tree_util.tree_structure(fast) ==
-          jax.tree_util.tree_structure(flax_))
-  for a, b in zip(jax.tree_util.tree_leaves(fast),
-                  jax.tree_util.tree_leaves(flax_)):
-    np.testing.assert_array_equal(a, b)
+  fast = jax.eval_shape(networks.VAE(4, (64, 64, 1)).init, jax.random.key(0),
+                        x)
+  flax_ = jax.eval_shape(networks.VAE(4, (64, 64, 1), fast_conv=False).init,
+                         jax.random.key(0), x)
+  assert fast == flax_
+
+
+@pytest.mark.parametrize('fast,reference', [
+    (networks.StridedConv(3, 4),
+     nn.Conv(3, (4, 4), strides=(2, 2), padding='SAME')),
+    (networks.SubpixelConvTranspose(3),
+     nn.ConvTranspose(3, (4, 4), strides=(2, 2), padding='SAME'))])
+def test_fast_layers_initialise_like_flax(fast, reference):
+  x = jnp.zeros((1, 4, 4, 2))
+  a = fast.init(jax.random.key(7), x)
+  b = reference.init(jax.random.key(7), x)
+  for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+    np.testing.assert_array_equal(u, v)
 
 
 def _compare_layers(fast, reference, x):
@@ -80,7 +94,7 @@ def _compare_layers(fast, reference, x):
     np.testing.assert_allclose(gp_fast[k], gp_ref[k], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('size,cin,cout', [(4, 3, 5), (6, 2, 1), (8, 1, 4)])
+@pytest.mark.parametrize('size,cin,cout', [(4, 3, 5), (6, 2, 1)])
 def test_subpixel_conv_transpose_equals_flax(size, cin, cout):
   x = jax.random.normal(jax.random.key(3), (2, size, size + 2, cin))
   _compare_layers(
@@ -88,8 +102,7 @@ def test_subpixel_conv_transpose_equals_flax(size, cin, cout):
       nn.ConvTranspose(cout, (4, 4), strides=(2, 2), padding='SAME'), x)
 
 
-@pytest.mark.parametrize('k,size,cin,cout', [(4, 8, 1, 3), (4, 6, 2, 2),
-                                             (2, 8, 3, 4), (2, 4, 2, 1)])
+@pytest.mark.parametrize('k,size,cin,cout', [(4, 6, 2, 3), (2, 4, 3, 2)])
 def test_strided_conv_equals_flax(k, size, cin, cout):
   x = jax.random.normal(jax.random.key(4), (2, size, size + 2, cin))
   _compare_layers(networks.StridedConv(cout, k),
@@ -120,7 +133,10 @@ def test_unknown_architecture():
 
 def test_discriminator_shape_and_count():
   disc = networks.Discriminator()
-  params = jax.jit(disc.init)(jax.random.key(0), jnp.zeros((1, 10)))['params']
-  assert disc.apply({'params': params}, jnp.zeros((7, 10))).shape == (7, 2)
+  params = jax.eval_shape(disc.init, jax.random.key(0),
+                          jnp.zeros((1, 10)))['params']
+  out = jax.eval_shape(lambda p: disc.apply({'params': p}, jnp.zeros((7, 10))),
+                       params)
+  assert out.shape == (7, 2)
   assert _count(params) == (_dense(10, 1000) + 5 * _dense(1000, 1000) +
                             _dense(1000, 2))

@@ -167,9 +167,10 @@ def test_slow_vae_terms_add_up():
                              rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_conv_beta_vae_64x64():
   model, params, batch, obj, _, key = _setup('beta_vae', shape=(64, 64, 1),
-                                             architecture='conv', batch=2)
+                                             architecture='conv', batch=1)
   (loss, _), grads = jax.jit(jax.value_and_grad(
       lambda p: obj.loss_fn(p, batch, key, step=0, model=model, beta=4.0),
       has_aux=True))(params)
