@@ -1,0 +1,54 @@
+"""The 2019 mechanism check (Rolinek et al., CVPR 2019, Section 5).
+
+On linear data with orthogonal generator columns of distinct norms, a
+beta-VAE in the polarized regime has a decoder whose Jacobian columns (at
+the posterior means, active latents only) are nearly orthogonal, i.e. its
+latent axes follow the PCA directions; a plain autoencoder's are not.
+"""
+
+import numpy as np
+import pytest
+
+from disent_bias.analysis import experiment
+from disent_bias.data import synthetic
+from experiments.configs import default
+
+NUM_SEEDS = 3
+NUM_STEPS = 3_000
+
+
+def _config(model_name):
+  config = default.get_config(f'model={model_name},dataset=synthetic_linear')
+  config.model.architecture = 'mlp'
+  config.model.hidden = (32, 32)
+  config.model.recon = 'l2'
+  config.model.num_latents = 3
+  if model_name == 'beta_vae':
+    # Polarized regime: posterior variances 0.03-0.2 (measured), all three
+    # latents active; the squashed [0, 1] data (column norms < 0.5) would
+    # need beta ~ 0.003, where the orthogonality pressure is too weak to act
+    # within a CI budget (measured DtO 0.55 +- 0.27 after 5,000 steps).
+    config.model.hparams.beta = 0.2
+  config.optimizer.lr = 2e-3
+  return config
+
+
+@pytest.mark.slow
+def test_beta_vae_decoder_follows_pca_directions_but_ae_does_not():
+  dataset = synthetic.make_linear(num_factors=3, factor_size=20, dim=10,
+                                  scales=(3.0, 2.0, 1.2), squash=False)
+  dto = {}
+  for name, active_only in (('beta_vae', True), ('ae', False)):
+    model, params, losses = experiment.train_seeds(
+        _config(name), dataset, num_seeds=NUM_SEEDS, num_steps=NUM_STEPS)
+    assert np.isfinite(losses).all()
+    dto[name], active = experiment.seed_decoder_dto(
+        model, params, dataset, recon='l2', active_only=active_only)
+    assert (active == 3).all(), (name, active)
+  # Measured (3 seeds, 3,000 steps): beta-VAE median DtO 0.27 / 0.32 / 0.50
+  # (mean 0.36 +- 0.10), AE 0.92 / 1.14 / 1.32 (1.13 +- 0.17). The 2019
+  # paper's beta-VAE reaches 0.00 +- 0.00 after much longer training; the
+  # margins below are about half the measured gap.
+  assert dto['beta_vae'].mean() < 0.6, dto
+  assert dto['ae'].mean() > 0.8, dto
+  assert dto['beta_vae'].max() < dto['ae'].min(), dto
