@@ -20,8 +20,9 @@ A factor with a single value has a zero column.
 ``blur`` (pixels, images only) low-passes every rendered image with a
 Gaussian before differencing. The Jacobian of a binary image is dominated by
 its edges (one pixel flips per step along the outline), where a moving edge
-and a growing or rotating one share pixels, and a small shift in x and in y
-overlap at the corners. A decoder with smooth outputs sees the images as a
+and a growing or rotating one share pixels, and a shift in x and one in y
+share the corner pixels (their contributions cancel only for outlines that
+are symmetric on the pixel grid, not for rotated or aliased sprites). A decoder with smooth outputs sees the images as a
 slightly blurred function of the factors; blurring by about one pixel
 measures that smooth structure (for centrally symmetric sprites the columns
 of position, scale and orientation become orthogonal) and leaves a smooth

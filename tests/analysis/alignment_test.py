@@ -7,6 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from disent_bias import analysis
+from disent_bias import data
 from disent_bias.analysis import alignment
 
 
@@ -95,3 +97,15 @@ def test_batched_scores_match_single_and_have_shapes():
 def test_non_square_v_raises():
   with pytest.raises(ValueError, match='square'):
     alignment.nearest_signed_permutation(np.zeros((2, 3)))
+
+
+def test_block_points_is_a_dense_contiguous_block():
+  ds = data.load('dsprites')
+  block = analysis.block_points(ds, 4096, seed=3)
+  assert block.shape == (3 * 6 * 6 ** 3, 5)  # width 6 (7 would exceed)
+  assert len(np.unique(block, axis=0)) == len(block)
+  for k, size in enumerate(ds.factor_sizes):
+    values = np.unique(block[:, k])
+    assert len(values) == min(size, 6)
+    np.testing.assert_array_equal(np.diff(values), 1)  # contiguous
+    assert values.min() >= 0 and values.max() < size

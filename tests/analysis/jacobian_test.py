@@ -62,3 +62,16 @@ def test_bad_shapes_raise():
   with pytest.raises(ValueError, match='radius'):
     jacobian.generator_jacobian(lambda f: f, SIZES, jnp.zeros((2, 3), jnp.int32),
                                 radius=0)
+
+
+def test_gaussian_blur_keeps_mass_and_constants():
+  img = np.zeros((1, 9, 9, 2), np.float32)
+  img[0, 4, 4, 0] = 1.0
+  out = np.asarray(jacobian.gaussian_blur(jnp.asarray(img), 1.0))
+  np.testing.assert_allclose(out.sum((1, 2)), [[1.0, 0.0]], atol=1e-5)
+  assert out[0, 4, 4, 0] == out[..., 0].max() and out[0, 3, 4, 0] > 0
+  const = np.full((2, 5, 6, 3), 0.3, np.float32)
+  np.testing.assert_allclose(jacobian.gaussian_blur(const, 1.5), const,
+                             rtol=1e-5)
+  np.testing.assert_array_equal(jacobian.gaussian_blur(img, 0.0), img)
+

@@ -52,3 +52,17 @@ def test_beta_vae_decoder_follows_pca_directions_but_ae_does_not():
   assert dto['beta_vae'].mean() < 0.6, dto
   assert dto['ae'].mean() > 0.8, dto
   assert dto['beta_vae'].max() < dto['ae'].min(), dto
+
+
+def test_unsquashed_linear_data_has_the_given_column_norms():
+  dataset = synthetic.make_linear(num_factors=3, factor_size=5, dim=6,
+                                  scales=(3.0, 2.0, 1.2), squash=False)
+  m = dataset.info['matrix']
+  np.testing.assert_allclose(np.linalg.norm(m, axis=0), [3.0, 2.0, 1.2],
+                             rtol=1e-5)
+  np.testing.assert_allclose(m.T @ m, np.diag([9.0, 4.0, 1.44]), atol=1e-4)
+  f = dataset.all_factors()
+  x = np.asarray(dataset.render(f))
+  w = dataset.info['values'][f]
+  np.testing.assert_allclose(x, w @ m.T, atol=1e-5)  # x = A w, unclipped
+  assert x.min() < 0.0 and x.max() > 1.0

@@ -16,7 +16,7 @@ def test_registered_and_shaped():
   assert x.shape == (1975, 128)
   # Background 0.1 and peaks <= 0.9 leave room for a +-0.1 texture.
   assert x.min() >= 0.1 - 1e-6 and x.max() <= 0.9 + 1e-6
-  np.testing.assert_allclose(x.max(1).max(), 0.9, atol=1e-3)
+  np.testing.assert_allclose(x.max(1).max(), 0.9, atol=5e-3)  # off-pixel centres
 
 
 def test_jacobian_columns_are_orthogonal_with_distinct_norms():
