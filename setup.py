@@ -28,7 +28,7 @@ setuptools.setup(
         'pillow>=9.0',
     ],
     extras_require={
-        'test': ['pytest>=7', 'chex>=0.1.86', 'nbclient>=0.10',
+        'test': ['pytest>=7', 'pytest-xdist>=3', 'chex>=0.1.86', 'nbclient>=0.10',
                  'nbformat>=5.9', 'ipykernel>=6'],
         'tfds': ['tensorflow-datasets>=4.9', 'tensorflow-cpu>=2.15'],
         'notebooks': ['jupyter', 'nbclient>=0.10', 'nbformat>=5.9',
