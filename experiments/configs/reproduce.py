@@ -11,11 +11,10 @@ Presets (the text after the colon; options are appended with commas):
           steps, batch 64, Adam 1e-4, the disentanglement_lib conv network,
           SPEC hyperparameters (``default.py``'s ``PRESETS``), MIG and DCI at
           disentanglement_lib's sample sizes. For a GPU / TPU.
-  quick   The toy tier for all seven models (21 cells x 3 seeds), MIG. For
-          this 2-core CPU (design and cost below). The paper's claim:
-          beta-VAE's MIG lower on ``perturbed`` than on ``original`` and
-          ``noise``, PCL's about unchanged (measured below: beta-VAE drops
-          as claimed; PCL drops too on this toy tier).
+  quick   The toy tier for all seven models (21 cells x 3 seeds), MIG (and
+          DCI for beta-VAE and PCL). For this 2-core CPU (design and cost
+          below). The paper's claim: beta-VAE's MIG lower on ``perturbed``
+          than on ``original`` and ``noise``, PCL's about unchanged.
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
           (``tests/reproduce_test.py``, ``colab/04_reproduce_table.ipynb``).
@@ -36,20 +35,17 @@ CPU-minutes (6,000 steps, 13 min, MIG about 0.09), so every model runs on the
 toy tier (``toy_bumps``: three bumps moving on a 128-value strip,
 ``disent_bias/data/toy.py``; its ``perturbed`` variant hides the
 factor-aligned local variance structure by the same construction as the image
-datasets) with MLP networks (32, 32), 20,000 steps, 3 seeds vmapped per cell.
-Measured here (``/tmp`` measurement runs of ``disent_bias.reproduce`` with
-this config restricted to a few cells, while other jobs kept the 2 cores at a
-load average of 9-14, so wall times are upper bounds):
-- toy cell, 3 seeds, 20,000 steps (beta-VAE and PCL, original and
-  perturbed): 91-156 s wall, 42-58 CPU-seconds (compile 22-32 s, training
-  40-85 s at 236-505 steps/s); MIG 0.14 / 0.30 / 0.21 (beta-VAE, original),
-  0.04 / 0.02 / 0.05 (perturbed); PCL 0.21 / 0.40 / 0.33 and
-  0.10 / 0.17 / 0.18. So the 21 toy cells cost about 18-21 CPU-minutes,
-  roughly 20-25 minutes on an otherwise idle 2-core machine (35-55 minutes
-  at the load above).
-- DCI on the toy data costs 20-23 CPU-seconds per seed (3,000 boosted trees
-  whatever the sample size; 57-72 s wall under that load), i.e. about 25 CPU
-  minutes for the 21 x 3 seeds: hence MIG only by default (``,dci`` adds it).
+datasets) with the settings measured in ``experiments/configs/toy.py``: MLP
+(64, 64), L2 reconstruction, Adam 1e-3, batch 64, 12,000 steps (FactorVAE
+1,200, see QUICK_FACTOR_VAE_STEPS), 3 seeds vmapped per cell, MIG for every
+cell and DCI for beta-VAE and PCL. Measured cost of the whole protocol, run
+time per cell and the results: README.md ("Results") and
+``results/quick/``. Earlier measurements on this machine:
+- DCI on the toy data costs 24-30 CPU-seconds per seed at 2,000 points
+  (gradient boosted trees, 24 classes per factor), so quick scores it for the
+  two models the paper's claim contrasts (``,dci`` adds it everywhere).
+- FactorVAE's discriminator (6 x Dense 1000) trains at under 5 steps/s for 3
+  seeds, hence its shorter run.
 - image cells (``,images``): beta-VAE on dSprites with the MLP (256, 256)
   trained at 2.9 steps/s for 3 seeds (rendering inside the step; load ~12),
   about 9 minutes per 1,500-step cell; at that length an MLP does not
