@@ -51,6 +51,7 @@ from disent_bias.models import objectives as objectives_lib
 # Adam settings of the FactorVAE discriminator (SPEC section 3).
 DISC_OPTIMIZER = dict(learning_rate=1e-4, b1=0.5, b2=0.9)
 ARCHITECTURES = ('conv', 'mlp')
+CONV_IMPLS = ('auto', 'matmul', 'native')
 
 
 @flax.struct.dataclass
@@ -145,6 +146,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
            f'{", ".join(ARCHITECTURES)}')
   _check(all(_is_int(w) and w >= 1 for w in m.hidden),
          f'model.hidden must be positive ints, got {m.hidden}')
+  conv_impl = m.get('conv_impl', 'auto')
+  _check(conv_impl in CONV_IMPLS,
+         f'unknown model.conv_impl {conv_impl!r}; valid: '
+         f'{", ".join(CONV_IMPLS)}')
   _check(m.recon in losses.RECONSTRUCTION,
          f'unknown model.recon {m.recon!r}; valid: '
          f'{", ".join(sorted(losses.RECONSTRUCTION))}')
@@ -280,7 +285,16 @@ def make_model(config: ml_collections.ConfigDict,
   return networks.VAE(num_latents=config.model.num_latents,
                       observation_shape=tuple(dataset.observation_shape),
                       architecture=config.model.architecture,
-                      hidden=tuple(config.model.hidden))
+                      hidden=tuple(config.model.hidden),
+                      fast_conv=use_fast_conv(config))
+
+
+def use_fast_conv(config: ml_collections.ConfigDict) -> bool:
+  """Whether ``config.model.conv_impl`` selects the space-to-depth matmuls."""
+  impl = config.model.get('conv_impl', 'auto')
+  if impl == 'auto':
+    return jax.default_backend() == 'cpu'
+  return impl == 'matmul'
 
 
 def make_optimizer(config: ml_collections.ConfigDict

@@ -11,6 +11,11 @@ after warm-up; every call is blocked on):
   does);
 - ``train_step_flax_conv`` (``--flax_conv``): the same step with the network's
   plain Flax ``Conv``/``ConvTranspose`` layers (identical function);
+- ``train_loop`` (``--loop_seeds=1,10``): the train loop's compiled chunk
+  (``train._Run``: ``--loop_steps`` steps per call through ``lax.scan``,
+  batches rendered inside, seeds vmapped) of beta-VAE on dSprites, per number
+  of seeds; reports ``steps_per_second`` (of the whole vmapped set) and
+  ``seed_steps_per_second`` (times the number of seeds);
 - ``render``: rendering a batch of 64 for dsprites and shapes3d;
 - ``torch_reference`` (``--torch_python``): the PyTorch step of
   ``shared/bench/torch_reference_step.py`` run in a subprocess, and
@@ -56,6 +61,14 @@ _TORCH_THREADS = flags.DEFINE_integer(
 _FLAX_CONV = flags.DEFINE_bool('flax_conv', False, 'Also time the plain Flax '
                                'conv layers.')
 _RENDER = flags.DEFINE_bool('render', True, 'Time dataset rendering.')
+_LOOP_SEEDS = flags.DEFINE_list(
+    'loop_seeds', [], 'Numbers of vmapped seeds for which to time the train '
+    "loop's compiled chunk, e.g. 1,10 (empty: skip).")
+_LOOP_STEPS = flags.DEFINE_integer('loop_steps', 100, 'Steps per chunk call '
+                                   'of the train_loop measurement.')
+_CONV_IMPL = flags.DEFINE_enum(
+    'conv_impl', 'auto', ['auto', 'matmul', 'native'],
+    'Conv layers of the train_loop measurement (config.model.conv_impl).')
 
 
 def _time(fn, *, steps, repeats):
@@ -134,6 +147,41 @@ def _bench_steps(fast_conv, name, with_render):
   return out
 
 
+def _bench_loop(num_seeds: int):
+  config = default.get_config('model=beta_vae,dataset=dsprites')
+  config.train.batch_size = _BATCH.value
+  config.train.num_seeds = num_seeds
+  config.model.conv_impl = _CONV_IMPL.value
+  dataset = train.load_dataset(config)
+  config = train.resolve_config(config, dataset)
+  run = train._Run(config, dataset, train._make_mesh())  # pylint: disable=protected-access
+  keys = train.seed_keys(config.seed, num_seeds)
+  holder = [run.init_state(keys)]
+  length = _LOOP_STEPS.value
+  start = time.perf_counter()
+  chunk = run.compiled(length, holder[0], keys, None)
+  compile_s = time.perf_counter() - start
+
+  def call():
+    holder[0], metrics = chunk(holder[0], keys, None)
+    jax.block_until_ready(metrics['loss'])
+
+  ms, timings = _time(call, steps=1, repeats=_REPEATS.value)
+  ms_per_step = ms / length
+  _emit({'name': 'train_loop', 'num_seeds': num_seeds,
+         'ms_per_step': round(ms_per_step, 4),
+         'steps_per_second': round(1e3 / ms_per_step, 1),
+         'seed_steps_per_second': round(num_seeds * 1e3 / ms_per_step, 1),
+         'steps_per_call': length,
+         'timings_ms_per_call': [round(t, 2) for t in timings],
+         'compile_seconds': round(compile_s, 1),
+         'conv_impl': config.model.conv_impl,
+         'fast_conv': train.use_fast_conv(config),
+         'model': config.model.name, 'dataset': config.data.name,
+         'batch': _BATCH.value, 'backend': jax.default_backend(),
+         'device': str(jax.devices()[0]), 'num_devices': run.mesh.size})
+
+
 def _bench_render():
   for name in ('dsprites', 'shapes3d'):
     dataset = data_lib.load(name)
@@ -174,6 +222,8 @@ def main(argv):
       torch_ms.append(_torch_reference())
   if _FLAX_CONV.value:
     _bench_steps(False, 'train_step_flax_conv', with_render=False)
+  for num_seeds in _LOOP_SEEDS.value:
+    _bench_loop(int(num_seeds))
   if _RENDER.value:
     _bench_render()
   if torch_ms:
