@@ -51,7 +51,7 @@ from disent_bias.models import objectives as objectives_lib
 # Adam settings of the FactorVAE discriminator (SPEC section 3).
 DISC_OPTIMIZER = dict(learning_rate=1e-4, b1=0.5, b2=0.9)
 ARCHITECTURES = ('conv', 'mlp')
-CONV_IMPLS = ('auto', 'matmul', 'native')
+CONV_IMPLS = ('matmul', 'native')
 
 
 @flax.struct.dataclass
@@ -146,7 +146,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
            f'{", ".join(ARCHITECTURES)}')
   _check(all(_is_int(w) and w >= 1 for w in m.hidden),
          f'model.hidden must be positive ints, got {m.hidden}')
-  conv_impl = m.get('conv_impl', 'auto')
+  conv_impl = m.get('conv_impl', 'matmul')
   _check(conv_impl in CONV_IMPLS,
          f'unknown model.conv_impl {conv_impl!r}; valid: '
          f'{", ".join(CONV_IMPLS)}')
@@ -291,10 +291,7 @@ def make_model(config: ml_collections.ConfigDict,
 
 def use_fast_conv(config: ml_collections.ConfigDict) -> bool:
   """Whether ``config.model.conv_impl`` selects the space-to-depth matmuls."""
-  impl = config.model.get('conv_impl', 'auto')
-  if impl == 'auto':
-    return jax.default_backend() == 'cpu'
-  return impl == 'matmul'
+  return config.model.get('conv_impl', 'matmul') == 'matmul'
 
 
 def make_optimizer(config: ml_collections.ConfigDict

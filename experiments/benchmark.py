@@ -67,7 +67,7 @@ _LOOP_SEEDS = flags.DEFINE_list(
 _LOOP_STEPS = flags.DEFINE_integer('loop_steps', 100, 'Steps per chunk call '
                                    'of the train_loop measurement.')
 _CONV_IMPL = flags.DEFINE_enum(
-    'conv_impl', 'auto', ['auto', 'matmul', 'native'],
+    'conv_impl', 'matmul', ['matmul', 'native'],
     'Conv layers of the train_loop measurement (config.model.conv_impl).')
 
 

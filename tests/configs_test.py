@@ -109,6 +109,7 @@ def _invalid(**changes):
     (dict(train__num_seeds=0), ValueError, r'train.num_seeds must be >= 1'),
     (dict(model__architecture='resnet'), ValueError, r"unknown model.architecture"),
     (dict(model__recon='gauss'), ValueError, r"unknown model.recon 'gauss'"),
+    (dict(model__conv_impl='fft'), ValueError, r"unknown model.conv_impl 'fft'; valid: matmul, native"),
     (dict(model__hparams__gamma=3.0), ValueError, r'gamma=3.0 is set but beta_vae takes \(beta\)'),
     (dict(metrics__names=('mig', 'foo')), ValueError, r"unknown metrics \['foo'\]"),
     (dict(optimizer__lr=0.0), ValueError, r'optimizer.lr'),
