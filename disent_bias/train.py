@@ -637,14 +637,19 @@ def representation_fn(model: networks.VAE, params: Any,
     batch_size: images per jitted call (the last call is padded).
 
   Returns:
-    ``fn(images (n, *obs)) -> float32 (n, D)``.
+    ``fn(images (n, *obs)) -> float32 (n, D)``, with attributes ``jax_fn``
+    (the pure ``(params, images) -> codes`` function, for callers that fuse
+    rendering and encoding into one jitted function) and ``params``.
   """
   # Forward-only: XLA's native convolutions are faster here than the
   # matmul-based layers that speed up the gradient (same parameters).
   if model.architecture == 'conv':
     model = model.clone(fast_conv=False)
-  encode = jax.jit(lambda p, x: model.apply({'params': p}, x,
-                                            method='encode')[0])
+
+  def posterior_mean(p, x):
+    return model.apply({'params': p}, x, method='encode')[0]
+
+  encode = jax.jit(posterior_mean)
 
   def fn(images):
     images = np.asarray(images, np.float32)
@@ -660,6 +665,8 @@ def representation_fn(model: networks.VAE, params: Any,
       return np.zeros((0, model.num_latents), np.float32)
     return np.concatenate(outputs)
 
+  fn.jax_fn = posterior_mean
+  fn.params = params
   return fn
 
 

@@ -9,6 +9,10 @@ after warm-up; every call is blocked on):
 - ``train_step_with_render``: the same step with the batch rendered on the
   device inside the jitted function from sampled factors (as the train loop
   does);
+- ``train_step_scan`` (``--scan_steps=N``): the same step applied N times
+  to the same pre-rendered batch inside one jitted ``lax.scan`` (ms per
+  step); the difference to ``train_step`` is the per-call cost (dispatch,
+  allocation of the step's buffers, donation), not the network;
 - ``train_step_flax_conv`` (``--flax_conv``): the same step with the network's
   plain Flax ``Conv``/``ConvTranspose`` layers (identical function);
 - ``train_loop`` (``--loop_seeds=1,10``): the train loop's compiled chunk
@@ -66,6 +70,9 @@ _LOOP_SEEDS = flags.DEFINE_list(
     "loop's compiled chunk, e.g. 1,10 (empty: skip).")
 _LOOP_STEPS = flags.DEFINE_integer('loop_steps', 100, 'Steps per chunk call '
                                    'of the train_loop measurement.')
+_SCAN_STEPS = flags.DEFINE_integer(
+    'scan_steps', 0, 'Steps per call of the train_step_scan measurement '
+    '(0: skip).')
 _CONV_IMPL = flags.DEFINE_enum(
     'conv_impl', 'matmul', ['matmul', 'native'],
     'Conv layers of the train_loop measurement (config.model.conv_impl).')
@@ -112,15 +119,20 @@ def _step_setup(fast_conv: bool, batch_size: int):
   def step_with_render(state, key):
     return step(state, render(jax.random.fold_in(key, state.step)), step_key)
 
+  def step_scan(state, batch, key):
+    return jax.lax.scan(lambda s, _: step(s, batch, key), state, None,
+                        length=max(_SCAN_STEPS.value, 1))
+
   batch = jax.jit(render)(data_key)
   return (jax.jit(step, donate_argnums=0), jax.jit(step_with_render,
                                                    donate_argnums=0),
+          jax.jit(step_scan, donate_argnums=0),
           state, batch, step_key, data_key, config)
 
 
 def _bench_steps(fast_conv, name, with_render):
-  step, step_render, state, batch, step_key, data_key, config = _step_setup(
-      fast_conv, _BATCH.value)
+  (step, step_render, step_scan, state, batch, step_key, data_key,
+   config) = _step_setup(fast_conv, _BATCH.value)
   holder = [state]
 
   def run_step():
@@ -131,12 +143,24 @@ def _bench_steps(fast_conv, name, with_render):
     holder[0], metrics = step_render(holder[0], data_key)
     jax.block_until_ready(metrics['loss'])
 
+  def run_step_scan():
+    holder[0], metrics = step_scan(holder[0], batch, step_key)
+    jax.block_until_ready(metrics['loss'])
+
   out = {}
+  scan = _SCAN_STEPS.value if name == 'train_step' else 0
   for label, fn in ((name, run_step),
-                    (f'{name}_with_render', run_step_render)):
+                    (f'{name}_with_render', run_step_render),
+                    (f'{name}_scan', run_step_scan)):
     if label.endswith('_with_render') and not with_render:
       continue
-    ms, timings = _time(fn, steps=_STEPS.value, repeats=_REPEATS.value)
+    if label.endswith('_scan') and not (scan and with_render):
+      continue
+    if label.endswith('_scan'):
+      ms, timings = _time(fn, steps=1, repeats=_REPEATS.value)
+      ms, timings = ms / scan, [t / scan for t in timings]
+    else:
+      ms, timings = _time(fn, steps=_STEPS.value, repeats=_REPEATS.value)
     out[label] = ms
     _emit({'name': label, 'ms_per_step': round(ms, 2),
            'timings_ms': [round(t, 2) for t in timings],

@@ -1,9 +1,10 @@
 """Score a representation on a ground-truth dataset with named metrics.
 
 ``evaluate_representation`` draws one train (``num_train``) and one test
-(``num_test``) sample of factors and codes, shared by all array-level metrics,
-and runs the sampling scores (FactorVAE, BetaVAE) with their own draws. Every
-draw is a pure function of ``seed``.
+(``num_test``) sample of factors, shared by all array-level metrics, and the
+sampling scores' (FactorVAE, BetaVAE) own draws. Every draw is a pure function
+of ``seed``. All draws are then encoded together, each distinct grid point
+once (``sampling.encode_draws``), and every metric scores its codes.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import numpy as np
 
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
+from disent_bias.metrics import beta_vae as beta_vae_lib
+from disent_bias.metrics import factor_vae as factor_vae_lib
 from disent_bias.metrics import sampling
-from disent_bias.metrics.beta_vae import beta_vae_score
 from disent_bias.metrics.dci import dci
-from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.factor_vae import varying_factors
 from disent_bias.metrics.mig import mig
 from disent_bias.metrics.modularity import modularity_explicitness
@@ -32,35 +33,37 @@ from disent_bias.metrics import utils
 
 @dataclasses.dataclass
 class _Context:
-  """What a metric needs; the shared sample is drawn on first use."""
+  """What a metric needs: the draws of each group and their codes."""
   dataset: object
-  representation_fn: sampling.RepresentationFn
   seed: int
-  num_train: int
-  num_test: int
-  _sample: tuple | None = None
-  sample_seconds: float = 0.
+  draws: dict[str, dict[str, np.ndarray]]
+  codes: dict[str, dict[str, np.ndarray]]
 
   def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(codes_train, factors_train, codes_test, factors_test)."""
-    if self._sample is None:
-      start = time.perf_counter()
-      k_train, k_test = jax.random.split(
-          jax.random.fold_in(jax.random.key(self.seed), 0))
-      codes_train, factors_train = sampling.sample_codes(
-          self.dataset, self.representation_fn, self.num_train, k_train)
-      codes_test, factors_test = sampling.sample_codes(
-          self.dataset, self.representation_fn, self.num_test, k_test)
-      # Factors with one value carry no information and make the supervised
-      # scores undefined; disentanglement_lib's datasets omit them.
-      keep = np.array(varying_factors(self.dataset))
-      if keep.size < self.dataset.num_factors:
-        logging.info('dropping single-valued factors %s',
-                     sorted(set(range(self.dataset.num_factors)) - set(keep)))
-      self._sample = (codes_train, factors_train[:, keep], codes_test,
-                      factors_test[:, keep])
-      self.sample_seconds = time.perf_counter() - start
-    return self._sample
+    """(codes_train, factors_train, codes_test, factors_test).
+
+    Factors with one value carry no information and make the supervised
+    scores undefined; disentanglement_lib's datasets omit them.
+    """
+    keep = np.array(varying_factors(self.dataset))
+    draws, codes = self.draws['arrays'], self.codes['arrays']
+    return (codes['train'], draws['train'][:, keep], codes['test'],
+            draws['test'][:, keep])
+
+
+def _draw_arrays(dataset, seed: int, num_train: int,
+                 num_test: int) -> dict[str, np.ndarray]:
+  """The shared uniform train / test factors of the array metrics."""
+  k_train, k_test = jax.random.split(
+      jax.random.fold_in(jax.random.key(seed), 0))
+  keep = varying_factors(dataset)
+  if len(keep) < dataset.num_factors:
+    logging.info('dropping single-valued factors %s',
+                 sorted(set(range(dataset.num_factors)) - set(keep)))
+  return {'train': np.asarray(dataset.sample_factors(k_train, num_train),
+                              np.int64),
+          'test': np.asarray(dataset.sample_factors(k_test, num_test),
+                             np.int64)}
 
 
 def _mig(ctx: _Context) -> dict[str, float]:
@@ -86,16 +89,30 @@ def _unsupervised(ctx: _Context) -> dict[str, float]:
 
 
 def _factor_vae(ctx: _Context) -> dict[str, float]:
-  return factor_vae_score(
-      ctx.dataset, ctx.representation_fn, seed=ctx.seed + 1,
-      num_train=ctx.num_train, num_eval=ctx.num_test,
-      num_variance_estimate=ctx.num_train)
+  return factor_vae_lib.score_codes(ctx.draws['factor_vae'],
+                                    ctx.codes['factor_vae'],
+                                    ctx.dataset.num_factors)
 
 
 def _beta_vae(ctx: _Context) -> dict[str, float]:
-  return beta_vae_score(
-      ctx.dataset, ctx.representation_fn, seed=ctx.seed + 2,
-      num_train=ctx.num_train, num_eval=ctx.num_test)
+  return beta_vae_lib.score_codes(ctx.draws['beta_vae'],
+                                  ctx.codes['beta_vae'], ctx.seed + 2)
+
+
+def _draws(dataset, names, seed: int, num_train: int,
+           num_test: int) -> dict[str, dict[str, np.ndarray]]:
+  """Factor draws per group ('arrays', 'factor_vae', 'beta_vae') needed."""
+  draws = {}
+  if any(n in ARRAY_METRICS for n in names):
+    draws['arrays'] = _draw_arrays(dataset, seed, num_train, num_test)
+  if 'factor_vae' in names:
+    draws['factor_vae'] = factor_vae_lib.draw(
+        dataset, seed=seed + 1, num_train=num_train, num_eval=num_test,
+        num_variance_estimate=num_train)
+  if 'beta_vae' in names:
+    draws['beta_vae'] = beta_vae_lib.draw(
+        dataset, seed=seed + 2, num_train=num_train, num_eval=num_test)
+  return draws
 
 
 # Name -> function of the context returning {sub_key: value}; result keys are
@@ -110,11 +127,12 @@ METRICS: dict[str, Callable[[_Context], dict[str, float]]] = {
     'beta_vae': _beta_vae,
 }
 
-# Metrics that use the shared train/test sample (cheap once it is drawn).
+# Metrics that use the shared train/test sample.
 ARRAY_METRICS = ('mig', 'dci', 'sap', 'modularity_explicitness',
                  'unsupervised')
-# Everything; FactorVAE and BetaVAE encode 64 points per vote, so at the
-# default sizes they dominate the run time (about 1M and 2M encoded images).
+# Everything. FactorVAE and BetaVAE draw 64 points per vote (about 1M and 2M
+# points at the default sizes); on a finite grid each distinct point is
+# encoded once (dSprites: at most its 737,280 images).
 ALL_METRICS = tuple(METRICS)
 
 
@@ -154,11 +172,13 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
 
   Returns:
     Scores (``mig``, ``sap``, ``dci.disentanglement``, ...), ``metrics``,
-    ``num_train``, ``num_test``, ``seed``; ``time_s.<name>`` total wall time
-    per metric and ``sklearn_s.<name>`` the part inside scikit-learn fits and
-    predictions; ``time_s.sample`` the shared sample (rendering and encoding),
-    counted separately from the array metrics; ``cpu_s.<name>`` the process
-    CPU time (all threads), less sensitive to other load on the machine.
+    ``num_train``, ``num_test``, ``seed``; ``time_s.encode`` /
+    ``cpu_s.encode`` drawing every metric's factors, rendering and encoding
+    them (``num_drawn`` points, ``num_encoded`` distinct ones); per metric
+    ``time_s.<name>`` wall time of its scoring from the codes,
+    ``sklearn_s.<name>`` the part inside scikit-learn fits and predictions,
+    and ``cpu_s.<name>`` the process CPU time (all threads, less sensitive to
+    other load on the machine).
 
   Raises:
     ValueError: unknown metric names or non-positive sizes.
@@ -167,15 +187,17 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
   if int(num_train) < 2 or int(num_test) < 1:
     raise ValueError(f'need num_train >= 2 and num_test >= 1, got '
                      f'{num_train} and {num_test}')
-  ctx = _Context(dataset, representation_fn, int(seed), int(num_train),
-                 int(num_test))
   results = {'metrics': list(names), 'num_train': int(num_train),
              'num_test': int(num_test), 'seed': int(seed)}
-  if any(n in ARRAY_METRICS for n in names):
-    cpu_start = time.process_time()
-    ctx.arrays()
-    results['time_s.sample'] = ctx.sample_seconds
-    results['cpu_s.sample'] = time.process_time() - cpu_start
+  start, cpu_start = time.perf_counter(), time.process_time()
+  draws = _draws(dataset, names, int(seed), int(num_train), int(num_test))
+  stats = {}
+  codes = sampling.encode_draws(dataset, representation_fn,
+                                list(draws.values()), stats=stats)
+  results['time_s.encode'] = time.perf_counter() - start
+  results['cpu_s.encode'] = time.process_time() - cpu_start
+  results.update(stats)
+  ctx = _Context(dataset, int(seed), draws, dict(zip(draws, codes)))
   for name in names:
     logging.info('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
@@ -193,7 +215,8 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
 def _mean_over_seeds(per_seed: list[dict]) -> dict[str, float]:
   keys = [k for k, v in per_seed[0].items()
           if isinstance(v, (int, float)) and not isinstance(v, bool)
-          and k not in ('seed', 'model_seed', 'num_train', 'num_test')]
+          and k not in ('seed', 'model_seed', 'num_train', 'num_test',
+                        'num_drawn', 'num_encoded')]
   return {k: float(np.mean([r[k] for r in per_seed])) for k in keys}
 
 

@@ -1,5 +1,6 @@
 """Tests for the FactorVAE and BetaVAE scores on a tiny vector dataset."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -95,3 +96,37 @@ class TestBetaVae:
     kwargs = dict(seed=4, num_train=80, num_eval=40)
     assert metrics.beta_vae_score(_dataset(), rep, **kwargs) == (
         metrics.beta_vae_score(_dataset(False), rep, **kwargs))
+
+
+class TestDraws:
+
+  def test_vote_layout_matches_one_key_per_chunk(self):
+    # The draws are those of ``_fixed_factor_batches(fold_in(key, c))`` for
+    # consecutive chunks c of DRAW_POINTS // batch_size votes, whatever the
+    # encoding batch: the scores do not depend on how points are encoded.
+    key = jax.random.key(7)
+    index, factors = metrics.factor_vae_lib.draw_votes(
+        key, SIZES, (0, 1, 2), 40, 64)
+    per_chunk = metrics.factor_vae_lib.DRAW_POINTS // 64
+    for c in range(3):
+      i, f = metrics.factor_vae_lib._fixed_factor_batches(
+          jax.random.fold_in(key, c), SIZES, (0, 1, 2), per_chunk, 64)
+      n = min(per_chunk, 40 - c * per_chunk)
+      np.testing.assert_array_equal(index[c * per_chunk:][:n], i[:n])
+      np.testing.assert_array_equal(
+          factors.reshape(40, 64, 3)[c * per_chunk:][:n], f[:n])
+
+  def test_fused_representation_gives_the_same_scores(self):
+    class Fused:
+      params = jnp.asarray([1., 2., 3.])
+      jax_fn = staticmethod(lambda p, x: x * p + jnp.sin(x))
+
+      def __call__(self, x):
+        raise AssertionError('the fused path must not call the host path')
+
+    host = lambda x: np.asarray(x) * [1., 2., 3.] + np.sin(np.asarray(x))
+    kwargs = dict(seed=2, num_variance_estimate=300, **FAST)
+    assert metrics.factor_vae_score(_dataset(), Fused(), **kwargs) == (
+        metrics.factor_vae_score(_dataset(), host, **kwargs))
+    assert metrics.beta_vae_score(_dataset(), Fused(), seed=1, **FAST) == (
+        metrics.beta_vae_score(_dataset(), host, seed=1, **FAST))
