@@ -23,8 +23,11 @@ after warm-up; every call is blocked on):
 - ``render``: rendering a batch of 64 for dsprites and shapes3d;
 - ``torch_reference`` (``--torch_python``): the PyTorch step of
   ``shared/bench/torch_reference_step.py`` run in a subprocess, and
-  ``ratio`` = jax ms / torch ms. ``--rounds`` alternates jax and torch
-  measurements to share the CPU load fairly; the ratio uses medians.
+  ``ratio``: ``jax_over_torch`` = ``train_step`` ms / torch ms, and
+  ``loop_over_torch`` = ms per step of the train loop's chunk (one seed,
+  ``--loop_steps`` steps per call, rendering included: the step as training
+  runs it) / torch ms. ``--rounds`` alternates the jax and torch
+  measurements to share the CPU load fairly; the ratios use medians.
 """
 
 import functools
@@ -68,7 +71,7 @@ _RENDER = flags.DEFINE_bool('render', True, 'Time dataset rendering.')
 _LOOP_SEEDS = flags.DEFINE_list(
     'loop_seeds', [], 'Numbers of vmapped seeds for which to time the train '
     "loop's compiled chunk, e.g. 1,10 (empty: skip).")
-_LOOP_STEPS = flags.DEFINE_integer('loop_steps', 100, 'Steps per chunk call '
+_LOOP_STEPS = flags.DEFINE_integer('loop_steps', 10, 'Steps per chunk call '
                                    'of the train_loop measurement.')
 _SCAN_STEPS = flags.DEFINE_integer(
     'scan_steps', 0, 'Steps per call of the train_step_scan measurement '
@@ -204,6 +207,7 @@ def _bench_loop(num_seeds: int):
          'model': config.model.name, 'dataset': config.data.name,
          'batch': _BATCH.value, 'backend': jax.default_backend(),
          'device': str(jax.devices()[0]), 'num_devices': run.mesh.size})
+  return ms_per_step
 
 
 def _bench_render():
@@ -238,11 +242,14 @@ def _torch_reference():
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  jax_ms, torch_ms = [], []
+  jax_ms, torch_ms, loop_ms = [], [], []
   for r in range(_ROUNDS.value):
     jax_ms.append(_bench_steps(True, 'train_step', with_render=r == 0)[
         'train_step'])
     if _TORCH.value:
+      # The step as the train loop runs it (one seed, --loop_steps per call,
+      # rendering included), in the same alternation.
+      loop_ms.append(_bench_loop(1))
       torch_ms.append(_torch_reference())
   if _FLAX_CONV.value:
     _bench_steps(False, 'train_step_flax_conv', with_render=False)
@@ -257,7 +264,11 @@ def main(argv):
            'jax_over_torch': round(jax_med / torch_med, 3),
            'rounds': _ROUNDS.value, 'jax_rounds_ms': [round(x, 2) for x in
                                                      jax_ms],
-           'torch_rounds_ms': torch_ms})
+           'torch_rounds_ms': torch_ms,
+           'loop_ms': round(statistics.median(loop_ms), 2),
+           'loop_over_torch': round(statistics.median(loop_ms) / torch_med, 3),
+           'loop_rounds_ms': [round(x, 2) for x in loop_ms],
+           'loop_steps': _LOOP_STEPS.value})
 
 
 if __name__ == '__main__':
