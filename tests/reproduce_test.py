@@ -3,6 +3,7 @@
 import json
 import os
 
+import jax
 import ml_collections
 import numpy as np
 import pytest
@@ -268,7 +269,18 @@ def test_changed_config_in_same_workdir_is_refused(tmp_path):
     reproduce.reproduce(changed, str(tmp_path), train_fn=_FakeTrain())
 
 
+@pytest.fixture
+def fast_compiles():
+  # Tiny programs (10 steps of a (16,) MLP): compile time dominates, so skip
+  # most XLA optimisations (as tests/train_test.py does).
+  previous = jax.config.values['jax_disable_most_optimizations']
+  jax.config.update('jax_disable_most_optimizations', True)
+  yield
+  jax.config.update('jax_disable_most_optimizations', previous)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures('fast_compiles')
 def test_smoke_protocol_end_to_end(tmp_path, monkeypatch):
   config = reproduce_configs.get_config('smoke')
   results = reproduce.reproduce(config, str(tmp_path))

@@ -19,6 +19,7 @@ from disent_bias.analysis.alignment import offdiag_mass
 from disent_bias.analysis.dataset import block_points
 from disent_bias.analysis.dataset import local_alignment
 from disent_bias.analysis.dataset import perturbation_report
+from disent_bias.analysis.dataset import perturbation_reports
 from disent_bias.analysis.dataset import sample_points
 from disent_bias.analysis.jacobian import generator_jacobian
 from disent_bias.analysis.jacobian import generator_jacobians
@@ -30,7 +31,8 @@ from disent_bias.analysis.model import posterior_stats
 __all__ = [
     'alignment', 'dataset', 'jacobian', 'model', 'alignment_scores',
     'batch_alignment_scores', 'distance_to_orthogonality', 'local_pca',
-    'offdiag_mass', 'block_points', 'local_alignment', 'perturbation_report', 'sample_points',
+    'offdiag_mass', 'block_points', 'local_alignment', 'perturbation_report',
+    'perturbation_reports', 'sample_points',
     'generator_jacobian', 'generator_jacobians', 'decoder_jacobian',
     'model_summary', 'polarized_fraction', 'posterior_stats',
 ]

@@ -13,7 +13,8 @@ sample for it, see there).
 
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+from typing import Callable, Sequence
 
 import jax
 import numpy as np
@@ -115,11 +116,34 @@ def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
   return out
 
 
+@functools.lru_cache(maxsize=8)
+def _jitted_render(dataset) -> Callable:
+  return jax.jit(dataset.render)
+
+
 def _render(dataset, factors: np.ndarray, chunk: int = 256) -> np.ndarray:
-  fn = jax.jit(dataset.render) if dataset.is_pure else dataset.render
-  parts = [np.asarray(fn(factors[i:i + chunk]))
-           for i in range(0, len(factors), chunk)]
+  """Renders in chunks of one shape (the last is padded): one compilation."""
+  fn = _jitted_render(dataset) if dataset.is_pure else dataset.render
+  parts = []
+  for i in range(0, len(factors), chunk):
+    part = factors[i:i + chunk]
+    n = len(part)
+    if dataset.is_pure and n < chunk:
+      part = np.concatenate([part, np.repeat(part[-1:], chunk - n, 0)])
+    parts.append(np.asarray(fn(part))[:n])
   return np.concatenate(parts, 0).astype(np.float32)
+
+
+def count_duplicates(images: np.ndarray, decimals: int = 6) -> int:
+  """Images equal to an earlier one after rounding: exact, sort-based.
+
+  Each rounded image's bytes are one sort key (-0.0 is mapped to 0.0 first),
+  so equal images are found without comparing all pairs.
+  """
+  flat = np.round(images.reshape(len(images), -1), decimals) + 0.0
+  flat = np.ascontiguousarray(flat)
+  rows = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))
+  return int(len(flat) - len(np.unique(rows[:, 0])))
 
 
 def nearest_neighbour_probe(images: np.ndarray, factors: np.ndarray, *,
@@ -163,32 +187,45 @@ def perturbation_report(original, variant, factors: np.ndarray, *,
     variant image equals another's); ``probe_accuracy_original`` /
     ``_variant`` (K,) and their difference.
   """
+  return perturbation_reports(original, [variant], factors,
+                              probe_points=probe_points,
+                              tolerance=tolerance)[0]
+
+
+def perturbation_reports(original, variants, factors: np.ndarray, *,
+                         probe_points: int | None = None,
+                         tolerance: int = 0) -> list[dict]:
+  """``perturbation_report`` for several variants of one original.
+
+  The original is rendered and probed once for all of them.
+  """
   x = _render(original, factors)
-  y = _render(variant, factors)
-  diff = np.abs(y - x).reshape(len(x), -1)
-  per_point = diff.max(1)
   var_x = float(x.reshape(len(x), -1).var(0).sum())
-  var_y = float(y.reshape(len(y), -1).var(0).sum())
-  flat = np.round(y.reshape(len(y), -1), 6)
-  num_unique = len(np.unique(flat, axis=0))
   m = len(factors) if probe_points is None else min(probe_points, len(factors))
   acc_x = nearest_neighbour_probe(x[:m], factors[:m], tolerance=tolerance)
-  acc_y = nearest_neighbour_probe(y[:m], factors[:m], tolerance=tolerance)
-  eps = float(variant.epsilon)
-  return {
-      'variant': variant.variant,
-      'epsilon': eps,
-      'num_points': int(len(factors)),
-      'max_abs_change': float(per_point.max()),
-      'bound_holds': bool((per_point <= eps + 1e-6).all()),
-      'mean_abs_change': float(diff.mean()),
-      'total_variance_original': var_x,
-      'total_variance_variant': var_y,
-      'variance_change_relative': (var_y - var_x) / max(var_x, 1e-12),
-      'num_duplicates': int(len(factors) - num_unique),
-      'probe_points': int(m),
-      'probe_tolerance': int(tolerance),
-      'probe_accuracy_original': acc_x.tolist(),
-      'probe_accuracy_variant': acc_y.tolist(),
-      'probe_accuracy_drop_max': float(np.max(acc_x - acc_y)),
-  }
+  reports = []
+  for variant in variants:
+    y = _render(variant, factors)
+    diff = np.abs(y - x).reshape(len(x), -1)
+    per_point = diff.max(1)
+    var_y = float(y.reshape(len(y), -1).var(0).sum())
+    acc_y = nearest_neighbour_probe(y[:m], factors[:m], tolerance=tolerance)
+    eps = float(variant.epsilon)
+    reports.append({
+        'variant': variant.variant,
+        'epsilon': eps,
+        'num_points': int(len(factors)),
+        'max_abs_change': float(per_point.max()),
+        'bound_holds': bool((per_point <= eps + 1e-6).all()),
+        'mean_abs_change': float(diff.mean()),
+        'total_variance_original': var_x,
+        'total_variance_variant': var_y,
+        'variance_change_relative': (var_y - var_x) / max(var_x, 1e-12),
+        'num_duplicates': count_duplicates(y),
+        'probe_points': int(m),
+        'probe_tolerance': int(tolerance),
+        'probe_accuracy_original': acc_x.tolist(),
+        'probe_accuracy_variant': acc_y.tolist(),
+        'probe_accuracy_drop_max': float(np.max(acc_x - acc_y)),
+    })
+  return reports

@@ -38,20 +38,55 @@ def train_seeds(config: ml_collections.ConfigDict, dataset, *,
     ``(model, params, losses)``: the ``networks.VAE``, its parameters with a
     leading seed axis, and the training loss float32 (num_seeds, num_steps).
   """
-  if not dataset.is_pure:
-    raise ValueError('train_seeds needs a procedural (pure) dataset')
-  config = train.resolve_config(config, dataset)
+  model, runs = train_variants(config, [dataset], num_seeds=num_seeds,
+                               num_steps=num_steps, seed=seed)
+  return (model,) + runs[0]
+
+
+def train_variants(config: ml_collections.ConfigDict, datasets, *,
+                   num_seeds: int, num_steps: int, seed: int = 0):
+  """``train_seeds`` on several variants of one grid in a single program.
+
+  The models of all datasets are vmapped together (one compilation, one
+  scan); dataset v's seeds use the same keys as ``train_seeds`` on it alone,
+  so each run is the one ``train_seeds`` gives (up to float rounding).
+
+  Args:
+    config: as in ``train_seeds`` (its data section is not used).
+    datasets: pure ``GroundTruthData`` with the same factor sizes and
+      observation shape (e.g. the original, perturbed and noise variants).
+    num_seeds, num_steps, seed: as in ``train_seeds``, per dataset.
+
+  Returns:
+    ``(model, runs)``: the shared ``networks.VAE`` and, per dataset,
+    ``(params, losses)`` as ``train_seeds`` returns them.
+  """
+  datasets = list(datasets)
+  if not all(d.is_pure for d in datasets):
+    raise ValueError('training in memory needs procedural (pure) datasets')
+  first = datasets[0]
+  for d in datasets[1:]:
+    if (d.factor_sizes != first.factor_sizes or
+        d.observation_shape != first.observation_shape):
+      raise ValueError(f'{d} and {first} differ in grid or observations')
+  config = train.resolve_config(config, first)
   objective = objectives_lib.get(config.model.name)
-  model = train.make_model(config, dataset)
+  model = train.make_model(config, first)
   tx = train.make_optimizer(config)
   hparams = train.resolve_hparams(config)
   pair_options = train._pair_options(objective, hparams)  # pylint: disable=protected-access
   batch_size = config.train.batch_size
   recon = config.model.recon
+  renders = [d.render for d in datasets]
 
-  def one(key):
+  def one(key, which):
+    if len(datasets) == 1:
+      dataset = first
+    else:
+      dataset = first.replace(
+          render_fn=lambda f: jax.lax.switch(which, renders, f))
     init_key, step_key, data_key = jax.random.split(key, 3)
-    state = train.create_train_state(config, dataset, init_key)
+    state = train.create_train_state(config, first, init_key)
 
     def body(state, batch_key):
       batch = train.make_batch(dataset, batch_key, batch_size,
@@ -67,8 +102,15 @@ def train_seeds(config: ml_collections.ConfigDict, dataset, *,
 
   keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(seed), s))(
       np.arange(num_seeds))
-  params, losses = jax.jit(jax.vmap(one))(keys)
-  return model, params, np.asarray(losses)
+  keys = jax.numpy.tile(keys, len(datasets))
+  which = np.repeat(np.arange(len(datasets), dtype=np.int32), num_seeds)
+  params, losses = jax.jit(jax.vmap(one))(keys, which)
+  losses = np.asarray(losses)
+  runs = []
+  for v in range(len(datasets)):
+    part = slice(v * num_seeds, (v + 1) * num_seeds)
+    runs.append((jax.tree.map(lambda a, p=part: a[p], params), losses[part]))
+  return model, runs
 
 
 def _seed(params, s):

@@ -84,16 +84,39 @@ def test_image_dataset_guarantees(name):
   # scale geometry of the pixel metric instead (the texture, spread over the
   # whole image, then pulls neighbours along the mixed direction).
   block = analysis.block_points(original, 4096, seed=1)
-  for variant in ('perturbed', 'noise'):
-    ds = data.load(name, variant=variant)
-    wide = analysis.perturbation_report(original, ds, spread, probe_points=20)
-    assert wide['bound_holds'] and wide['num_duplicates'] == 0, wide
-    report = analysis.perturbation_report(original, ds, block, tolerance=1)
+  variants = [data.load(name, variant=v) for v in ('perturbed', 'noise')]
+  # The original is rendered and probed once for both variants.
+  wide = analysis.perturbation_reports(original, variants, spread,
+                                       probe_points=20)
+  dense = analysis.perturbation_reports(original, variants, block,
+                                        tolerance=1)
+  for ds, w, report in zip(variants, wide, dense):
+    assert w['variant'] == report['variant'] == ds.variant
+    assert w['bound_holds'] and w['num_duplicates'] == 0, w
+    assert report['num_points'] == len(block)
     assert report['bound_holds'] and report['num_duplicates'] == 0, report
     # Measured drop (max over factors) on this block: dSprites perturbed
     # 0.003 (0.010 on the seed-0 block), noise 0.004; Shapes3D perturbed
     # 0.008. (A pi/2 phase rate failed this: 0.038 / 0.054.)
     assert report['probe_accuracy_drop_max'] <= 0.05, report
+
+
+def test_count_duplicates_is_exact():
+  rng = np.random.default_rng(0)
+  x = rng.random((300, 4, 4, 3)).astype(np.float32)
+  assert analysis.dataset.count_duplicates(x) == 0
+  x[3] = np.round(x[3], 3)
+  x[10] = x[3]
+  x[20] = x[3] + 2e-7  # Equal after rounding to 6 decimals.
+  x[30] = x[4] + 2e-5  # Not equal.
+  x[40], x[41] = 0.0, -0.0  # Equal values, different bytes.
+  x[50, 0, 0, 0] = x[51, 0, 0, 0] + 1e-3  # Rows that differ in one pixel.
+  x[50, 1:] = x[51, 1:]
+  x[50, 0, 1:] = x[51, 0, 1:]
+  assert analysis.dataset.count_duplicates(x) == 3
+  reference = len(x) - len(np.unique(np.round(x.reshape(len(x), -1), 6),
+                                     axis=0))
+  assert reference == 3
 
 
 def test_perturbed_toy_is_misaligned_but_original_and_noise_are_not(toy):

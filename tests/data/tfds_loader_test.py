@@ -11,8 +11,16 @@ import pytest
 from disent_bias import data
 from disent_bias.data import tfds_loader
 
-tfds = pytest.importorskip('tensorflow_datasets')
-tf = pytest.importorskip('tensorflow')
+
+@pytest.fixture(scope='module', autouse=True)
+def tfds():
+  """``tensorflow_datasets``, imported by the first test that runs here.
+
+  Not at module level: collection (in every pytest-xdist worker) would import
+  TensorFlow even where none of these tests runs.
+  """
+  pytest.importorskip('tensorflow')
+  return pytest.importorskip('tensorflow_datasets')
 
 DSPRITES_SMALL = (2, 2, 3, 2, 2)  # 48 examples.
 SHAPES3D_SMALL = (2, 1, 2, 1, 2, 3)  # 24 examples.
@@ -32,11 +40,12 @@ def _images(name, n):
   return rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8)
 
 
-def _mock(name, sizes, *, drop=0, repeat=False, scale=1):
+def _mock(tfds, name, sizes, *, drop=0, repeat=False, scale=1):
   """``tfds.testing.mock_data`` serving the grid in shuffled order.
 
   Returns the context manager and the images by row-major index.
   """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   labels = {'dsprites': tfds_loader.DSPRITES_LABELS,
             'shapes3d': tfds_loader.SHAPES3D_LABELS}[name]
   classes, order = _shuffled_grid(sizes)
@@ -61,8 +70,9 @@ def _mock(name, sizes, *, drop=0, repeat=False, scale=1):
 @pytest.mark.parametrize('name,sizes,obs', [
     ('dsprites', DSPRITES_SMALL, (64, 64, 1)),
     ('shapes3d', SHAPES3D_SMALL, (64, 64, 3))])
-def test_tfds_puts_examples_in_grid_order(tmp_path, name, sizes, obs):
-  mock, images = _mock(name, sizes)
+def test_tfds_puts_examples_in_grid_order(tfds, tmp_path, name, sizes,
+                                          obs):
+  mock, images = _mock(tfds, name, sizes)
   with mock:
     ds = tfds_loader.LOADERS[name](data_dir=tmp_path, factor_sizes=sizes)
   assert ds.name == name and ds.factor_sizes == sizes
@@ -78,8 +88,8 @@ def test_tfds_puts_examples_in_grid_order(tmp_path, name, sizes, obs):
   assert 0.0 <= obs_batch.min() and obs_batch.max() <= 1.0
 
 
-def test_tfds_through_registry(tmp_path):
-  mock, images = _mock('dsprites', DSPRITES_SMALL)
+def test_tfds_through_registry(tfds, tmp_path):
+  mock, images = _mock(tfds, 'dsprites', DSPRITES_SMALL)
   with mock:
     ds = data.load('dsprites', source='tfds', data_dir=tmp_path,
                    factor_sizes=DSPRITES_SMALL)
@@ -88,7 +98,7 @@ def test_tfds_through_registry(tmp_path):
   np.testing.assert_array_equal(ds.render_index(np.arange(48)), images)
 
 
-def test_tfds_random_mock_data_is_rejected(tmp_path):
+def test_tfds_random_mock_data_is_rejected(tfds, tmp_path):
   # TFDS's default mock examples are random labels: off a small grid, and
   # far too few for the published grid.
   with tfds.testing.mock_data(num_examples=3):
@@ -99,27 +109,27 @@ def test_tfds_random_mock_data_is_rejected(tmp_path):
       tfds_loader.load_shapes3d(data_dir=tmp_path)
 
 
-def test_tfds_missing_grid_points(tmp_path):
-  mock, _ = _mock('shapes3d', SHAPES3D_SMALL, drop=3)
+def test_tfds_missing_grid_points(tfds, tmp_path):
+  mock, _ = _mock(tfds, 'shapes3d', SHAPES3D_SMALL, drop=3)
   with mock, pytest.raises(ValueError, match='holds 21 of the 24 grid points'):
     tfds_loader.load_shapes3d(data_dir=tmp_path, factor_sizes=SHAPES3D_SMALL)
 
 
-def test_tfds_duplicate_grid_point(tmp_path):
-  mock, _ = _mock('dsprites', DSPRITES_SMALL, repeat=True)
+def test_tfds_duplicate_grid_point(tfds, tmp_path):
+  mock, _ = _mock(tfds, 'dsprites', DSPRITES_SMALL, repeat=True)
   with mock, pytest.raises(ValueError, match='appears more than once'):
     tfds_loader.load_dsprites(data_dir=tmp_path, factor_sizes=DSPRITES_SMALL)
 
 
-def test_tfds_labels_off_grid(tmp_path):
-  mock, _ = _mock('dsprites', (3, 2, 3, 2, 2))
+def test_tfds_labels_off_grid(tfds, tmp_path):
+  mock, _ = _mock(tfds, 'dsprites', (3, 2, 3, 2, 2))
   with mock, pytest.raises(ValueError, match=r'label_shape = 2 is outside the '
                            r'grid \(2, 2, 3, 2, 2\)'):
     tfds_loader.load_dsprites(data_dir=tmp_path, factor_sizes=DSPRITES_SMALL)
 
 
-def test_tfds_dsprites_not_binary(tmp_path):
-  mock, _ = _mock('dsprites', DSPRITES_SMALL, scale=255)
+def test_tfds_dsprites_not_binary(tfds, tmp_path):
+  mock, _ = _mock(tfds, 'dsprites', DSPRITES_SMALL, scale=255)
   with mock, pytest.raises(ValueError, match='images must be binary'):
     tfds_loader.load_dsprites(data_dir=tmp_path, factor_sizes=DSPRITES_SMALL)
 
