@@ -25,12 +25,15 @@ def test_notebook_is_commit_ready(path):
   first = nb.cells[0]
   assert first.cell_type == 'markdown'
   assert first.source.startswith('# ')
-  assert 'colab-badge.svg' in first.source
+  # How to open it in Colab; no placeholder repository URL.
+  assert 'In Colab' in first.source and 'DISENT_BIAS_SOURCE' in first.source
   assert 'Runtime' in first.source
   assert not set(nb.metadata) & set(_FORBIDDEN_METADATA)
   sources = '\n'.join(c.source for c in nb.cells if c.cell_type == 'code')
   assert 'import disent_bias' in sources or 'from disent_bias' in sources
   assert 'DISENT_BIAS_NOTEBOOK_SMOKE' in sources
+  assert "os.environ.get('DISENT_BIAS_SOURCE'" in sources
+  assert 'OWNER' not in sources and 'OWNER' not in first.source
   assert '/work/' not in sources and 'drive.mount' not in sources
   for cell in nb.cells:
     assert not set(cell.metadata) & set(_FORBIDDEN_METADATA)
