@@ -3,7 +3,6 @@
 import json
 import os
 
-import jax
 import ml_collections
 import numpy as np
 import pytest
@@ -267,16 +266,6 @@ def test_changed_config_in_same_workdir_is_refused(tmp_path):
   changed.overrides.train.num_steps = 11
   with pytest.raises(ValueError, match='different config'):
     reproduce.reproduce(changed, str(tmp_path), train_fn=_FakeTrain())
-
-
-@pytest.fixture
-def fast_compiles():
-  # Tiny programs (10 steps of a (16,) MLP): compile time dominates, so skip
-  # most XLA optimisations (as tests/train_test.py does).
-  previous = jax.config.values['jax_disable_most_optimizations']
-  jax.config.update('jax_disable_most_optimizations', True)
-  yield
-  jax.config.update('jax_disable_most_optimizations', previous)
 
 
 @pytest.mark.slow

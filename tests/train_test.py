@@ -22,13 +22,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_OPTIONS = dict(num_factors=3, factor_size=4, dim=6)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_compiles():
-  # Tiny programs: compile time dominates, so skip most XLA optimisations.
-  previous = jax.config.values['jax_disable_most_optimizations']
-  jax.config.update('jax_disable_most_optimizations', True)
-  yield
-  jax.config.update('jax_disable_most_optimizations', previous)
+# Tiny programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
 
 def tiny_dataset(is_pure=True):

@@ -9,13 +9,8 @@ from disent_bias.analysis import experiment
 from experiments.configs import toy as toy_config
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_compiles():
-  # Tiny programs: compile time dominates, so skip most XLA optimisations.
-  previous = jax.config.values['jax_disable_most_optimizations']
-  jax.config.update('jax_disable_most_optimizations', True)
-  yield
-  jax.config.update('jax_disable_most_optimizations', previous)
+# Tiny programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
 
 def test_train_variants_equals_train_seeds_on_each_variant_alone():
