@@ -16,7 +16,6 @@ up; the representation is a function of the image, so this changes no score.
 from __future__ import annotations
 
 import functools
-import math
 import time
 from typing import Callable
 
@@ -194,14 +193,6 @@ class FactorEncoder:
     return codes
 
 
-def _flat_keys(factors: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
-  """int64 (n,) grid index of int (n, K) factors (row-major over ``sizes``)."""
-  keys = np.zeros(factors.shape[0], np.int64)
-  for j, size in enumerate(sizes):
-    keys = keys * int(size) + factors[:, j].astype(np.int64)
-  return keys
-
-
 def encode_draws(dataset, representation_fn: RepresentationFn,
                  draws: list[dict[str, np.ndarray]], *,
                  stats: dict | None = None) -> list[dict[str, np.ndarray]]:
@@ -223,10 +214,9 @@ def encode_draws(dataset, representation_fn: RepresentationFn,
   names = [[k for k, v in d.items() if np.ndim(v) == 2] for d in draws]
   arrays = [np.asarray(d[k]) for d, ks in zip(draws, names) for k in ks]
   num_drawn = sum(a.shape[0] for a in arrays)
-  sizes = tuple(int(s) for s in dataset.factor_sizes)
-  # Deduplicate only where the grid index fits in int64.
-  if math.prod(sizes) < 2**62 and num_drawn:
-    keys = np.concatenate([_flat_keys(a, sizes) for a in arrays])
+  # Deduplicate by grid index (int32 in StateSpace.factors_to_index).
+  if dataset.num_points < 2**31 and num_drawn:
+    keys = np.concatenate([dataset.factors_to_index(a) for a in arrays])
     unique, first, inverse = np.unique(keys, return_index=True,
                                        return_inverse=True)
     rows = np.concatenate(arrays)[first]
