@@ -1,9 +1,42 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures and the test session's compilation cache."""
 
 import contextlib
+import os
+import shutil
+import tempfile
 
 import jax
 import pytest
+
+_CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
+_CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'
+
+
+def pytest_configure(config):
+  """One XLA compilation cache for the whole test session.
+
+  Many tests compile the same small programs (the same tiny train step, the
+  same metric kernels), in both xdist workers and in the subprocesses the
+  end-to-end tests start. A cache directory created here, before the workers
+  start, is inherited by all of them through the environment, so each such
+  program is compiled once per session. A directory the user set is used
+  as it is; the one created here is removed at the end.
+  """
+  if _CACHE_DIR not in os.environ:
+    path = tempfile.mkdtemp(prefix='disent_bias_tests_xla_cache_')
+    os.environ[_CACHE_DIR] = path
+    os.environ.setdefault(_CACHE_MIN_SECS, '0.2')
+    config.disent_bias_cache_dir = path
+  jax.config.update('jax_compilation_cache_dir', os.environ[_CACHE_DIR])
+  if _CACHE_MIN_SECS in os.environ:
+    jax.config.update('jax_persistent_cache_min_compile_time_secs',
+                      float(os.environ[_CACHE_MIN_SECS]))
+
+
+def pytest_unconfigure(config):
+  path = getattr(config, 'disent_bias_cache_dir', None)
+  if path:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager

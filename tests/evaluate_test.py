@@ -15,6 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures('fast_compiles')
 def test_evaluate_binary_writes_eval_json(tmp_path):
   config = default.get_config('model=beta_vae,dataset=synthetic_linear,'
                               'runlocal')

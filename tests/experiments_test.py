@@ -15,7 +15,10 @@ from disent_bias import train
 from experiments.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = dict(os.environ, JAX_PLATFORMS='cpu')
+# Small programs: compile time dominates, in the subprocesses and in-process
+# (tests/conftest.py).
+ENV = dict(os.environ, JAX_PLATFORMS='cpu', JAX_DISABLE_MOST_OPTIMIZATIONS='1')
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
 
 def _command(workdir, *overrides):

@@ -51,16 +51,15 @@ def _mig(model_name, variants):
   return mig
 
 
+# The two models are separate tests so that two xdist workers share them.
 @pytest.mark.slow
-def test_beta_vae_loses_mig_on_perturbed_and_pcl_does_not():
+def test_beta_vae_loses_mig_on_perturbed_but_not_on_noise():
   mig = _mig('beta_vae', ('original', 'perturbed', 'noise'))
-  mig.update(_mig('pcl', ('original', 'perturbed')))
   mean = {k: float(v.mean()) for k, v in mig.items()}
-  spread = max(float(v.std()) for k, v in mig.items() if k[0] == 'beta_vae')
+  spread = max(float(v.std()) for v in mig.values())
   # Measured with these settings (5 seeds, this code path), MIG mean +- sd:
   # beta-VAE original 0.795 +- 0.056, perturbed 0.387 +- 0.049, noise
-  # 0.628 +- 0.087; PCL original 0.649 +- 0.031. The margins are about half
-  # the measured effects.
+  # 0.628 +- 0.087. The margins are about half the measured effects.
   assert mean[('beta_vae', 'original')] > 0.6, mig
   # The drop exceeds the seed spread (the acceptance criterion), and every
   # perturbed seed is below every original one.
@@ -72,5 +71,11 @@ def test_beta_vae_loses_mig_on_perturbed_and_pcl_does_not():
   # original; 0.708 +- 0.007 after 24,000 steps), so only its distance from
   # the perturbed variant is asserted here (measured 0.24).
   assert mean[('beta_vae', 'noise')] > mean[('beta_vae', 'perturbed')] + 0.1, mig
-  # PCL does not drop on the perturbed data.
+
+
+@pytest.mark.slow
+def test_pcl_does_not_lose_mig_on_perturbed():
+  mig = _mig('pcl', ('original', 'perturbed'))
+  mean = {k: float(v.mean()) for k, v in mig.items()}
+  # Measured with these settings (5 seeds): PCL original 0.649 +- 0.031.
   assert mean[('pcl', 'perturbed')] > mean[('pcl', 'original')] - 0.1, mig

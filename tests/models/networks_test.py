@@ -9,6 +9,10 @@ import pytest
 from disent_bias.models import networks
 
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
+
 def _count(params):
   return sum(int(np.prod(p.shape)) for p in jax.tree_util.tree_leaves(params))
 

@@ -11,6 +11,9 @@ import pytest
 from disent_bias.models import networks
 from disent_bias.models import objectives
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 SHAPE = (8, 8, 1)
 D = 3
 
