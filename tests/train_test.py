@@ -208,7 +208,7 @@ _MULTI_DEVICE_SCRIPT = textwrap.dedent("""
 @pytest.mark.slow
 def test_four_devices_match_one_device(tmp_path):
   sharded = str(tmp_path / 'sharded')
-  env = dict(os.environ, JAX_PLATFORMS='cpu', JAX_DISABLE_MOST_OPTIMIZATIONS='1',
+  env = dict(os.environ, JAX_PLATFORMS='cpu',
              XLA_FLAGS='--xla_force_host_platform_device_count=4')
   script = _MULTI_DEVICE_SCRIPT.format(tests=os.path.join(REPO, 'tests'),
                                        workdir=sharded)
