@@ -13,8 +13,7 @@ sample for it, see there).
 
 from __future__ import annotations
 
-import functools
-from typing import Callable, Sequence
+from typing import Sequence
 
 import jax
 import numpy as np
@@ -22,6 +21,7 @@ from sklearn import neighbors
 
 from disent_bias.analysis import alignment
 from disent_bias.analysis import jacobian
+from disent_bias.metrics import sampling
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -116,21 +116,15 @@ def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
   return out
 
 
-@functools.lru_cache(maxsize=8)
-def _jitted_render(dataset) -> Callable:
-  return jax.jit(dataset.render)
-
-
 def _render(dataset, factors: np.ndarray, chunk: int = 256) -> np.ndarray:
   """Renders in chunks of one shape (the last is padded): one compilation."""
-  fn = _jitted_render(dataset) if dataset.is_pure else dataset.render
   parts = []
   for i in range(0, len(factors), chunk):
     part = factors[i:i + chunk]
     n = len(part)
     if dataset.is_pure and n < chunk:
       part = np.concatenate([part, np.repeat(part[-1:], chunk - n, 0)])
-    parts.append(np.asarray(fn(part))[:n])
+    parts.append(sampling.observe(dataset, part)[:n])
   return np.concatenate(parts, 0).astype(np.float32)
 
 
