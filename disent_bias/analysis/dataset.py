@@ -17,7 +17,6 @@ from typing import Sequence
 
 import jax
 import numpy as np
-from sklearn import neighbors
 
 from disent_bias.analysis import alignment
 from disent_bias.analysis import jacobian
@@ -148,6 +147,7 @@ def nearest_neighbour_probe(images: np.ndarray, factors: np.ndarray, *,
   A prediction counts as correct when it is within ``tolerance`` grid steps
   (0: exact class).
   """
+  from sklearn import neighbors  # pylint: disable=g-import-not-at-top
   n = len(images)
   order = np.random.default_rng(seed).permutation(n)
   cut = int(train_fraction * n)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-import scipy.stats
 
 from disent_bias.metrics import utils
 
@@ -40,6 +39,7 @@ def roc_auc(target: np.ndarray, score: np.ndarray) -> float:
   The Mann-Whitney form (ties count one half), equal to
   ``sklearn.metrics.roc_auc_score`` and cheaper per call.
   """
+  import scipy.stats  # pylint: disable=g-import-not-at-top
   ranks = scipy.stats.rankdata(score)
   num_pos = int(target.sum())
   num_neg = target.size - num_pos

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from sklearn import svm
 
 from disent_bias.metrics import utils
 
@@ -24,6 +23,7 @@ def sap_matrix(codes_train: np.ndarray, factors_train: np.ndarray,
   ``LinearSVC(C=0.01, class_weight='balanced')`` with the dual solver, the
   scikit-learn default when disentanglement_lib was published.
   """
+  from sklearn import svm  # pylint: disable=g-import-not-at-top
   num_codes, num_factors = codes_train.shape[1], factors_train.shape[1]
   scores = np.zeros((num_codes, num_factors))
   for i in range(num_codes):
