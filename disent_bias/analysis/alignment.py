@@ -147,16 +147,26 @@ def alignment_scores(jac: jax.typing.ArrayLike) -> dict[str, jax.Array]:
               singular_values=svals)
 
 
+def _scores_without_dto(jac: jax.Array) -> dict[str, jax.Array]:
+  return dict(offdiag_mass=offdiag_mass(jac),
+              offdiag_mass_raw=offdiag_mass_raw(jac),
+              max_abs_cosine=max_abs_cosine(jac),
+              singular_values=local_pca(jac)[0])
+
+
+# Built once, so that repeated calls reuse the compiled programs per shape.
+_batched_scores = jax.jit(jax.vmap(alignment_scores))
+_batched_scores_without_dto = jax.jit(jax.vmap(_scores_without_dto))
+
+
 def batch_alignment_scores(jacs: jax.typing.ArrayLike) -> dict[str, np.ndarray]:
   """``alignment_scores`` vmapped over (N, P, K); host scipy DtO for large K."""
   jacs = jnp.asarray(jacs, jnp.float32)
   k = jacs.shape[-1]
   if k <= MAX_BRUTE_FORCE_K:
-    out = jax.jit(jax.vmap(alignment_scores))(jacs)
+    out = _batched_scores(jacs)
     return {name: np.asarray(val) for name, val in out.items()}
-  fn = jax.jit(jax.vmap(lambda j: dict(
-      offdiag_mass=offdiag_mass(j), offdiag_mass_raw=offdiag_mass_raw(j),
-      max_abs_cosine=max_abs_cosine(j), singular_values=local_pca(j)[0])))
-  out = {name: np.asarray(val) for name, val in fn(jacs).items()}
+  out = {name: np.asarray(val)
+         for name, val in _batched_scores_without_dto(jacs).items()}
   out['dto'] = distance_to_orthogonality_host(np.asarray(jacs))
   return out
