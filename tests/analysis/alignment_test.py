@@ -11,6 +11,9 @@ from disent_bias import analysis
 from disent_bias import data
 from disent_bias.analysis import alignment
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 def _rotation(angle):
   c, s = np.cos(angle), np.sin(angle)

@@ -7,6 +7,9 @@ import pytest
 from disent_bias.analysis import jacobian
 from disent_bias.data import base
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 SIZES = (4, 5, 3)
 
 

@@ -9,6 +9,9 @@ from disent_bias import analysis
 from disent_bias.analysis import model as model_lib
 from disent_bias.models import networks
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 @pytest.fixture(scope='module')
 def vae():

@@ -11,6 +11,9 @@ import pytest
 from disent_bias import data
 from disent_bias.data import files
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 DSPRITES_SMALL = (2, 2, 3, 2, 2)  # 48 images of 8x8.
 SHAPES3D_SMALL = (2, 3, 2, 2, 2, 3)  # 144 images of 4x4x3.
 MPI3D_SMALL = (2, 2, 1, 1, 1, 2, 3)  # 24 images of 4x4x3.

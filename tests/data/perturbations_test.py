@@ -10,11 +10,17 @@ from disent_bias import data
 from disent_bias.data import perturbations
 
 
+# Tests of small programs compile without most XLA optimisations
+# (tests/conftest.py); the image guarantees render many images, which runs
+# faster optimised.
+
+
 @pytest.fixture(scope='module')
 def toy():
   return {v: data.load('toy_bumps', variant=v) for v in data.VARIANTS}
 
 
+@pytest.mark.usefixtures('fast_compiles')
 def test_pattern_is_bounded_and_deterministic_on_dsprites():
   d = data.load('dsprites')
   m = jax.jit(perturbations.make_perturbation(d))
@@ -40,6 +46,7 @@ def test_phase_follows_the_sum_of_mixed_factors():
   np.testing.assert_allclose(phase, np.pi / 4 * np.array([10, 10]), rtol=1e-6)
 
 
+@pytest.mark.usefixtures('fast_compiles')
 @pytest.mark.parametrize('variant', ['perturbed', 'noise'])
 def test_toy_guarantees(toy, variant):
   # Bound on the whole grid (13,824 points).
@@ -119,6 +126,7 @@ def test_count_duplicates_is_exact():
   assert reference == 3
 
 
+@pytest.mark.usefixtures('fast_compiles')
 def test_perturbed_toy_is_misaligned_but_original_and_noise_are_not(toy):
   # The construction's purpose, measured: the local principal directions of
   # the perturbed data are far from the factor axes (DtO near its 3-factor
@@ -132,6 +140,7 @@ def test_perturbed_toy_is_misaligned_but_original_and_noise_are_not(toy):
   assert dto['noise'] < 0.6 < dto['perturbed'] - 0.3
 
 
+@pytest.mark.usefixtures('fast_compiles')
 @pytest.mark.slow
 def test_perturbed_dsprites_is_misaligned_under_the_smooth_criterion():
   # Criterion of docs/analysis.md: ordinal factors' Jacobian columns of

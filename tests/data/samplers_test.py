@@ -6,6 +6,9 @@ import pytest
 
 from disent_bias.data import samplers
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 SIZES = (3, 6, 40, 32, 32)
 
 

@@ -8,6 +8,9 @@ import pytest
 from disent_bias import data
 from disent_bias.data import shapes3d
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 SIZES = (10, 10, 10, 8, 4, 15)
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from disent_bias.data import state_space
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 GRIDS = [(1,), (5,), (2, 3), (3, 1, 4), (2, 2, 2, 2), (3, 6, 40, 32, 32),
          (10, 10, 10, 8, 4, 15), (1, 7, 1)]
 

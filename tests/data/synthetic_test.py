@@ -7,6 +7,9 @@ import pytest
 from disent_bias import data
 from disent_bias.data import synthetic
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 @pytest.mark.parametrize('name', ['synthetic_linear', 'synthetic_nonlinear'])
 def test_load_shapes_range_and_grid(name):

@@ -7,6 +7,9 @@ from disent_bias import analysis
 from disent_bias import data
 from disent_bias.data import toy
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 def test_registered_and_shaped():
   d = data.load('toy_bumps')

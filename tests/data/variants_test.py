@@ -9,6 +9,9 @@ from disent_bias import data
 from disent_bias.data import base
 from disent_bias.data import variants
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 def _toy(name='toy_grey'):
   """4 x 5 grid of constant 3 x 3 grey images (values 0..1)."""

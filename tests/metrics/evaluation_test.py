@@ -8,6 +8,9 @@ import pytest
 from disent_bias import metrics
 from disent_bias.data import base
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 def _dataset(sizes=(2, 3, 3)):
   return base.GroundTruthData(

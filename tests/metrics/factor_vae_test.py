@@ -8,6 +8,9 @@ import pytest
 from disent_bias import metrics
 from disent_bias.data import base
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 SIZES = (3, 4, 5)
 
 

@@ -11,6 +11,9 @@ from scipy import stats
 
 from disent_bias.models import losses
 
+# Small programs: compile time dominates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('fast_compiles_module')
+
 
 def _rng(seed=0):
   return np.random.default_rng(seed)
