@@ -8,8 +8,8 @@ noise cell is left out for time) are trained with the project's train step
 ``experiments/configs/toy.py`` (PCL: 4,000 steps) and scored by MIG on
 posterior means. The beta-VAE's scores are also read against the MIG
 ceiling of each variant (``experiment.train_supervised``: the same encoder
-trained to regress the factors). About 4 CPU-minutes (204 + 39 s in a
-whole-suite run on two workers).
+trained to regress the factors; 2 seeds). About 3 CPU-minutes (152 + 41 s
+in a whole-suite run on two workers).
 """
 
 import numpy as np
@@ -92,7 +92,7 @@ def test_beta_vae_loses_mig_on_perturbed_but_not_on_noise():
   # The noise control's raw MIG is 0.1-0.17 below the original's because the
   # noise removes information from the strip, not disentanglement: the same
   # encoder trained to regress the factors (the MIG ceiling) loses as much
-  # on it (measured 0.903 / 0.744 for original / noise; 0.900 on the
+  # on it (measured 0.903 / 0.744 for original / noise, 5 seeds; 0.900 on the
   # perturbed strip, whose texture removes nothing, left out here for time).
   # Relative to that ceiling the noise control stays close to the original
   # (measured: original 0.914 +- 0.011, noise 0.925 +- 0.008; the perturbed
