@@ -137,21 +137,16 @@ def max_abs_cosine(jac: jax.typing.ArrayLike) -> jax.Array:
   return jnp.max(cos - jnp.diag(jnp.diag(cos)))
 
 
-def alignment_scores(jac: jax.typing.ArrayLike) -> dict[str, jax.Array]:
-  """All per-Jacobian scores (DtO needs K <= MAX_BRUTE_FORCE_K): scalars."""
-  svals, _ = local_pca(jac)
-  return dict(dto=distance_to_orthogonality(jac),
-              offdiag_mass=offdiag_mass(jac),
-              offdiag_mass_raw=offdiag_mass_raw(jac),
-              max_abs_cosine=max_abs_cosine(jac),
-              singular_values=svals)
-
-
 def _scores_without_dto(jac: jax.Array) -> dict[str, jax.Array]:
   return dict(offdiag_mass=offdiag_mass(jac),
               offdiag_mass_raw=offdiag_mass_raw(jac),
               max_abs_cosine=max_abs_cosine(jac),
               singular_values=local_pca(jac)[0])
+
+
+def alignment_scores(jac: jax.typing.ArrayLike) -> dict[str, jax.Array]:
+  """All per-Jacobian scores (DtO needs K <= MAX_BRUTE_FORCE_K): scalars."""
+  return dict(dto=distance_to_orthogonality(jac), **_scores_without_dto(jac))
 
 
 # Built once, so that repeated calls reuse the compiled programs per shape.
