@@ -10,6 +10,7 @@ import pytest
 
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
 _CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'
+_OPT_LEVEL = '--xla_backend_optimization_level'
 
 
 def pytest_configure(config):
@@ -32,9 +33,27 @@ def pytest_configure(config):
     os.environ.setdefault(_CACHE_MIN_SECS, '0')
     config.disent_bias_cache_dir = path
   jax.config.update('jax_compilation_cache_dir', os.environ[_CACHE_DIR])
+  _set_backend_optimization_level()
   if _CACHE_MIN_SECS in os.environ:
     jax.config.update('jax_persistent_cache_min_compile_time_secs',
                       float(os.environ[_CACHE_MIN_SECS]))
+
+
+def _set_backend_optimization_level():
+  """Compiles the session's programs with LLVM at optimisation level 1.
+
+  XLA's CPU backend hands its generated code to LLVM at a higher level by
+  default. Level 1 halves the compile time of this project's programs and
+  leaves their results and their speed as they are (measured on one core:
+  the toy-tier training program 9.1 -> 4.9 s of compilation, the conv
+  beta-VAE train loop 25.8 -> 13.4 s, the same steps per second, and
+  bit-identical parameters; docs/performance.md). Set in the environment
+  before any backend starts, so the xdist workers, subprocesses and notebook
+  kernels inherit it; a level the user set in ``XLA_FLAGS`` is kept.
+  """
+  flags = os.environ.get('XLA_FLAGS', '')
+  if _OPT_LEVEL not in flags:
+    os.environ['XLA_FLAGS'] = f'{flags} {_OPT_LEVEL}=1'.strip()
 
 
 def pytest_unconfigure(config):

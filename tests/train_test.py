@@ -208,8 +208,9 @@ _MULTI_DEVICE_SCRIPT = textwrap.dedent("""
 @pytest.mark.slow
 def test_four_devices_match_one_device(tmp_path):
   sharded = str(tmp_path / 'sharded')
+  flags = os.environ.get('XLA_FLAGS', '')
   env = dict(os.environ, JAX_PLATFORMS='cpu',
-             XLA_FLAGS='--xla_force_host_platform_device_count=4')
+             XLA_FLAGS=f'{flags} --xla_force_host_platform_device_count=4')
   script = _MULTI_DEVICE_SCRIPT.format(tests=os.path.join(REPO, 'tests'),
                                        workdir=sharded)
   subprocess.run([sys.executable, '-c', script], env=env, cwd=REPO,
