@@ -8,8 +8,8 @@ noise cell is left out for time) are trained with the project's train step
 ``experiments/configs/toy.py`` (PCL: 4,000 steps) and scored by MIG on
 posterior means. The beta-VAE's scores are also read against the MIG
 ceiling of each variant (``experiment.train_supervised``: the same encoder
-trained to regress the factors; 2 seeds). About 3 CPU-minutes (152 + 41 s
-in a whole-suite run on two workers).
+trained to regress the factors; 2 seeds). About 2-2.5 CPU-minutes (101-129
++ 23-30 s in whole-suite runs on two workers, 2026-11-29).
 """
 
 import numpy as np
