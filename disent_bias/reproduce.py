@@ -50,6 +50,16 @@ from disent_bias.analysis import dataset as dataset_analysis
 # Keys of a cell's ``results.json['metrics']`` that are bookkeeping, not
 # scores; timings are named '<kind>_s.<metric>' (seconds).
 _NON_SCORE_KEYS = ('seed', 'num_train', 'num_test', 'metrics')
+# Mechanism readouts (``analysis.model_summary`` at the final eval point,
+# ``results.json['eval']``): score name -> eval key. The decoder's column
+# orthogonality on the active latents, how many latents are active, and
+# whether the model is in the polarized regime (1 / 0 per seed, so the cell
+# mean is the polarized fraction).
+MECHANISM_KEYS = {
+    'mechanism.decoder_dto': 'eval/decoder_dto_median',
+    'mechanism.active_latents': 'eval/active_latents',
+    'mechanism.polarized': 'eval/polarized',
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,6 +255,22 @@ def _scores_per_seed(metrics: Mapping[str, Any], num_seeds: int,
   return rows
 
 
+def mechanism_per_seed(results: Mapping[str, Any], num_seeds: int
+                       ) -> list[dict[str, float]]:
+  """The ``MECHANISM_KEYS`` readouts of each seed ({} per seed if absent)."""
+  evals = results.get('eval', {}) or {}
+  rows = [dict() for _ in range(num_seeds)]
+  for name, key in MECHANISM_KEYS.items():
+    values = evals.get(key + '_per_seed', None)
+    if values is None and key in evals and num_seeds == 1:
+      values = [evals[key]]
+    if values is None or len(values) != num_seeds:
+      continue
+    for row, value in zip(rows, values):
+      row[name] = float(value)
+  return rows
+
+
 def seed_records(results: Mapping[str, Any], cell: Cell,
                  wall_seconds: float | None = None,
                  cpu_seconds: float | None = None) -> list[dict[str, Any]]:
@@ -266,6 +292,8 @@ def seed_records(results: Mapping[str, Any], cell: Cell,
   """
   seeds = list(results.get('seeds', [0]))
   rows = _scores_per_seed(results.get('metrics', {}) or {}, len(seeds), cell)
+  for row, readout in zip(rows, mechanism_per_seed(results, len(seeds))):
+    row.update(readout)
   timings = dict(results.get('timings', {}) or {})
   timings['cell_wall_seconds'] = wall_seconds
   timings['cell_cpu_seconds'] = cpu_seconds
@@ -599,6 +627,21 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
               format_table(summary, metric, models=models, datasets=datasets,
                            variants=variants, model_names=model_names,
                            dataset_names=dataset_names), '']
+  present = {row['metric'] for row in summary}
+  mechanism = [m for m in MECHANISM_KEYS if m in present]
+  if mechanism:
+    parts += ['## Mechanism (final eval point)', '',
+              'Decoder Jacobian distance to orthogonality on the active '
+              'latents (median over points; 0: orthogonal columns), number of '
+              'active latents (mean posterior variance < 0.5) and the '
+              'fraction of seeds in the polarized regime '
+              '(`disent_bias.analysis.model`).', '']
+    for metric in mechanism:
+      parts += [f'### {_display(config, metric)}', '',
+                format_table(summary, metric, models=models,
+                             datasets=datasets, variants=variants,
+                             model_names=model_names,
+                             dataset_names=dataset_names), '']
   if analyses:
     parts += ['## Dataset local PCA alignment (SPEC section 6)', '',
               'Median over sampled grid points; 0 means the local principal '

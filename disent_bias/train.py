@@ -718,8 +718,11 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
                     os.path.join(workdir, 'images', f'step_{step:08d}'), s)
     if summary_fn is not None:
       kwargs = {}
-      if 'recon' in inspect.signature(summary_fn).parameters:
+      accepted = inspect.signature(summary_fn).parameters
+      if 'recon' in accepted:
         kwargs['recon'] = run.config.model.recon
+      if 'variational' in accepted:
+        kwargs['variational'] = run.objective.variational
       summary = summary_fn(run.model, params,
                            jnp.asarray(images[:cfg.num_summary_images]),
                            summary_key, **kwargs)

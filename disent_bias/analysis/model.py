@@ -107,12 +107,16 @@ def decoder_dto(model, params, z, *, latents: Iterable[int] | None = None,
   return alignment.batch_alignment_scores(jac[..., cols])['dto']
 
 
-def _single_summary(model, params, images, recon):
+def _single_summary(model, params, images, recon, variational=True):
   stats = posterior_stats(model, params, images)
   active = stats['active']
   n = min(len(images), MAX_JACOBIAN_POINTS)
+  scored = active if variational else np.ones_like(active)
   dto = decoder_dto(model, params, stats['mu'][:n],
-                    latents=np.flatnonzero(active), recon=recon)
+                    latents=np.flatnonzero(scored), recon=recon)
+  if not variational:
+    return {'decoder_dto_median': float(np.median(dto)),
+            'decoder_dto_mean': float(np.mean(dto))}
   dkl = delta_kl(stats['kl'], active)
   passive = ~active
   return {
@@ -138,7 +142,8 @@ def _has_seed_axis(model, params, images) -> bool:
 
 
 def model_summary(model, params, images, key=None, *,
-                  recon: str = 'bernoulli') -> dict[str, float]:
+                  recon: str = 'bernoulli',
+                  variational: bool = True) -> dict[str, float]:
   """Scalars describing a trained (beta-)VAE, logged at eval points.
 
   Args:
@@ -150,6 +155,9 @@ def model_summary(model, params, images, key=None, *,
     key: unused (the summary is deterministic); kept for the train-loop
       interface.
     recon: reconstruction likelihood, selects the Jacobian metric.
+    variational: False for models without a trained posterior variance (AE,
+      PCL; ``Objective.variational``): only the decoder DtO is returned,
+      over all latents.
 
   Returns:
     dict of floats: ``active_latents``, ``kl`` (nats), ``delta_kl``,
@@ -160,11 +168,11 @@ def model_summary(model, params, images, key=None, *,
   del key
   images = np.asarray(images, np.float32)
   if not _has_seed_axis(model, params, images):
-    return _single_summary(model, params, images, recon)
+    return _single_summary(model, params, images, recon, variational)
   num_seeds = jax.tree.leaves(params)[0].shape[0]
   per_seed = [
       _single_summary(model, jax.tree.map(lambda a, i=i: a[i], params),
-                      images, recon) for i in range(num_seeds)]
+                      images, recon, variational) for i in range(num_seeds)]
   return {k: float(np.mean([s[k] for s in per_seed])) for k in per_seed[0]}
 
 

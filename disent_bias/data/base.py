@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -76,6 +76,68 @@ class GroundTruthData(state_space.StateSpace):
     return (f'GroundTruthData(name={self.name!r}, variant={self.variant!r}, '
             f'factors={dict(zip(self.factor_names, self.factor_sizes))}, '
             f'observation_shape={self.observation_shape})')
+
+
+def check_image_size(name: str, image_size) -> int:
+  """A procedural image side: an int multiple of 16 (the conv networks')."""
+  if (not isinstance(image_size, (int, np.integer)) or isinstance(
+      image_size, bool) or image_size < 16 or image_size % 16):
+    raise ValueError(f'{name}: image_size must be a multiple of 16 (>= 16), '
+                     f'got {image_size!r}')
+  return int(image_size)
+
+
+def subgrid(dataset: GroundTruthData, values: Mapping[str, Sequence[int]],
+            name: str | None = None) -> GroundTruthData:
+  """The dataset restricted to chosen values of some factors.
+
+  Args:
+    dataset: a pure (procedural) ``original`` dataset.
+    values: factor name -> the grid indices it keeps, in order (e.g.
+      ``{'shape': [1], 'posX': range(0, 32, 2)}``). A factor kept at one
+      value is dropped from the grid (it is a constant of the images, and a
+      factor without variation has no entropy for the metrics).
+    name: registry name of the result (default: the dataset's).
+
+  Returns:
+    A ``GroundTruthData`` whose factor k indexes ``values[k]`` of the
+    original factor; ``info['subgrid']`` records the kept indices.
+
+  Raises:
+    ValueError: unknown factor names, empty or out-of-range index lists.
+  """
+  if not dataset.is_pure:
+    raise ValueError(f'subgrid needs a procedural dataset, got {dataset}')
+  unknown = set(values) - set(dataset.factor_names)
+  if unknown:
+    raise ValueError(f'{dataset.name} has no factor {sorted(unknown)}; '
+                     f'factors: {", ".join(dataset.factor_names)}')
+  kept = []
+  for factor, size in zip(dataset.factor_names, dataset.factor_sizes):
+    index = [int(i) for i in values.get(factor, range(size))]
+    if not index or min(index) < 0 or max(index) >= size:
+      raise ValueError(f'{dataset.name}.{factor}: indices must be a non-empty '
+                       f'subset of 0..{size - 1}, got {index}')
+    kept.append(index)
+  varying = [k for k, index in enumerate(kept) if len(index) > 1]
+  tables = [jnp.asarray(index, jnp.int32) for index in kept]
+  base_render = dataset.render
+
+  def render(factors):
+    factors = jnp.asarray(factors, jnp.int32)
+    columns = [jnp.full(factors.shape[:1], index[0], jnp.int32)
+               for index in kept]
+    for j, k in enumerate(varying):
+      columns[k] = tables[k][factors[:, j]]
+    return base_render(jnp.stack(columns, axis=-1))
+
+  info = dict(dataset.info, subgrid={
+      f: list(index) for f, index in zip(dataset.factor_names, kept)})
+  return dataset.replace(
+      name=name or dataset.name,
+      factor_sizes=tuple(len(kept[k]) for k in varying),
+      factor_names=tuple(dataset.factor_names[k] for k in varying),
+      render_fn=render, info=info)
 
 
 def as_float_image(x) -> jax.Array:

@@ -40,6 +40,7 @@ pixelise alike (they differ by a few degrees modulo the symmetry period).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -81,9 +82,14 @@ ORIENTATION_STEP_EXCEPTIONS = {(0, 0, 19): 64, (0, 1, 19): 16, (1, 0, 17): 16,
 SYMMETRY_PERIOD = (0.5 * np.pi, np.pi, 2.0 * np.pi)
 
 
+def unit_px(image_size: int = IMAGE_SIZE) -> float:
+  """Sprite size in pixels at scale 1: ``UNIT_PX`` scaled with the frame."""
+  return UNIT_PX * image_size / IMAGE_SIZE
+
+
 def position_range_px(image_size: int = IMAGE_SIZE) -> tuple[float, float]:
   """Pixel coordinates of the sprite centre for pos = 0 and pos = 1."""
-  r = MAX_RADIUS * UNIT_PX * float(SCALES.max())
+  r = MAX_RADIUS * unit_px(image_size) * float(SCALES.max())
   return r + MARGIN_PX, image_size - r - MARGIN_PX
 
 
@@ -113,7 +119,7 @@ def sprite_mask(shape: jax.Array, scale: jax.Array, angle: jax.Array,
   dx = centres[None, :] - cx
   dy = cy - centres[:, None]
   c, s = jnp.cos(angle), jnp.sin(angle)
-  size = UNIT_PX * scale
+  size = unit_px(image_size) * scale
   # Rotate by -angle into the sprite frame.
   u = (c * dx + s * dy) / size
   v = (-s * dx + c * dy) / size
@@ -142,30 +148,40 @@ def factor_values(factors: jax.Array) -> tuple[jax.Array, ...]:
   return shape, scale, angle, pos[factors[..., 3]], pos[factors[..., 4]]
 
 
-def render_one(factors: jax.Array) -> jax.Array:
-  """int32 (5,) factor classes -> float32 (64, 64, 1) binary image."""
-  return sprite_mask(*factor_values(factors))[..., None]
+def render_one(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+  """int32 (5,) factor classes -> float32 (S, S, 1) binary image (S = 64)."""
+  return sprite_mask(*factor_values(factors), image_size=image_size)[..., None]
 
 
-def render(factors: jax.Array) -> jax.Array:
-  """int32 (B, 5) factor classes -> float32 (B, 64, 64, 1) binary images."""
-  return jax.vmap(render_one)(jnp.asarray(factors, jnp.int32))
+def render(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+  """int32 (B, 5) factor classes -> float32 (B, S, S, 1) binary images."""
+  return jax.vmap(functools.partial(render_one, image_size=image_size))(
+      jnp.asarray(factors, jnp.int32))
 
 
-def make_dsprites(**options) -> base.GroundTruthData:
-  """The procedural dSprites look-alike (no options; the grid is fixed).
+def make_dsprites(image_size: int = IMAGE_SIZE, **options
+                  ) -> base.GroundTruthData:
+  """The procedural dSprites look-alike.
+
+  Args:
+    image_size: side of the square frame in pixels (a multiple of 16; 64 is
+      the real dataset's). Sprites and the position range scale with the
+      frame, so the images are the 64x64 ones drawn at a lower resolution.
 
   Raises:
-    ValueError: when options are given.
+    ValueError: a bad image size or unknown options.
   """
   if options:
-    raise ValueError(
-        f'dsprites takes no options, got {", ".join(sorted(options))}')
-  lo, hi = position_range_px()
+    raise ValueError(f'dsprites takes only image_size, got '
+                     f'{", ".join(sorted(options))}')
+  image_size = base.check_image_size(NAME, image_size)
+  lo, hi = position_range_px(image_size)
   info = dict(shapes=SHAPES, scales=SCALES, orientations=ORIENTATIONS,
               positions=POSITIONS, position_range_px=(lo, hi),
-              unit_px=UNIT_PX, symmetry_period=SYMMETRY_PERIOD,
-              source='procedural')
+              unit_px=unit_px(image_size), symmetry_period=SYMMETRY_PERIOD,
+              image_size=image_size, source='procedural')
+  fn = render if image_size == IMAGE_SIZE else functools.partial(
+      render, image_size=image_size)
   return base.GroundTruthData(
-      NAME, FACTOR_SIZES, FACTOR_NAMES, (IMAGE_SIZE, IMAGE_SIZE, 1), render,
+      NAME, FACTOR_SIZES, FACTOR_NAMES, (image_size, image_size, 1), fn,
       is_pure=True, binary=True, info=info)

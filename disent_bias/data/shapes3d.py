@@ -25,6 +25,7 @@ per pixel centre, no anti-aliasing.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -269,27 +270,37 @@ def factor_values(factors: jax.Array) -> tuple[jax.Array, ...]:
           jnp.asarray(ORIENTATIONS_DEG, jnp.float32)[factors[..., 5]])
 
 
-def render_one(factors: jax.Array) -> jax.Array:
-  """int32 (6,) factor classes -> float32 (64, 64, 3) image."""
-  return render_scene(*factor_values(factors))
+def render_one(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+  """int32 (6,) factor classes -> float32 (S, S, 3) image (S = 64)."""
+  return render_scene(*factor_values(factors), image_size=image_size)
 
 
-def render(factors: jax.Array) -> jax.Array:
-  """int32 (B, 6) factor classes -> float32 (B, 64, 64, 3) in [0, 1]."""
-  return jax.vmap(render_one)(jnp.asarray(factors, jnp.int32))
+def render(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+  """int32 (B, 6) factor classes -> float32 (B, S, S, 3) in [0, 1]."""
+  return jax.vmap(functools.partial(render_one, image_size=image_size))(
+      jnp.asarray(factors, jnp.int32))
 
 
-def make_shapes3d(**options) -> base.GroundTruthData:
-  """The procedural Shapes3D look-alike (no options; the grid is fixed).
+def make_shapes3d(image_size: int = IMAGE_SIZE, **options
+                  ) -> base.GroundTruthData:
+  """The procedural Shapes3D look-alike.
+
+  Args:
+    image_size: side of the square frame in pixels (a multiple of 16; 64 is
+      the real dataset's): one ray per pixel centre of the same camera.
 
   Raises:
-    ValueError: when options are given.
+    ValueError: a bad image size or unknown options.
   """
   if options:
-    raise ValueError(
-        f'shapes3d takes no options, got {", ".join(sorted(options))}')
+    raise ValueError(f'shapes3d takes only image_size, got '
+                     f'{", ".join(sorted(options))}')
+  image_size = base.check_image_size(NAME, image_size)
   info = dict(shapes=SHAPES, hues=HUES, scales=SCALES,
-              orientations_deg=ORIENTATIONS_DEG, source='procedural')
+              orientations_deg=ORIENTATIONS_DEG, image_size=image_size,
+              source='procedural')
+  fn = render if image_size == IMAGE_SIZE else functools.partial(
+      render, image_size=image_size)
   return base.GroundTruthData(
-      NAME, FACTOR_SIZES, FACTOR_NAMES, (IMAGE_SIZE, IMAGE_SIZE, 3), render,
+      NAME, FACTOR_SIZES, FACTOR_NAMES, (image_size, image_size, 3), fn,
       is_pure=True, info=info)

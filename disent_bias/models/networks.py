@@ -112,7 +112,11 @@ class SubpixelConvTranspose(nn.Module):
 class ConvEncoder(nn.Module):
   """disentanglement_lib ``conv_encoder``: (B, H, W, C) -> mu, logvar (B, D).
 
-  ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default) computes the
+  Four stride-2 convolutions (32, 32, 64, 64 channels), Dense(256), then the
+  two heads. On 64x64 inputs this is disentanglement_lib's network; on
+  smaller inputs (H, W divisible by 16, e.g. 32x32) the same layers give an
+  (H/16, W/16, 64) feature map, so only the first Dense layer's input size
+  changes. ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default) computes the
   same function with the same parameters through ``StridedConv``.
   """
   num_latents: int
@@ -138,7 +142,11 @@ class ConvEncoder(nn.Module):
 class DeconvDecoder(nn.Module):
   """disentanglement_lib ``deconv_decoder``: (B, D) -> logits (B, H, W, C).
 
-  ``fast=False`` uses Flax's ``nn.ConvTranspose`` (padding 'SAME', the
+  Dense(256), Dense(H/16 * W/16 * 64) reshaped to (H/16, W/16, 64), then four
+  stride-2 transposed convolutions (64, 32, 32, C channels). For 64x64 images
+  this is disentanglement_lib's network (Dense(1024), 4x4x64); for other
+  sizes divisible by 16 (e.g. 32x32: Dense(256), 2x2x64) the layer pattern
+  is scaled to the output size. ``fast=False`` uses Flax's ``nn.ConvTranspose`` (padding 'SAME', the
   TensorFlow semantics); ``fast=True`` (default) computes the same function
   with the same parameters through ``SubpixelConvTranspose``.
   """
@@ -148,9 +156,14 @@ class DeconvDecoder(nn.Module):
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
     height, width, channels = self.output_shape
+    if height % 16 or width % 16:
+      raise ValueError(f'the deconv decoder makes images whose sides are '
+                       f'multiples of 16; observation_shape is '
+                       f'{tuple(self.output_shape)}')
+    base = (height // 16, width // 16)
     h = nn.relu(nn.Dense(256)(z))
-    h = nn.relu(nn.Dense(1024)(h))
-    h = h.reshape((z.shape[0], 4, 4, 64))
+    h = nn.relu(nn.Dense(base[0] * base[1] * 64)(h))
+    h = h.reshape((z.shape[0], *base, 64))
     for i, feats in enumerate((64, 32, 32, channels)):
       if self.fast:
         layer = SubpixelConvTranspose(feats, name=f'ConvTranspose_{i}')
@@ -160,10 +173,6 @@ class DeconvDecoder(nn.Module):
       h = layer(h)
       if i < 3:
         h = nn.relu(h)
-    if h.shape[1:] != (height, width, channels):
-      raise ValueError(f'the deconv decoder makes {h.shape[1:]} images; '
-                       f'observation_shape is {tuple(self.output_shape)} '
-                       '(only 64x64xC is supported)')
     return h
 
 

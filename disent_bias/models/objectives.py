@@ -55,6 +55,9 @@ class Objective:
     disc_loss_fn: None, or ``disc_loss_fn(disc_params, params, batch, key, *,
       model) -> (loss, aux)``, to be differentiated w.r.t. ``disc_params``
       only. Given the same ``key`` as ``loss_fn`` it sees the same z.
+    variational: False for methods without a trained posterior variance (AE,
+      PCL): their ``logvar`` head is not used, so "active latents" and the
+      polarized regime do not apply, and analyses score every latent.
   """
   loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
   pairs: str | None = None
@@ -62,6 +65,7 @@ class Objective:
   init_extra: Callable[[jax.Array, int], Any] | None = None
   disc_init: Callable[[jax.Array, int], Any] | None = None
   disc_loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]] | None = None
+  variational: bool = True
 
 
 # Adam settings of the FactorVAE discriminator (Kim & Mnih, 2018).
@@ -324,7 +328,7 @@ def ada_gvae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
 
 
 OBJECTIVES: dict[str, Objective] = {
-    'ae': Objective(ae),
+    'ae': Objective(ae, variational=False),
     'beta_vae': Objective(beta_vae, hparams=('beta',)),
     'annealed_vae': Objective(
         annealed_vae, hparams=('gamma', 'c_max', 'iteration_threshold')),
@@ -337,7 +341,7 @@ OBJECTIVES: dict[str, Objective] = {
     'slow_vae': Objective(slow_vae, pairs='temporal',
                           hparams=('beta', 'gamma', 'rate')),
     'pcl': Objective(pcl, pairs='temporal', hparams=('rate',),
-                     init_extra=pcl_init),
+                     init_extra=pcl_init, variational=False),
     'ada_gvae': Objective(ada_gvae, pairs='shared', hparams=('beta', 'k')),
 }
 
