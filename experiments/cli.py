@@ -8,7 +8,6 @@ import re
 import sys
 
 from absl import app
-from absl import flags
 
 
 def parse_flags(argv: list[str]) -> list[str]:

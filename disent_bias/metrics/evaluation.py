@@ -17,6 +17,7 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
 from disent_bias.metrics import beta_vae as beta_vae_lib
@@ -244,7 +245,6 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
   import os  # pylint: disable=g-import-not-at-top
   from disent_bias import checkpoint  # pylint: disable=g-import-not-at-top
   from disent_bias import train  # pylint: disable=g-import-not-at-top
-  from disent_bias import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
 
   names = check_names(names)
   if filename:  # Before hours of scoring, not after.
