@@ -20,6 +20,7 @@ setuptools.setup(
         'orbax-checkpoint>=0.6',
         'numpy>=1.24',
         'absl-py>=2.0',
+        'filelock>=3.12',
         'ml-collections>=0.1.1',
         'h5py>=3.8',
         'scikit-learn>=1.3',

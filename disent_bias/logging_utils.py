@@ -9,6 +9,8 @@ from typing import Any, Mapping
 import numpy as np
 from PIL import Image
 
+from disent_bias import workdir
+
 
 def to_jsonable(value: Any) -> Any:
   """numpy / jax scalars and arrays -> plain Python (floats, nested lists)."""
@@ -30,20 +32,29 @@ class MetricWriter:
   """Appends one JSON record per line to ``path`` (``metrics.jsonl``).
 
   Records carry a ``step``. ``truncate_after(step)`` drops records written
-  after a checkpoint, so a resumed run does not log the same steps twice.
+  after the step a run resumes from, so a resumed run does not log the same
+  steps twice.
   """
 
   def __init__(self, path: str, enabled: bool = True):
     self.path = path
     self.enabled = enabled
 
-  def truncate_after(self, step: int) -> None:
+  def truncate_after(self, step: int, drop_evals: bool = False) -> None:
+    """Keeps the records up to ``step`` (atomically rewritten).
+
+    Args:
+      step: the step the run resumes from (0 without a checkpoint).
+      drop_evals: also drop the eval records (no ``train/loss``) at ``step``,
+        which a resumed finished run writes again.
+    """
     if not self.enabled or not os.path.exists(self.path):
       return
-    kept = [line for line in read_jsonl(self.path) if line['step'] <= step]
-    with open(self.path, 'w', encoding='utf-8') as f:
-      for record in kept:
-        f.write(json.dumps(record) + '\n')
+    kept = [r for r in read_jsonl(self.path)
+            if r['step'] < step or r['step'] == step and not (
+                drop_evals and 'train/loss' not in r)]
+    workdir.write_text(self.path,
+                       ''.join(json.dumps(r) + '\n' for r in kept))
 
   def write(self, record: Mapping[str, Any]) -> None:
     if not self.enabled:

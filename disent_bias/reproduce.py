@@ -23,9 +23,13 @@ Outputs of ``reproduce(config, workdir)``:
 
 Progress (cells done / total, elapsed, ETA) is logged after every cell.
 
-A cell whose ``results.json`` exists is skipped on rerun, so a killed
+A cell whose ``results.json`` is complete is skipped on rerun, so a killed
 reproduction continues where it stopped; an interrupted cell resumes from its
-last checkpoint (``train_and_evaluate`` resumes).
+last checkpoint (``train_and_evaluate`` resumes), and a cell whose
+``results.json`` is torn, empty or short of seeds runs again from its final
+checkpoint (re-evaluated, with a warning naming the file). A rerun whose
+config differs for a cell already started is refused before anything is
+written (docs/workdir.md).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import numpy as np
 
 from disent_bias import logging_utils
 from disent_bias import train
+from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_analysis
 
 # Keys of a cell's ``results.json['metrics']`` that are bookkeeping, not
@@ -184,33 +189,68 @@ def _config_json(config: ml_collections.ConfigDict) -> dict:
 
 
 def _read_json(path: str) -> Any:
-  with open(path, encoding='utf-8') as f:
-    return json.load(f)
+  return workdir_lib.read_json(path)
 
 
 def _write_json(path: str, value: Any) -> None:
   """Writes JSON atomically (a killed write leaves the old file or none)."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + '.tmp'
-  with open(tmp, 'w', encoding='utf-8') as f:
-    json.dump(logging_utils.to_jsonable(value), f, indent=2)
-  os.replace(tmp, path)
+  workdir_lib.write_json(path, logging_utils.to_jsonable(value))
+
+
+def _cell_record(cell: Cell, train_config) -> dict:
+  return {'cell': dataclasses.asdict(cell),
+          'config': _config_json(train_config)}
+
+
+def _cell_mismatch(workdir: str, cell: Cell, record: dict) -> str | None:
+  """Why ``workdir/cell.json`` refuses ``record`` (None: it agrees or is
+  absent or torn, with a warning naming it)."""
+  old = workdir_lib.read_json_or_none(os.path.join(workdir, 'cell.json'))
+  if old is None or old == record:
+    return None
+  differences = workdir_lib.format_differences(
+      workdir_lib.config_differences(old, record))
+  return (f'{workdir} was created by a different config for {cell} '
+          f'({differences}); use a fresh --workdir for a different protocol, '
+          'or delete that cell directory to retrain it')
 
 
 def _check_cell_config(workdir: str, cell: Cell, train_config) -> None:
   """Records the cell's config; refuses a workdir made by a different one."""
-  path = os.path.join(workdir, 'cell.json')
-  record = {'cell': dataclasses.asdict(cell),
-            'config': _config_json(train_config)}
-  if os.path.exists(path):
-    old = _read_json(path)
-    if old != record:
-      raise ValueError(
-          f'{workdir} was created by a different config for {cell}; use a '
-          'fresh --workdir for a different protocol, or delete that cell '
-          'directory to retrain it')
-    return
-  _write_json(path, record)
+  record = _cell_record(cell, train_config)
+  mismatch = _cell_mismatch(workdir, cell, record)
+  if mismatch:
+    raise ValueError(mismatch)
+  if workdir_lib.read_json_or_none(os.path.join(workdir, 'cell.json')) is None:
+    _write_json(os.path.join(workdir, 'cell.json'), record)
+
+
+def _check_cells(config, cells: Sequence[Cell], workdir: str) -> None:
+  """Refuses a rerun whose config differs for a cell already started, before
+  anything is written."""
+  for cell in cells:
+    cell_dir = os.path.join(workdir, cell.path)
+    if os.path.exists(os.path.join(cell_dir, 'cell.json')):
+      mismatch = _cell_mismatch(cell_dir, cell,
+                                _cell_record(cell, cell_config(config, cell)))
+      if mismatch:
+        raise ValueError(mismatch)
+
+
+def _finished_results(path: str, num_seeds: int) -> dict | None:
+  """A cell's ``results.json`` if it is complete; None (with a warning
+  naming the file) if it is torn, empty or lacks seeds, so the cell runs
+  again (from its checkpoints)."""
+  results = workdir_lib.read_json_or_none(path)
+  if results is None:
+    return None
+  seeds = results.get('seeds', None) if isinstance(results, dict) else None
+  if not isinstance(seeds, list) or len(seeds) != num_seeds or (
+      'metrics' not in results):
+    logging.warning('%s is incomplete (seeds %s, expected %d, and metrics); '
+                    're-evaluating the cell', path, seeds, num_seeds)
+    return None
+  return results
 
 
 # ----------------------------------------------------------------------------
@@ -449,8 +489,9 @@ def _analysis_path(workdir: str, dataset: str, variant: str) -> str:
 def _run_analysis(config, cell: Cell, workdir: str) -> dict[str, Any]:
   """Dataset analysis of ``cell``'s dataset variant (cached on disk)."""
   path = _analysis_path(workdir, cell.dataset, cell.variant)
-  if os.path.exists(path):
-    return _read_json(path)
+  cached = workdir_lib.read_json_or_none(path)
+  if cached is not None:
+    return cached
   start = time.time()
   dataset = train.load_dataset(cell_config(config, cell))
   result = analyze_dataset(dataset, num_points=config.analysis.num_points,
@@ -573,11 +614,11 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   _check_cell_config(cell_dir, cell, train_config)
   results_path = os.path.join(cell_dir, 'results.json')
   timing_path = os.path.join(cell_dir, 'cell_timing.json')
-  if os.path.exists(results_path):
+  finished = _finished_results(results_path, config.num_seeds)
+  if finished is not None:
     logging.info('%s: finished earlier, skipped', cell)
-    timing = (_read_json(timing_path) if os.path.exists(timing_path)
-              else {})
-    return seed_records(_read_json(results_path), cell,
+    timing = workdir_lib.read_json_or_none(timing_path) or {}
+    return seed_records(finished, cell,
                         timing.get('wall_seconds', None),
                         timing.get('cpu_seconds', None)), False
   if train_fn is None:
@@ -587,8 +628,8 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   start, cpu_start = time.time(), time.process_time()
   results = train_fn(train_config, cell_dir)
   wall, cpu = time.time() - start, time.process_time() - cpu_start
-  if not os.path.exists(results_path):  # train_fn that does not write it
-    _write_json(results_path, results)
+  if _finished_results(results_path, config.num_seeds) is None:
+    _write_json(results_path, results)  # A train_fn that does not write it.
   _write_json(timing_path, {'wall_seconds': wall, 'cpu_seconds': cpu})
   return seed_records(results, cell, wall, cpu), True
 
@@ -671,9 +712,16 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
   Returns:
     The contents of ``DIR/results.json``.
   """
+  with workdir_lib.lock(workdir):
+    return _reproduce(config, workdir, train_fn)
+
+
+def _reproduce(config: ml_collections.ConfigDict, workdir: str,
+               train_fn: Callable | None) -> dict[str, Any]:
+  """``reproduce`` in a locked workdir."""
   start = time.time()
   cells = expand_grid(config)
-  os.makedirs(workdir, exist_ok=True)
+  _check_cells(config, cells, workdir)
   _write_json(os.path.join(workdir, 'config.json'), _config_json(config))
   logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '
                'models), %d seed(s) each, in %s', config.get('name', ''),

@@ -21,6 +21,7 @@ traversals) and ``results.json``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib
@@ -43,6 +44,7 @@ import optax
 from disent_bias import checkpoint
 from disent_bias import data as data_lib
 from disent_bias import logging_utils
+from disent_bias import workdir as workdir_lib
 from disent_bias.data import samplers
 from disent_bias.models import losses
 from disent_bias.models import networks
@@ -131,6 +133,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
   if d.epsilon is not None:
     _check(0.0 < d.epsilon <= 1.0,
            f'data.epsilon must be in (0, 1], got {d.epsilon}')
+    _check(d.variant != 'original',
+           f'data.epsilon={d.epsilon} is set but data.variant=\'original\' '
+           'is not perturbed; set --config.data.variant=perturbed or noise, '
+           'or drop data.epsilon')
   if d.source is not None:
     _check(d.source in data_lib.SOURCES,
            f'unknown data.source {d.source!r}; valid: '
@@ -161,6 +167,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
            f'model.hparams.{name}={value!r} is set but {m.name} takes '
            f'({", ".join(objective.hparams) or "no hyperparameters"})')
     _check_type(value, _is_number, f'model.hparams.{name}', 'a number')
+    _check_hparam_range(name, value)
   for name in ('lr', 'b1', 'b2', 'eps'):
     _check_type(o[name], _is_number, f'optimizer.{name}', 'a float')
   _check(o.lr > 0 and o.eps > 0, 'optimizer.lr and optimizer.eps must be > 0, '
@@ -194,6 +201,19 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       _check_type(config.metrics[name], _is_int, f'metrics.{name}', 'an int')
       _check(config.metrics[name] >= 1,
              f'metrics.{name} must be >= 1, got {config.metrics[name]}')
+
+
+# Hyperparameters that may be negative: k < 1 draws k per pair (Ada-GVAE).
+_SIGNED_HPARAMS = ('k',)
+
+
+def _check_hparam_range(name: str, value) -> None:
+  """Finite, and >= 0 except for the signed ones (a weight below 0 trains
+  towards the opposite objective)."""
+  _check(math.isfinite(value),
+         f'model.hparams.{name} must be finite, got {value}')
+  if name not in _SIGNED_HPARAMS:
+    _check(value >= 0, f'model.hparams.{name} must be >= 0, got {value}')
 
 
 def _function_defaults(fn: Callable) -> dict[str, Any]:
@@ -779,11 +799,12 @@ def _next_boundary(step: int, config) -> int:
 
 
 def _check_finite(metrics: dict[str, np.ndarray], first_step: int,
-                  last_good: int | None, workdir: str) -> None:
+                  last_good: Callable[[], int | None], workdir: str) -> None:
   """Raises FloatingPointError at the first step with a non-finite term.
 
   ``metrics`` values have shape (S, T, ...); step ``first_step + t + 1`` is
-  the step count after update t.
+  the step count after update t. ``last_good`` returns the newest verified
+  checkpoint (called only on failure: it restores that checkpoint).
   """
   bad = None
   for name, value in metrics.items():
@@ -800,32 +821,73 @@ def _check_finite(metrics: dict[str, np.ndarray], first_step: int,
   t, s = bad
   terms = ', '.join(f'{k}={np.asarray(v)[s, t]:.6g}' for k, v in metrics.items()
                     if np.asarray(v).ndim == 2)
-  where = ('no checkpoint was written' if last_good is None else
-           f'last good checkpoint: step {last_good} in '
-           f'{os.path.join(workdir, "checkpoints")}')
   raise FloatingPointError(
       f'non-finite loss at step {first_step + t + 1} (seed index {s}): '
-      f'{terms}; {where}')
+      f'{terms}; {_last_good_text(last_good(), workdir)}')
+
+
+def _last_good_text(step: int | None, workdir: str) -> str:
+  if step is None:
+    return 'no verified checkpoint was written'
+  return (f'last good checkpoint (verified): step {step} in '
+          f'{os.path.join(workdir, "checkpoints")}')
+
+
+def _verified_last_good(mngr, abstract, last_good: int | None) -> int | None:
+  """The newest checkpoint up to ``last_good`` that restores and verifies."""
+  mngr.wait_until_finished()
+  if last_good is None:
+    return None
+  step, _ = checkpoint.restore_newest_good(mngr, abstract, max_step=last_good)
+  return step
+
+
+def _lock(workdir: str, is_main: bool):
+  """The workdir lock (main process only: the others write nothing)."""
+  return workdir_lib.lock(workdir) if is_main else contextlib.nullcontext()
+
+
+def _prepare_workdir(config: ml_collections.ConfigDict, workdir: str,
+                     restart: bool, is_main: bool) -> None:
+  """Checks the stored config (or starts over), then writes ``config.json``."""
+  if not is_main:
+    return
+  if restart:
+    workdir_lib.start_over(workdir)
+  else:
+    steps = checkpoint.steps_on_disk(workdir)
+    workdir_lib.check_config(workdir, json.loads(config.to_json()),
+                             newest_step=steps[-1] if steps else None)
+  workdir_lib.write_text(os.path.join(workdir, 'config.json'),
+                         config.to_json(indent=2))
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
-                       dataset: data_lib.GroundTruthData | None = None
-                       ) -> dict[str, Any]:
+                       dataset: data_lib.GroundTruthData | None = None,
+                       restart: bool = False) -> dict[str, Any]:
   """Trains ``config.train.num_seeds`` models, evaluates them, writes workdir.
 
-  Rerunning with the same workdir resumes from the latest checkpoint.
+  Rerunning with the same workdir resumes from the newest checkpoint that
+  verifies (damaged ones are moved to ``workdir/damaged_checkpoints/``). The
+  workdir contract (docs/workdir.md): one run at a time holds the workdir's
+  lock, and a stored ``config.json`` that differs from ``config`` in a field
+  that changes the trained parameters is refused before anything is written.
 
   Args:
     config: an experiment config (``experiments/configs/default.py``).
     workdir: output directory (created).
     dataset: optional dataset object replacing ``config.data`` (tests and
       notebooks with a custom ``GroundTruthData``).
+    restart: start over: the previous run's files move to
+      ``workdir/replaced/<time>/`` instead of being resumed or checked.
 
   Returns:
     The contents of ``results.json``.
 
   Raises:
     ValueError / TypeError: an invalid config (before any compilation).
+    workdir.ConfigMismatchError: the workdir was made by a different config.
+    workdir.WorkdirBusyError: another process is running in ``workdir``.
     FloatingPointError: a non-finite loss (the last good checkpoint is kept).
   """
   total_start = time.time()
@@ -835,34 +897,46 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   config = resolve_config(config, dataset)
   _maybe_initialize_distributed(config)
   mesh = _make_mesh()
-  num_devices = mesh.size
-  if config.train.batch_size % num_devices:
+  if config.train.batch_size % mesh.size:
     raise ValueError(
         f'invalid config: train.batch_size={config.train.batch_size} must be '
-        f'divisible by the number of devices ({num_devices})')
+        f'divisible by the number of devices ({mesh.size})')
   is_main = jax.process_index() == 0
   os.makedirs(workdir, exist_ok=True)
+  with _lock(workdir, is_main):
+    _prepare_workdir(config, workdir, restart, is_main)
+    return _train_and_evaluate(config, workdir, dataset, mesh, is_main,
+                               total_start)
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                        dataset: data_lib.GroundTruthData,
+                        mesh: jax.sharding.Mesh, is_main: bool,
+                        total_start: float) -> dict[str, Any]:
+  """``train_and_evaluate`` in a checked, locked workdir."""
+  num_devices = mesh.size
   logging.info('workdir: %s', workdir)
   logging.info('devices: %s', jax.devices())
   logging.info('dataset: %s', dataset)
   logging.info('resolved config:\n%s', config)
-  if is_main:
-    with open(os.path.join(workdir, 'config.json'), 'w', encoding='utf-8') as f:
-      f.write(config.to_json(indent=2))
 
   run = _Run(config, dataset, mesh)
   keys = run.replicate(seed_keys(config.seed, run.num_seeds))
   mngr = checkpoint.manager(workdir, max_to_keep=config.keep_checkpoints)
   writer = logging_utils.MetricWriter(os.path.join(workdir, 'metrics.jsonl'),
                                       enabled=is_main)
-  latest = mngr.latest_step()
+  abstract = _to_tree(run.abstract_state(keys))
+  latest, tree = checkpoint.restore_newest_good(mngr, abstract,
+                                                move_damaged=is_main)
   if latest is not None:
     logging.info('resuming from the checkpoint at step %d', latest)
-    state = _from_tree(checkpoint.restore(
-        mngr, latest, _to_tree(run.abstract_state(keys))))
-    writer.truncate_after(latest)
+    state = _from_tree(tree)
   else:
     state = run.init_state(keys)
+  # Records after the resumed step are rewritten (all of them without a
+  # checkpoint), and so is the final eval of a finished run.
+  writer.truncate_after(latest or 0,
+                        drop_evals=latest == config.train.num_steps)
   step = int(jax.device_get(state.step)[0])
   last_good = latest
   num_steps = config.train.num_steps
@@ -893,7 +967,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       train_seconds += elapsed
       log_seconds += elapsed
       steps_timed += step - pending_start
-      _check_finite(host, pending_start, last_good, workdir)
+      _check_finite(host, pending_start,
+                    lambda: _verified_last_good(mngr, abstract, last_good),
+                    workdir)
       log_buffer.append(host)
       pending, pending_start = [], step
 
@@ -915,9 +991,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
           logging.info('eval at step %d: %s', step, _short(record))
       if step % config.checkpoint_every_steps == 0 or step == num_steps:
         if not _params_finite(state):
+          good = _verified_last_good(mngr, abstract, last_good)
           raise FloatingPointError(
-              f'non-finite parameters at step {step}; last good checkpoint: '
-              f'step {last_good}')
+              f'non-finite parameters at step {step}; '
+              f'{_last_good_text(good, workdir)}')
         checkpoint.save(mngr, step, _to_tree(state))
         last_good = step
   finally:
@@ -954,9 +1031,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   }
   results = logging_utils.to_jsonable(results)
   if is_main:
-    with open(os.path.join(workdir, 'results.json'), 'w',
-              encoding='utf-8') as f:
-      json.dump(results, f, indent=2)
+    workdir_lib.write_json(os.path.join(workdir, 'results.json'), results)
   logging.info('done: %s', _short(results['final']))
   mngr.close()
   return results
@@ -1038,30 +1113,46 @@ def restore(workdir: str, step: int | None = None, *,
 
   Args:
     workdir: a ``train_and_evaluate`` workdir.
-    step: checkpoint step; the latest when None.
+    step: checkpoint step; the newest that verifies when None.
     dataset: the dataset object if the run was given one explicitly.
 
   Returns:
     ``(config, model, params, dataset)``; ``params`` has a leading seed axis
     of size ``config.train.num_seeds`` (``select_seed`` picks one).
+
+  Raises:
+    FileNotFoundError: no config.json, no checkpoint, or none at ``step``
+      (the message lists the steps on disk).
+    checkpoint.DamagedCheckpointError: the checkpoint at ``step`` is damaged.
   """
   path = os.path.join(workdir, 'config.json')
   if not os.path.exists(path):
     raise FileNotFoundError(f'no config.json in {workdir!r}; is it a workdir '
                             'written by train_and_evaluate?')
-  with open(path, encoding='utf-8') as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  config = ml_collections.ConfigDict(workdir_lib.read_json(path))
   config.model.hidden = tuple(config.model.hidden)
   config.metrics.names = tuple(config.metrics.names)
+  mngr = checkpoint.manager(workdir, read_only=True)
+  steps = mngr.all_steps()
+  if not steps:
+    raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
+  if step is not None and step not in steps:
+    raise FileNotFoundError(
+        f'no checkpoint at step {step} in {workdir}/checkpoints; steps on '
+        f'disk: {", ".join(map(str, sorted(steps)))}')
   if dataset is None:
     dataset = load_dataset(config)
-  mngr = checkpoint.manager(workdir, read_only=True)
-  step = mngr.latest_step() if step is None else step
-  if step is None:
-    raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
   run = _Run(config, dataset, _make_mesh())
   keys = run.replicate(seed_keys(config.seed, config.train.num_seeds))
-  tree = checkpoint.restore(mngr, step, _to_tree(run.abstract_state(keys)))
+  abstract = _to_tree(run.abstract_state(keys))
+  if step is None:
+    step, tree = checkpoint.restore_newest_good(mngr, abstract)
+    if step is None:
+      raise checkpoint.DamagedCheckpointError(
+          f'no checkpoint in {workdir}/checkpoints restores and verifies '
+          '(see the warnings above)')
+  else:
+    tree = checkpoint.restore(mngr, step, abstract)
   mngr.close()
   return config, run.model, tree['params'], dataset
 

@@ -22,7 +22,6 @@ unblurred all-factor scores are kept under ``raw`` for comparison.
 
 from __future__ import annotations
 
-import json
 import os
 
 from absl import app
@@ -33,6 +32,7 @@ import numpy as np
 
 from disent_bias import analysis
 from disent_bias import data
+from disent_bias import workdir as workdir_lib
 from disent_bias.data import perturbations
 
 matplotlib.use('Agg')
@@ -108,8 +108,7 @@ def run(dataset: str, variant: str, workdir: str, num_points: int = 200,
         k: probe[k] for k in ('num_points', 'probe_accuracy_original',
                               'probe_accuracy_variant',
                               'probe_accuracy_drop_max', 'num_duplicates')}
-  with open(os.path.join(workdir, 'analysis.json'), 'w') as f:
-    json.dump(result, f, indent=2)
+  workdir_lib.write_json(os.path.join(workdir, 'analysis.json'), result)
   _plot_hist(per_variant, os.path.join(workdir, 'analysis_hist.png'), dataset)
   _plot_images(datasets['original'], datasets[variant], factors[:4],
                os.path.join(workdir, 'analysis_images.png'))

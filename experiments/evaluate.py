@@ -14,7 +14,9 @@ from absl import flags
 from absl import logging
 import jax
 
+from disent_bias import checkpoint
 from disent_bias import metrics
+from experiments import cli
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.',
                                required=True)
@@ -35,9 +37,11 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging.info('devices: %s', jax.local_devices())
-  metrics.evaluate_workdir(_WORKDIR.value, _METRICS.value, seed=_SEED.value,
-                           num_train=_NUM_TRAIN.value,
-                           num_test=_NUM_TEST.value, step=_STEP.value)
+  with cli.one_line_errors(FileNotFoundError, PermissionError,
+                           checkpoint.DamagedCheckpointError):
+    metrics.evaluate_workdir(_WORKDIR.value, _METRICS.value, seed=_SEED.value,
+                             num_train=_NUM_TRAIN.value,
+                             num_test=_NUM_TEST.value, step=_STEP.value)
 
 
 if __name__ == '__main__':

@@ -18,7 +18,6 @@ readout from the images (``analysis.experiment.readout_mig``). Writes
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from disent_bias import data
 from disent_bias import train as train_lib
+from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import experiment
 from disent_bias.analysis import model as model_lib
@@ -99,9 +99,8 @@ def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,
     logging.info('%s eps=%s: MIG %s, ceiling %s, ratio %s', variant, eps,
                  _mean_sd(mig), _mean_sd(ceiling), _mean_sd(record['ratio']))
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, 'noise_control.json'), 'w',
-            encoding='utf-8') as f:
-    json.dump(records, f, indent=1)
+  workdir_lib.write_json(os.path.join(workdir, 'noise_control.json'), records,
+                         indent=1)
   lines = [f'{model_name}, {num_seeds} seeds, {num_steps} steps, MIG on '
            f'{num_points} points (mean ± sd over seeds)', '',
            '| variant | eps | ceiling | MIG | MIG / ceiling | '

@@ -14,6 +14,8 @@ from absl import flags
 from ml_collections import config_flags
 
 from disent_bias import reproduce
+from disent_bias import workdir
+from experiments import cli
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory of the '
                                'reproduction (cells, results, table, plots).',
@@ -26,9 +28,10 @@ config_flags.DEFINE_config_file(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  reproduce.reproduce(flags.FLAGS.config, _WORKDIR.value)
+  with cli.one_line_errors(workdir.WorkdirBusyError):
+    reproduce.reproduce(flags.FLAGS.config, _WORKDIR.value)
 
 
 if __name__ == '__main__':
   flags.mark_flags_as_required(['config'])
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

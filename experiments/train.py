@@ -4,8 +4,10 @@ r"""Trains models: ``disent_bias.train.train_and_evaluate(config, workdir)``.
     --workdir=/tmp/run --config.model.name=beta_vae \
     --config.data.name=dsprites --config.train.num_steps=200 --config.seed=3
 
-Rerunning the same command resumes from the latest checkpoint in
-``workdir/checkpoints``.
+Rerunning the same command resumes from the newest good checkpoint in
+``workdir/checkpoints``. A workdir made by a different config is refused
+(the message names the fields); ``--restart`` starts over instead and moves
+the old run to ``workdir/replaced/<time>/`` (docs/workdir.md).
 """
 
 from absl import app
@@ -15,9 +17,14 @@ import jax
 from ml_collections import config_flags
 
 from disent_bias import train
+from disent_bias import workdir
+from experiments import cli
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, '
                                'metrics, images and results.', required=True)
+_RESTART = flags.DEFINE_bool(
+    'restart', False, 'Start over in a workdir made by a different config; '
+    'the previous run moves to WORKDIR/replaced/<time>/.')
 config_flags.DEFINE_config_file(
     'config', None, 'Experiment config file (optionally file.py:presets).',
     lock_config=True)
@@ -28,9 +35,12 @@ def main(argv):
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
-  train.train_and_evaluate(flags.FLAGS.config, _WORKDIR.value)
+  with cli.one_line_errors(workdir.ConfigMismatchError,
+                           workdir.WorkdirBusyError):
+    train.train_and_evaluate(flags.FLAGS.config, _WORKDIR.value,
+                             restart=_RESTART.value)
 
 
 if __name__ == '__main__':
   flags.mark_flags_as_required(['config'])
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -136,3 +136,16 @@ def test_wrong_types_fail(path, value, message):
   node[leaf] = value
   with pytest.raises(TypeError, match=message):
     train.validate_config(ml_collections.ConfigDict(raw))
+
+
+@pytest.mark.parametrize('changes,message', [
+    (dict(model__hparams__beta=float('nan')),
+     r'model.hparams.beta must be finite, got nan'),
+    (dict(model__hparams__beta=-1.0),
+     r'model.hparams.beta must be >= 0, got -1.0'),
+    (dict(data__epsilon=0.1),
+     r"data.epsilon=0.1 is set but data.variant='original' is not perturbed"),
+])
+def test_values_that_trained_silently_are_rejected(changes, message):
+  with pytest.raises(ValueError, match=message):
+    train.validate_config(_invalid(**changes))

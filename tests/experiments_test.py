@@ -107,3 +107,17 @@ def test_rerun_after_sigkill_resumes_and_matches_uninterrupted(tmp_path):
   jax.tree.map(lambda a, b: np.testing.assert_allclose(
       np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7),
                resumed_params, straight_params)
+
+
+def test_cli_unknown_config_field_is_one_line(tmp_path):
+  proc = subprocess.run(_command(str(tmp_path), '--config.model.nmae=x'),
+                        cwd=REPO, env=ENV, capture_output=True, text=True,
+                        timeout=300)
+  assert proc.returncode == 1
+  assert 'Traceback' not in proc.stderr
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "FATAL Flags parsing error: flag --config.model.nmae=x: the config has "
+      "no field 'model.nmae' (did you mean 'name'?); valid at model: "
+      "architecture, conv_impl, hidden, hparams, name, num_latents, presets, "
+      "recon")
+  assert not os.listdir(tmp_path)

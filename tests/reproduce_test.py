@@ -294,3 +294,34 @@ def test_smoke_protocol_end_to_end(tmp_path, monkeypatch):
   monkeypatch.setattr(train, 'train_and_evaluate', must_not_train)
   rerun = reproduce.reproduce(config, str(tmp_path))
   assert rerun['records'] == results['records']
+
+
+@pytest.mark.parametrize('content', ['', '{"model": "beta_v', '{}'])
+def test_torn_or_empty_cell_results_run_the_cell_again(tmp_path, caplog,
+                                                       content):
+  config = _smoke()
+  first = reproduce.reproduce(config, str(tmp_path), train_fn=_FakeTrain())
+  path = tmp_path / 'cells' / 'toy_bumps' / 'perturbed' / 'pcl' / 'results.json'
+  path.write_text(content)
+  again = _FakeTrain()
+  with caplog.at_level('WARNING'):
+    rerun = reproduce.reproduce(config, str(tmp_path), train_fn=again)
+  assert again.calls == [('toy_bumps', 'perturbed', 'pcl')]
+  assert str(path) in caplog.text
+
+  def scores(results):
+    return [(r['model'], r['variant'], r['seed'], r['scores'])
+            for r in results['records']]
+
+  assert scores(rerun) == scores(first)
+
+
+def test_refused_rerun_names_the_fields_and_writes_nothing(tmp_path):
+  reproduce.reproduce(_smoke(), str(tmp_path), train_fn=_FakeTrain())
+  before = (tmp_path / 'config.json').read_bytes()
+  changed = _smoke()
+  changed.overrides.train.num_steps = 11
+  with pytest.raises(ValueError, match=r'different config for .*'
+                     r'config.train.num_steps: \d+ -> 11'):
+    reproduce.reproduce(changed, str(tmp_path), train_fn=_FakeTrain())
+  assert (tmp_path / 'config.json').read_bytes() == before

@@ -124,6 +124,17 @@ def _read_npy_header(f, where: str):
   return tuple(shape), fortran_order, dtype
 
 
+def _refuse_single_npy(path: str, name: str) -> None:
+  """A clear error for a lone .npy array where an .npz archive is expected."""
+  with open(path, 'rb') as f:
+    if f.read(6) != b'\x93NUMPY':
+      return
+  raise ValueError(
+      f'{path}: is a single .npy array, but {name} is read from the .npz '
+      f'archive it is published as (several named arrays); pass the .npz '
+      f'file from {_SOURCES[name.split("_")[0]]}')
+
+
 class _Npz:
   """Reads the members of an .npz without loading (or unpickling) any other.
 
@@ -134,6 +145,7 @@ class _Npz:
   def __init__(self, path: str, name: str):
     self.path = path
     self.name = name
+    _refuse_single_npy(path, name)
     try:
       self._zip = zipfile.ZipFile(path)
     except _READ_ERRORS as e:

@@ -17,6 +17,7 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
 from disent_bias.metrics import beta_vae as beta_vae_lib
@@ -241,12 +242,13 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
     'mean': mean over model seeds of every numeric entry, 'time_s'}``.
   """
   # Imported here: train imports this package to score at the end of a run.
-  import json  # pylint: disable=g-import-not-at-top
   import os  # pylint: disable=g-import-not-at-top
   from disent_bias import checkpoint  # pylint: disable=g-import-not-at-top
   from disent_bias import train  # pylint: disable=g-import-not-at-top
 
   names = check_names(names)
+  if filename:  # Before hours of scoring, not after.
+    workdir_lib.check_writable(os.path.join(workdir, filename))
   start = time.perf_counter()
   if step is None:
     mngr = checkpoint.manager(workdir, read_only=True)
@@ -275,7 +277,6 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
   }
   if filename:
     path = os.path.join(workdir, filename)
-    with open(path, 'w', encoding='utf-8') as f:
-      json.dump(result, f, indent=2)
+    workdir_lib.write_json(path, result)
     logging.info('wrote %s', path)
   return result

@@ -532,3 +532,11 @@ def test_published_grids_match_procedural_look_alikes():
   assert files.DSPRITES_SIZES == dsprites.FACTOR_SIZES
   assert files.SHAPES3D_NAMES == shapes3d.FACTOR_NAMES
   assert files.SHAPES3D_SIZES == shapes3d.FACTOR_SIZES
+
+
+def test_dsprites_given_a_single_npy_array(tmp_path):
+  path = tmp_path / 'imgs.npy'
+  np.save(path, _dsprites_arrays()['imgs'])
+  with pytest.raises(ValueError, match=r'is a single .npy array, but dsprites '
+                     r'is read from the .npz archive'):
+    files.load_dsprites(path=path, factor_sizes=DSPRITES_SMALL)

@@ -1,0 +1,314 @@
+"""The workdir contract: config check, lock, atomic JSON (docs/workdir.md).
+
+A training workdir holds one run. Before anything is written to it:
+- one process takes the workdir's lock (``lock``); a second start fails with
+  the holder's process id, and the lock of a process that died is taken over
+  with a warning;
+- the stored ``config.json`` is compared with the new config
+  (``check_config``); a difference in a field that changes the trained
+  parameters is refused with the differing fields named, unless the caller
+  asks to start over (``start_over``, which moves the old run aside).
+
+Every JSON file is written atomically (``write_json``: a temporary file in
+the same directory, then ``os.replace``), so a killed write leaves the old
+file or the new one, never a torn one. ``read_json_or_none`` reads a file
+that may still be torn from an older version and says so.
+
+No JAX here: the lock and the config check run before anything compiles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import socket
+import tempfile
+from typing import Any, Iterator, Mapping
+
+from absl import logging
+import filelock
+
+LOCK_FILE = '.lock'
+OWNER_FILE = '.lock.owner.json'
+REPLACED_DIR = 'replaced'
+
+# Fields of a train config that may change when a run resumes: they do not
+# change the trained parameters (schedules, evaluation, scoring, launch
+# addresses, the NaN-injection testing aid; the preset table, whose values
+# for this run are in ``model.hparams``). ``train.num_steps`` may change
+# too, but not below the newest checkpoint (``check_config``). A name ending
+# in '.' covers a whole sub-config.
+RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
+                    'log_every_steps', 'eval_every_steps',
+                    'checkpoint_every_steps', 'keep_checkpoints', 'eval.',
+                    'metrics.', 'distributed.', 'model.presets.')
+
+# What a run writes into its workdir; ``start_over`` moves these aside.
+RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
+             'checkpoints', 'checkpoint_digests.json', 'damaged_checkpoints',
+             'images')
+
+# Differences listed in one message before '... and N more'.
+_MAX_LISTED = 8
+
+
+class WorkdirBusyError(RuntimeError):
+  """Another live process holds the workdir's lock."""
+
+
+class ConfigMismatchError(ValueError):
+  """The new config differs from the one that made the workdir."""
+
+
+# ----------------------------------------------------------------------------
+# Atomic JSON.
+
+
+def write_text(path: str, text: str) -> None:
+  """Writes ``text`` atomically: a temporary file in the same dir, renamed.
+
+  A process killed during the write leaves the previous file (or none), never
+  a torn one; the temporary file has a unique name, so concurrent writers
+  never write into each other's.
+  """
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=directory,
+                             prefix=f'.{os.path.basename(path)}.',
+                             suffix='.tmp')
+  try:
+    with os.fdopen(fd, 'w', encoding='utf-8') as f:
+      f.write(text)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    with contextlib.suppress(OSError):
+      os.remove(tmp)
+    raise
+
+
+def write_json(path: str, value: Any, indent: int | None = 2) -> None:
+  """``json.dump`` of ``value`` to ``path``, atomically (``write_text``)."""
+  write_text(path, json.dumps(value, indent=indent) + '\n')
+
+
+def read_json(path: str) -> Any:
+  """The JSON value in ``path``.
+
+  Raises:
+    FileNotFoundError: no such file.
+    ValueError: the file is empty or not valid JSON (names the file).
+  """
+  with open(path, encoding='utf-8') as f:
+    text = f.read()
+  try:
+    return json.loads(text)
+  except json.JSONDecodeError as e:
+    what = 'is empty' if not text.strip() else f'is not valid JSON ({e})'
+    raise ValueError(f'{path} {what}; it was probably torn by a killed '
+                     'write') from None
+
+
+def read_json_or_none(path: str) -> Any:
+  """``read_json``, or None (with a warning naming the file) if it is torn.
+
+  Returns None without a warning when the file does not exist.
+  """
+  if not os.path.exists(path):
+    return None
+  try:
+    return read_json(path)
+  except ValueError as e:
+    logging.warning('%s; ignoring it', e)
+    return None
+
+
+# ----------------------------------------------------------------------------
+# Config comparison.
+
+
+def _flatten(tree: Any, prefix: str = '') -> dict[str, Any]:
+  if isinstance(tree, Mapping):
+    out = {}
+    for key, value in tree.items():
+      out.update(_flatten(value, f'{prefix}{key}.'))
+    return out if out or not prefix else {prefix[:-1]: {}}
+  return {prefix[:-1]: tree}
+
+
+def _same(a: Any, b: Any) -> bool:
+  return a == b or (a != a and b != b)  # pylint: disable=comparison-with-itself
+
+
+def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
+                       ) -> dict[str, tuple[Any, Any]]:
+  """Fields (dotted names) whose values differ: ``{name: (old, new)}``.
+
+  A field present on one side only is ``(value, '<absent>')`` or the reverse.
+  Lists and tuples compare equal (JSON has no tuples); NaN equals NaN.
+  """
+  # A JSON round trip makes tuples lists, as in a stored config.json.
+  a, b = (_flatten(json.loads(json.dumps(x))) for x in (old, new))
+  absent = '<absent>'
+  return {name: (a.get(name, absent), b.get(name, absent))
+          for name in sorted(set(a) | set(b))
+          if not _same(a.get(name, absent), b.get(name, absent))}
+
+
+def format_differences(differences: Mapping[str, tuple[Any, Any]]) -> str:
+  """``'model.name: 'beta_vae' -> 'annealed_vae'; ...'`` (at most 8 named)."""
+  items = [f'{name}: {old!r} -> {new!r}'
+           for name, (old, new) in differences.items()]
+  text = '; '.join(items[:_MAX_LISTED])
+  if len(items) > _MAX_LISTED:
+    text += f'; ... and {len(items) - _MAX_LISTED} more'
+  return text
+
+
+def _resumable(name: str) -> bool:
+  return any(name == f or (f.endswith('.') and name.startswith(f))
+             for f in RESUMABLE_FIELDS)
+
+
+_WAYS_OUT = ('use a new --workdir, or pass --restart (train_and_evaluate('
+             '..., restart=True)) to start over; the old run is then moved to '
+             f'WORKDIR/{REPLACED_DIR}/<time>/, nothing is deleted')
+
+
+def check_config(workdir: str, new: Mapping[str, Any], *,
+                 newest_step: int | None) -> None:
+  """Refuses to continue a workdir whose stored config differs from ``new``.
+
+  Args:
+    workdir: a training workdir (may be new or empty).
+    new: the new resolved config as JSON-ready dicts.
+    newest_step: the newest checkpoint step on disk, or None.
+
+  Raises:
+    ConfigMismatchError: a field outside ``RESUMABLE_FIELDS`` differs,
+      ``train.num_steps`` is below ``newest_step``, or ``config.json`` is
+      unreadable while checkpoints exist. The message names the fields and
+      the ways out.
+  """
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    if newest_step is not None:
+      raise ConfigMismatchError(
+          f'{workdir} has checkpoints (newest step {newest_step}) but no '
+          f'config.json, so the config that made them is unknown; {_WAYS_OUT}')
+    return
+  try:
+    old = read_json(path)
+  except ValueError as e:
+    if newest_step is None:
+      logging.warning('%s; no checkpoint depends on it, replacing it', e)
+      return
+    raise ConfigMismatchError(
+        f'{e}, so the config that made the checkpoints of {workdir} is '
+        f'unknown; {_WAYS_OUT}') from None
+  differences = {k: v for k, v in config_differences(old, new).items()
+                 if not _resumable(k)}
+  if differences:
+    raise ConfigMismatchError(
+        f'{workdir} was made by a different config ({path}): '
+        f'{format_differences(differences)}; rerun with the stored values, '
+        f'or {_WAYS_OUT}')
+  num_steps = new.get('train', {}).get('num_steps', None)
+  if newest_step is not None and num_steps is not None and (
+      num_steps < newest_step):
+    raise ConfigMismatchError(
+        f'train.num_steps={num_steps} is below the newest checkpoint of '
+        f'{workdir} (step {newest_step}), so results and checkpoints would '
+        f'disagree; set --config.train.num_steps={newest_step} or more '
+        f'(extending a run is allowed), or {_WAYS_OUT}')
+
+
+def start_over(workdir: str) -> str | None:
+  """Moves the run files of ``workdir`` into ``workdir/replaced/<time>/``.
+
+  Returns:
+    The directory they were moved to, or None when there was nothing to move.
+  """
+  present = [n for n in RUN_FILES if os.path.lexists(os.path.join(workdir, n))]
+  if not present:
+    return None
+  stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
+  target = os.path.join(workdir, REPLACED_DIR, stamp)
+  os.makedirs(target)
+  for name in present:
+    os.replace(os.path.join(workdir, name), os.path.join(target, name))
+  logging.warning('starting over in %s: the previous run (%s) was moved to %s',
+                  workdir, ', '.join(present), target)
+  return target
+
+
+# ----------------------------------------------------------------------------
+# The lock.
+
+
+def check_writable(path: str) -> None:
+  """Fails now, not after hours of work, if ``path`` cannot be written.
+
+  Raises:
+    PermissionError: its directory does not accept a new file.
+  """
+  directory = os.path.dirname(os.path.abspath(path))
+  try:
+    fd, probe = tempfile.mkstemp(dir=directory, prefix='.write_probe.')
+  except OSError as e:
+    raise PermissionError(
+        f'{path} cannot be written: {directory} is not writable '
+        f'({e.strerror}); make it writable or work on a copy') from None
+  os.close(fd)
+  os.remove(probe)
+
+
+def _owner_record() -> dict[str, Any]:
+  return {'pid': os.getpid(), 'host': socket.gethostname(),
+          'started': datetime.datetime.now().isoformat(timespec='seconds')}
+
+
+def _describe(owner: Mapping[str, Any] | None) -> str:
+  if not owner:
+    return 'another process (its owner file is missing)'
+  return (f'process {owner.get("pid")} on {owner.get("host")} (started '
+          f'{owner.get("started")})')
+
+
+@contextlib.contextmanager
+def lock(workdir: str) -> Iterator[None]:
+  """Holds the lock of ``workdir`` (created) while the block runs.
+
+  The lock is an OS file lock (``filelock``) on ``workdir/.lock``, released
+  by the OS when the process dies; ``workdir/.lock.owner.json`` names the
+  holder. An owner file left behind means its process died holding the lock:
+  it is taken over with a warning naming that process.
+
+  Raises:
+    WorkdirBusyError: a live process holds the lock.
+  """
+  os.makedirs(workdir, exist_ok=True)
+  file_lock = filelock.FileLock(os.path.join(workdir, LOCK_FILE), timeout=0)
+  owner_path = os.path.join(workdir, OWNER_FILE)
+  try:
+    file_lock.acquire()
+  except filelock.Timeout:
+    owner = read_json_or_none(owner_path)
+    raise WorkdirBusyError(
+        f'{workdir} is in use by {_describe(owner)}: one run per workdir; '
+        'wait for it to finish, or use another --workdir') from None
+  try:
+    stale = read_json_or_none(owner_path)
+    if stale is not None:
+      logging.warning('%s: taking over the lock of %s, which ended without '
+                      'releasing it', workdir, _describe(stale))
+    write_json(owner_path, _owner_record())
+    yield
+  finally:
+    with contextlib.suppress(OSError):
+      os.remove(owner_path)
+    file_lock.release()
+

@@ -1,0 +1,80 @@
+"""Flag parsing shared by the binaries: config errors as one clear line."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+import sys
+
+from absl import app
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """``app.parse_flags_with_usage``, with an unknown config field in one line.
+
+  ml_collections answers ``--config.model.nmae=x`` with a 20-line traceback
+  (AttributeError / KeyError). This names the flag, the missing field, the
+  closest field and the valid ones, and exits with status 1 as absl does for
+  its own flag errors. Pass it as ``app.run(main, flags_parser=...)``.
+  """
+  try:
+    return app.parse_flags_with_usage(argv)
+  except (AttributeError, KeyError) as e:
+    sys.stderr.write(f'FATAL Flags parsing error: {_unknown_field(argv, e)}\n')
+    sys.exit(1)
+
+
+def _unknown_field(argv: list[str], error: Exception) -> str:
+  """One line for an override of a field that the config does not have."""
+  text = str(error.args[0]) if error.args else str(error)
+  match = re.search(r"\\?'(\w+)\\?'", text)
+  key = match.group(1) if match else text
+  hint = re.search(r'Did you mean "([^"]+)"', text)
+  for arg in argv[1:]:
+    name, _, _ = arg.lstrip('-').partition('=')
+    parts = name.split('.')
+    if len(parts) > 1 and key in parts[1:]:
+      parent = '.'.join(parts[1:parts.index(key, 1)])
+      valid = _valid_fields(parts[0], parent, argv)
+      return (f'flag {arg}: the config has no field '
+              f'{".".join(parts[1:])!r}'
+              + (f' (did you mean {hint.group(1)!r}?)' if hint else '')
+              + (f'; valid at {parent or "the top level"}: {valid}'
+                 if valid else ''))
+  return f'unknown config field {key!r}' + (
+      f' (did you mean {hint.group(1)!r}?)' if hint else '')
+
+
+def _valid_fields(flag: str, parent: str, argv: list[str]) -> str:
+  """The fields of ``parent`` in the config file given as ``--flag``, or ''.
+
+  The file is loaded again: ml_collections fails before it sets the flag.
+  """
+  prefix = f'--{flag}='
+  spec = next((a[len(prefix):] for a in argv if a.startswith(prefix)), None)
+  if spec is None:
+    return ''
+  path, _, arg = spec.partition(':')
+  try:
+    loader = importlib.util.spec_from_file_location('_config_file', path)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    node = module.get_config(arg) if arg else module.get_config()
+    for part in filter(None, parent.split('.')):
+      node = node[part]
+    return ', '.join(sorted(node.keys()))
+  except Exception:  # pylint: disable=broad-except
+    return ''  # The hint is optional; the error line stands without it.
+
+
+@contextlib.contextmanager
+def one_line_errors(*kinds: type[Exception]):
+  """Ends the program with ``FATAL <message>`` (status 1) for these errors.
+
+  For user errors whose message says what to do; a traceback adds nothing.
+  """
+  try:
+    yield
+  except kinds as e:
+    sys.exit(f'FATAL {type(e).__name__}: {e}')

@@ -1,0 +1,342 @@
+"""The workdir contract (docs/workdir.md), one test per fault of issue 17.
+
+Each test damages a workdir the way a user or a crash would (a changed
+config, a second process, a kill, a truncated or altered checkpoint, a torn
+JSON file) and checks that nothing is lost and the message says what to do.
+The trained workdir is made once per module and copied (a 4-step run of the
+tiny ``train_test`` config, checkpoints at steps 2 and 4).
+"""
+
+import glob
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from disent_bias import checkpoint
+from disent_bias import metrics
+from disent_bias import train
+from disent_bias import workdir as workdir_lib
+from train_test import tiny_config
+from train_test import tiny_dataset
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Tiny programs: compile time dominates (tests/conftest.py). A failed Orbax
+# restore leaves an asyncio callback that reports a closed event loop when it
+# is collected; that noise is not a failure of these tests.
+pytestmark = [
+    pytest.mark.usefixtures('fast_compiles_module'),
+    pytest.mark.filterwarnings(
+        'ignore::pytest.PytestUnraisableExceptionWarning'),
+]
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """A finished 4-step run; tests copy it (``_copy``)."""
+  path = str(tmp_path_factory.mktemp('trained'))
+  train.train_and_evaluate(tiny_config(num_steps=4), path,
+                           dataset=tiny_dataset())
+  return path
+
+
+def _copy(source, tmp_path):
+  target = str(tmp_path / 'run')
+  shutil.copytree(source, target)
+  return target
+
+
+def _snapshot(workdir):
+  """Every file of the workdir with its bytes (not the hidden lock files)."""
+  out = {}
+  for path in glob.glob(os.path.join(workdir, '**', '*'), recursive=True):
+    if os.path.isfile(path):
+      with open(path, 'rb') as f:
+        out[os.path.relpath(path, workdir)] = f.read()
+  return out
+
+
+def _train_steps(workdir):
+  records = [json.loads(line)
+             for line in open(os.path.join(workdir, 'metrics.jsonl'))]
+  return [r['step'] for r in records if 'train/loss' in r]
+
+
+def _warnings(caplog):
+  return '\n'.join(r.getMessage() for r in caplog.records
+                   if r.levelno >= logging.WARNING)
+
+
+# ----------------------------------------------------------------------------
+# 1. A rerun with a different config.
+
+
+def _changed(field, value):
+  config = tiny_config(num_steps=4)
+  node = config
+  *parents, leaf = field.split('.')
+  for name in parents:
+    node = node[name]
+  node[leaf] = value
+  return config
+
+
+@pytest.mark.parametrize('field,value,named', [
+    ('model.name', 'annealed_vae', 'model.name'),
+    ('model.name', 'factor_vae', 'model.name'),
+    ('model.hparams.beta', 8.0, 'model.hparams.beta'),
+    ('optimizer.lr', 1e-3, 'optimizer.lr'),
+    ('seed', 1, 'seed'),
+])
+def test_changed_config_is_refused_before_anything_is_written(
+    trained, tmp_path, field, value, named):
+  workdir = _copy(trained, tmp_path)
+  before = _snapshot(workdir)
+  with pytest.raises(workdir_lib.ConfigMismatchError,
+                     match=rf'different config .*{named}: .*--restart'):
+    train.train_and_evaluate(_changed(field, value), workdir,
+                             dataset=tiny_dataset())
+  assert _snapshot(workdir) == before
+
+
+def test_shortening_below_the_newest_checkpoint_is_refused(trained, tmp_path):
+  workdir = _copy(trained, tmp_path)
+  before = _snapshot(workdir)
+  with pytest.raises(workdir_lib.ConfigMismatchError,
+                     match=r'train.num_steps=2 is below the newest checkpoint '
+                     r'.*\(step 4\).*num_steps=4 or more'):
+    train.train_and_evaluate(tiny_config(num_steps=2), workdir,
+                             dataset=tiny_dataset())
+  assert _snapshot(workdir) == before
+
+
+def test_restart_moves_the_old_run_aside(trained, tmp_path):
+  workdir = _copy(trained, tmp_path)
+  before = _snapshot(workdir)
+  config = tiny_config(num_steps=4)
+  config.seed = 1
+  results = train.train_and_evaluate(config, workdir, dataset=tiny_dataset(),
+                                     restart=True)
+  assert results['seeds'] == [1]
+  assert json.load(open(os.path.join(workdir, 'config.json')))['seed'] == 1
+  (old,) = glob.glob(os.path.join(workdir, 'replaced', '*'))
+  assert _snapshot(old) == before
+
+
+def test_torn_config_json_with_checkpoints_is_refused(trained, tmp_path):
+  workdir = _copy(trained, tmp_path)
+  path = os.path.join(workdir, 'config.json')
+  with open(path, 'r+') as f:
+    f.truncate(40)
+  with pytest.raises(workdir_lib.ConfigMismatchError,
+                     match=r'config.json is not valid JSON .*torn.*--restart'):
+    train.train_and_evaluate(tiny_config(num_steps=4), workdir,
+                             dataset=tiny_dataset())
+
+
+# ----------------------------------------------------------------------------
+# 2. Two runs on one workdir.
+
+_HOLD_LOCK = """
+import sys, time
+from disent_bias import workdir
+with workdir.lock(sys.argv[1]):
+  print('locked', flush=True)
+  time.sleep(300)
+"""
+
+
+def test_second_run_is_refused_and_a_dead_holders_lock_is_taken_over(
+    tmp_path, caplog):
+  workdir = str(tmp_path / 'run')
+  holder = subprocess.Popen([sys.executable, '-c', _HOLD_LOCK, workdir],
+                            cwd=REPO, stdout=subprocess.PIPE, text=True)
+  try:
+    assert holder.stdout.readline().strip() == 'locked'
+    config = tiny_config(num_steps=4)
+    config.seed = 1
+    with pytest.raises(workdir_lib.WorkdirBusyError,
+                       match=rf'in use by process {holder.pid} .*one run per '
+                       'workdir'):
+      train.train_and_evaluate(config, workdir, dataset=tiny_dataset())
+    assert not os.path.exists(os.path.join(workdir, 'config.json'))
+  finally:
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+  with caplog.at_level(logging.WARNING):
+    with workdir_lib.lock(workdir):
+      pass
+  assert f'taking over the lock of process {holder.pid}' in _warnings(caplog)
+
+
+# ----------------------------------------------------------------------------
+# 3. A rerun that starts before the first checkpoint.
+
+
+def test_rerun_after_a_stop_before_the_first_checkpoint_logs_each_step_once(
+    tmp_path):
+  workdir = str(tmp_path)
+  config = tiny_config(num_steps=8, inject_nan_at_step=5)
+  config.checkpoint_every_steps = 100
+  with pytest.raises(FloatingPointError, match='no verified checkpoint'):
+    train.train_and_evaluate(config, workdir, dataset=tiny_dataset())
+  assert _train_steps(workdir) == [2, 4]
+  config.train.inject_nan_at_step = None
+  train.train_and_evaluate(config, workdir, dataset=tiny_dataset())
+  assert _train_steps(workdir) == [2, 4, 6, 8]
+
+
+# ----------------------------------------------------------------------------
+# 4. A damaged newest checkpoint.
+
+
+def _data_file(workdir, step):
+  """The file that holds the arrays of a checkpoint (Orbax's OCDBT store)."""
+  (path,) = glob.glob(os.path.join(workdir, 'checkpoints', str(step),
+                                   'default', 'd', '*'))
+  return path
+
+
+def test_truncated_newest_checkpoint_is_skipped_and_kept(
+    trained, tmp_path, caplog):
+  workdir = _copy(trained, tmp_path)
+  with open(_data_file(workdir, 4), 'r+b') as f:
+    f.truncate(100)
+  with caplog.at_level(logging.INFO):
+    results = train.train_and_evaluate(tiny_config(num_steps=6), workdir,
+                                       dataset=tiny_dataset())
+  checkpoints = os.path.join(workdir, 'checkpoints')
+  assert f'checkpoint {checkpoints}/4 is unreadable' in _warnings(caplog)
+  assert 'resuming from the checkpoint at step 2' in caplog.text
+  assert results['num_steps'] == 6
+  assert _train_steps(workdir) == [2, 4, 6]
+  (kept,) = glob.glob(os.path.join(workdir, 'damaged_checkpoints', '4-*'))
+  assert os.path.isfile(os.path.join(kept, '_CHECKPOINT_METADATA'))
+  assert checkpoint.steps_on_disk(workdir) == [2, 4, 6]
+
+
+@pytest.mark.parametrize('damage', ['flip', 'replace'])
+def test_altered_checkpoint_is_not_restored(trained, tmp_path, caplog, damage):
+  workdir = _copy(trained, tmp_path)
+  step_dir = os.path.join(workdir, 'checkpoints', '4')
+  if damage == 'flip':
+    path = _data_file(workdir, 4)
+    data = bytearray(open(path, 'rb').read())
+    data[len(data) // 2] ^= 0xFF
+    open(path, 'wb').write(bytes(data))
+    message = rf'checkpoint {step_dir} is unreadable'
+  else:  # Valid Orbax files of other values (another step's).
+    shutil.rmtree(step_dir)
+    shutil.copytree(os.path.join(workdir, 'checkpoints', '2'), step_dir)
+    message = rf'checkpoint {step_dir} does not match the digest'
+  with pytest.raises(checkpoint.DamagedCheckpointError, match=message):
+    train.restore(workdir, 4, dataset=tiny_dataset())
+  with caplog.at_level(logging.WARNING):
+    _, _, params, _ = train.restore(workdir, dataset=tiny_dataset())
+  assert f'checkpoint {step_dir}' in _warnings(caplog)
+  # The fallback is step 2, as saved.
+  _, _, expected, _ = train.restore(workdir, 2, dataset=tiny_dataset())
+  jax.tree.map(np.testing.assert_array_equal, params, expected)
+
+
+def test_nan_error_names_a_verified_checkpoint(tmp_path, monkeypatch):
+  save = checkpoint.save
+
+  def save_then_damage(mngr, step, tree):
+    save(mngr, step, tree)
+    if step == 6:  # Damaged after the save: the NaN guard must notice.
+      mngr.wait_until_finished()
+      os.remove(os.path.join(checkpoint.step_path(mngr, step), 'default',
+                             'manifest.ocdbt'))
+
+  monkeypatch.setattr(checkpoint, 'save', save_then_damage)
+  config = tiny_config(num_steps=10, inject_nan_at_step=7)
+  with pytest.raises(FloatingPointError,
+                     match=r'step 7 .*last good checkpoint \(verified\): '
+                     r'step 4 in'):
+    train.train_and_evaluate(config, str(tmp_path), dataset=tiny_dataset())
+
+
+def test_missing_step_lists_the_steps_on_disk(trained):
+  with pytest.raises(FileNotFoundError,
+                     match=r'no checkpoint at step 3 .*steps on disk: 2, 4'):
+    train.restore(trained, 3, dataset=tiny_dataset())
+
+
+# ----------------------------------------------------------------------------
+# 5. Torn JSON files.
+
+
+def test_killed_json_write_leaves_the_old_file(tmp_path, monkeypatch):
+  path = str(tmp_path / 'results.json')
+  workdir_lib.write_json(path, {'seeds': [0]})
+
+  def killed(fd):
+    raise KeyboardInterrupt('killed during the write')
+
+  monkeypatch.setattr(os, 'fsync', killed)
+  with pytest.raises(KeyboardInterrupt):
+    workdir_lib.write_json(path, {'seeds': [0, 1, 2]})
+  assert workdir_lib.read_json(path) == {'seeds': [0]}
+  assert os.listdir(tmp_path) == ['results.json']
+
+
+@pytest.mark.parametrize('content', ['', '{"model": "beta_v'])
+def test_torn_json_is_named(tmp_path, caplog, content):
+  path = str(tmp_path / 'results.json')
+  with open(path, 'w') as f:
+    f.write(content)
+  with pytest.raises(ValueError, match=rf'{path} is (empty|not valid JSON)'):
+    workdir_lib.read_json(path)
+  with caplog.at_level(logging.WARNING):
+    assert workdir_lib.read_json_or_none(path) is None
+  assert path in _warnings(caplog)
+
+
+def test_torn_results_of_a_finished_run_are_rewritten_without_training(
+    trained, tmp_path):
+  workdir = _copy(trained, tmp_path)
+  with open(os.path.join(workdir, 'results.json'), 'r+') as f:
+    f.truncate(30)
+  results = train.train_and_evaluate(tiny_config(num_steps=4), workdir,
+                                     dataset=tiny_dataset())
+  assert results['timings']['train_seconds'] == 0.0
+  assert workdir_lib.read_json(os.path.join(workdir, 'results.json'))[
+      'num_steps'] == 4
+  assert _train_steps(workdir) == [2, 4]
+
+
+# ----------------------------------------------------------------------------
+# 6. evaluate on a workdir it cannot write.
+
+
+def test_evaluate_fails_on_an_unwritable_workdir_before_scoring(
+    trained, monkeypatch):
+  def unwritable(*args, **kwargs):
+    raise PermissionError(13, 'Permission denied')
+
+  def must_not_score(*args, **kwargs):
+    raise AssertionError('scored before checking the output')
+
+  monkeypatch.setattr(workdir_lib.tempfile, 'mkstemp', unwritable)
+  monkeypatch.setattr(train, 'restore', must_not_score)
+  with pytest.raises(PermissionError,
+                     match=r'eval.json cannot be written: .* is not writable '
+                     r'\(Permission denied\)'):
+    metrics.evaluate_workdir(trained, 'mig')
+
+
+def test_config_differences_name_every_field():
+  old = {'model': {'name': 'beta_vae', 'hidden': [16]}, 'seed': 0}
+  new = {'model': {'name': 'annealed_vae', 'hidden': (16,)}, 'seed': 0,
+         'extra': 1}
+  assert workdir_lib.config_differences(old, new) == {
+      'extra': ('<absent>', 1), 'model.name': ('beta_vae', 'annealed_vae')}
