@@ -304,6 +304,12 @@ def make_disc_optimizer() -> optax.GradientTransformation:
   return optax.adam(**DISC_OPTIMIZER)
 
 
+def disc_optimizer(objective: objectives_lib.Objective
+                   ) -> optax.GradientTransformation | None:
+  """The ``disc_tx`` of ``train_step``: None unless ``objective`` has one."""
+  return make_disc_optimizer() if _has_disc(objective) else None
+
+
 def _has_disc(objective) -> bool:
   return getattr(objective, 'disc_init', None) is not None
 
@@ -511,7 +517,7 @@ class _Run:
         _bound_train_step, objective=self.objective, model=self.model,
         tx=make_optimizer(config), hparams=self.hparams,
         recon=config.model.recon,
-        disc_tx=make_disc_optimizer() if _has_disc(self.objective) else None)
+        disc_tx=disc_optimizer(self.objective))
     self._compiled = {}
     self.compile_seconds = 0.0
     self.encode = jax.jit(
