@@ -43,6 +43,7 @@ import optax
 from disent_bias import checkpoint
 from disent_bias import data as data_lib
 from disent_bias import logging_utils
+from disent_bias import stats
 from disent_bias.data import samplers
 from disent_bias.models import losses
 from disent_bias.models import networks
@@ -735,7 +736,10 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
 
 def _reduce_seeds(per_seed: list[dict[str, Any]], prefix: str
                   ) -> dict[str, Any]:
-  """Mean over seeds; with several seeds also ``_sd`` and ``_per_seed``."""
+  """Mean over seeds; with several seeds also ``_sd`` and ``_per_seed``.
+
+  ``_sd`` is ``stats.seed_sd``, the sample sd over seeds (ddof=1).
+  """
   if not per_seed:
     return {}
   out = {}
@@ -744,7 +748,7 @@ def _reduce_seeds(per_seed: list[dict[str, Any]], prefix: str
     out[prefix + name] = values.mean(0)
     if len(per_seed) > 1:
       if values.ndim == 1:
-        out[prefix + name + '_sd'] = values.std(0)
+        out[prefix + name + '_sd'] = stats.seed_sd(values)
       out[prefix + name + '_per_seed'] = values
   return out
 
