@@ -1,5 +1,7 @@
 """Tests of disent_bias.stats: the one seed-spread definition."""
 
+# pylint: disable=protected-access
+
 import numpy as np
 import pytest
 
@@ -31,10 +33,10 @@ class TestSeedSd:
 
 def test_train_reproduce_and_noise_control_use_it():
   per_seed = [{'mig': v} for v in SCORES]
-  reduced = train._reduce_seeds(per_seed, 'eval/')  # pylint: disable=protected-access
+  reduced = train._reduce_seeds(per_seed, 'eval/')
   np.testing.assert_allclose(reduced['eval/mig_sd'], SAMPLE_SD, rtol=1e-12)
   records = [{'model': 'm', 'dataset': 'd', 'variant': 'original', 'seed': s,
               'scores': {'mig': v}} for s, v in enumerate(SCORES)]
   (row,) = reproduce.summarize(records)
   np.testing.assert_allclose(row['sd'], SAMPLE_SD, rtol=1e-12)
-  assert noise_control._mean_sd(SCORES) == '0.300 ± 0.265'  # pylint: disable=protected-access
+  assert noise_control._mean_sd(SCORES) == '0.300 ± 0.265'
