@@ -48,6 +48,7 @@ import ml_collections
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import stats
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_analysis
@@ -345,7 +346,9 @@ def seed_records(results: Mapping[str, Any], cell: Cell,
 
 
 def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-  """Mean and sample sd (ddof=1) over seeds per model, dataset, variant, score.
+  """Mean and sd over seeds per model, dataset, variant, score.
+
+  The sd is ``stats.seed_sd``, the sample sd (ddof=1).
 
   Returns:
     ``[{'model', 'dataset', 'variant', 'metric', 'mean', 'sd', 'n'}, ...]``;
@@ -361,8 +364,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
   for (model, dataset, variant, metric), values in groups.items():
     v = np.asarray([x for x in values if math.isfinite(x)], np.float64)
     mean = float(v.mean()) if v.size else float('nan')
-    sd = float(v.std(ddof=1)) if v.size > 1 else (0.0 if v.size else
-                                                  float('nan'))
+    sd = stats.seed_sd(v)
     out.append(dict(model=model, dataset=dataset, variant=variant,
                     metric=metric, mean=mean, sd=sd, n=int(v.size)))
   return out

@@ -44,6 +44,7 @@ import optax
 from disent_bias import checkpoint
 from disent_bias import data as data_lib
 from disent_bias import logging_utils
+from disent_bias import stats
 from disent_bias import workdir as workdir_lib
 from disent_bias.data import samplers
 from disent_bias.models import losses
@@ -324,6 +325,12 @@ def make_disc_optimizer() -> optax.GradientTransformation:
   return optax.adam(**DISC_OPTIMIZER)
 
 
+def disc_optimizer(objective: objectives_lib.Objective
+                   ) -> optax.GradientTransformation | None:
+  """The ``disc_tx`` of ``train_step``: None unless ``objective`` has one."""
+  return make_disc_optimizer() if _has_disc(objective) else None
+
+
 def _has_disc(objective) -> bool:
   return getattr(objective, 'disc_init', None) is not None
 
@@ -531,7 +538,7 @@ class _Run:
         _bound_train_step, objective=self.objective, model=self.model,
         tx=make_optimizer(config), hparams=self.hparams,
         recon=config.model.recon,
-        disc_tx=make_disc_optimizer() if _has_disc(self.objective) else None)
+        disc_tx=disc_optimizer(self.objective))
     self._compiled = {}
     self.compile_seconds = 0.0
     self.encode = jax.jit(
@@ -752,7 +759,10 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
 
 def _reduce_seeds(per_seed: list[dict[str, Any]], prefix: str
                   ) -> dict[str, Any]:
-  """Mean over seeds; with several seeds also ``_sd`` and ``_per_seed``."""
+  """Mean over seeds; with several seeds also ``_sd`` and ``_per_seed``.
+
+  ``_sd`` is ``stats.seed_sd``, the sample sd over seeds (ddof=1).
+  """
   if not per_seed:
     return {}
   out = {}
@@ -761,7 +771,7 @@ def _reduce_seeds(per_seed: list[dict[str, Any]], prefix: str
     out[prefix + name] = values.mean(0)
     if len(per_seed) > 1:
       if values.ndim == 1:
-        out[prefix + name + '_sd'] = values.std(0)
+        out[prefix + name + '_sd'] = stats.seed_sd(values)
       out[prefix + name + '_per_seed'] = values
   return out
 

@@ -27,6 +27,7 @@ from absl import logging
 import numpy as np
 
 from disent_bias import data
+from disent_bias import stats
 from disent_bias import train as train_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
@@ -47,8 +48,9 @@ _NUM_POINTS = flags.DEFINE_integer('num_points', 3000,
 
 
 def _mean_sd(values) -> str:
+  """``mean ± sd`` over seeds; the sd is the sample sd (``stats.seed_sd``)."""
   values = np.asarray(values, np.float64)
-  return f'{values.mean():.3f} ± {values.std():.3f}'
+  return f'{values.mean():.3f} ± {stats.seed_sd(values):.3f}'
 
 
 def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,

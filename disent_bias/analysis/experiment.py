@@ -80,7 +80,8 @@ def train_variants(config: ml_collections.ConfigDict, datasets, *,
   batch_size = config.train.batch_size
   recon = config.model.recon
   step_fn = functools.partial(train.train_step, objective=objective,
-                              model=model, tx=tx, hparams=hparams, recon=recon)
+                              model=model, tx=tx, hparams=hparams, recon=recon,
+                              disc_tx=train.disc_optimizer(objective))
 
   def one(key, dataset):
     init_key, step_key, data_key = jax.random.split(key, 3)

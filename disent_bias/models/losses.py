@@ -219,26 +219,37 @@ def factor_vae_tc(logits: jax.Array) -> jax.Array:
 
 
 def adaptive_average_mask(kl: jax.Array) -> jax.Array:
-  """Which latents Ada-GVAE averages: kl < (max + min) / 2 per example.
+  """Which latents Ada-GVAE averages, decided as in disentanglement_lib.
+
+  Each row is split into two bins of equal width over [min, max]
+  (disentanglement_lib's ``discretize_in_bins``,
+  ``tf.histogram_fixed_width_bins`` with 2 bins); the latents of the lower
+  bin, (kl - min) / (max - min) < 1/2, are averaged. disentanglement_lib
+  keeps only latents whose bin index is 1; if all values of a row are equal,
+  its scaled values are 0 / 0 = NaN, whose index (floored, clipped, cast to
+  int32) is not 1, so every latent is averaged; here too. That happens when a
+  pair's two images are identical (all KLs exactly 0; with ``k = 1`` a
+  re-sampled factor keeps its value with probability 1 / size), and there
+  averaging leaves both posteriors as they are, up to rounding.
 
   Args:
     kl: float32 (B, D) per-latent divergence between the pair's posteriors.
 
   Returns:
-    bool (B, D); True where the latent is taken as shared. If all values of a
-    row are equal nothing is averaged (as with disentanglement_lib's
-    two-bin ``histogram_fixed_width_bins``, ties at the midpoint stay
-    unshared).
+    bool (B, D); True where the latent is taken as shared.
   """
-  threshold = 0.5 * (kl.max(-1, keepdims=True) + kl.min(-1, keepdims=True))
-  return kl < threshold
+  low = kl.min(-1, keepdims=True)
+  width = kl.max(-1, keepdims=True) - low
+  # The where keeps NaN out of the program; its value for width 0 is unused.
+  scaled = (kl - low) / jnp.where(width > 0, width, 1.0)
+  return (width == 0) | (scaled < 0.5)
 
 
 def ada_gvae_posteriors(mu1, logvar1, mu2, logvar2):
   """Ada-GVAE posterior averaging for a pair (aggregate_argmax, label free).
 
-  On the latents with a per-latent KL(q1 || q2) below the adaptive threshold
-  both posteriors are replaced by the average N(0.5 (mu1 + mu2),
+  On the latents ``adaptive_average_mask`` picks from the per-latent
+  KL(q1 || q2) both posteriors are replaced by the average N(0.5 (mu1 + mu2),
   0.5 (var1 + var2)); the others are kept.
 
   Args:

@@ -300,8 +300,9 @@ def ada_gvae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
              k=None):
   """Ada-GVAE on pairs sharing all but k factors (labels not used).
 
-  Latents whose KL(q1 || q2) is below (max + min) / 2 get the averaged
-  posterior in both elements (``losses.ada_gvae_posteriors``). loss =
+  Latents whose KL(q1 || q2) is below (max + min) / 2 (all of them when the
+  KLs are all equal) get the averaged posterior in both elements
+  (``losses.ada_gvae_posteriors``). loss =
   recon_1 + recon_2 + beta * (KL_1 + KL_2) of the (averaged) posteriors.
   disentanglement_lib averages the two halves instead of summing them (a
   factor 2 on the whole loss; same optimum). ``k`` is only read by the

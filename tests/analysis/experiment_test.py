@@ -7,6 +7,7 @@ import pytest
 from disent_bias import data
 from disent_bias import metrics
 from disent_bias.analysis import experiment
+from disent_bias.models import objectives
 from experiments.configs import toy as toy_config
 
 
@@ -34,6 +35,20 @@ def test_train_variants_equals_train_seeds_on_each_variant_alone():
   np.testing.assert_allclose(losses, alone_losses, rtol=1e-5)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(
       np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6), params, alone)
+
+
+@pytest.mark.parametrize('name', sorted(objectives.OBJECTIVES))
+def test_train_variants_trains_every_objective(name):
+  config = toy_config.get_config(f'model={name}')
+  config.model.hidden = (8,)
+  config.train.batch_size = 8
+  dataset = data.load('toy_bumps')
+  _, runs = experiment.train_variants(config, [dataset], num_seeds=1,
+                                      num_steps=2)
+  params, losses = runs[0]
+  assert losses.shape == (1, 2)
+  assert np.isfinite(losses).all(), losses
+  assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(params))
 
 
 def test_train_variants_rejects_different_grids():

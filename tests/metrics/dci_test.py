@@ -1,6 +1,7 @@
 """Tests for disent_bias.metrics.dci against known answers."""
 
 import jax.numpy as jnp
+import joblib
 import numpy as np
 import pytest
 
@@ -94,6 +95,26 @@ class TestDci:
     c = metrics.dci(c_tr.astype(np.float32), f_tr, c_te.astype(np.float32),
                     f_te, seed=3)
     assert a == b == c
+
+  def test_parallel_fits_equal_serial_ones_in_a_jax_process(self):
+    jnp.ones(2).block_until_ready()  # JAX is running in this process.
+    c_tr, f_tr, c_te, f_te = _split(n_train=120, n_test=60, sizes=(2, 3, 2),
+                                    noise=0.5)
+    c_tr, c_te = (np.concatenate([c, c[:, :1] * c[:, 1:2]], axis=1)
+                  for c in (c_tr, c_te))
+    serial = metrics.dci_lib.importance_gbt(c_tr, f_tr, c_te, f_te, seed=1,
+                                            n_jobs=1)
+    threads = metrics.dci_lib.importance_gbt(c_tr, f_tr, c_te, f_te, seed=1,
+                                             n_jobs=2)
+    with joblib.parallel_config(backend='loky'):
+      processes = metrics.dci_lib.importance_gbt(c_tr, f_tr, c_te, f_te,
+                                                 seed=1, n_jobs=2)
+    for parallel in (threads, processes):
+      np.testing.assert_array_equal(parallel[0], serial[0])
+      assert parallel[1:] == serial[1:]
+    assert (serial[0] > 0).sum() > 3  # several codes matter: not vacuous
+    assert metrics.dci(c_tr, f_tr, c_te, f_te, seed=1, n_jobs=2) == (
+        metrics.dci(c_tr, f_tr, c_te, f_te, seed=1, n_jobs=1))
 
   def test_bad_inputs(self):
     c_tr, f_tr, c_te, f_te = _split()

@@ -186,9 +186,44 @@ class TestAdaGVAE:
     _, l1, _, _, _ = losses.ada_gvae_posteriors(mu, lv2, mu + 5, lv1)
     np.testing.assert_allclose(np.exp(l1), [[3.0, 1.0]], rtol=1e-6)
 
-  def test_equal_row_averages_nothing(self):
-    mask = losses.adaptive_average_mask(jnp.ones((2, 4)))
-    assert not np.asarray(mask).any()
+  def test_mask_matches_disentanglement_lib_binning(self):
+    rng = _rng(3)
+    kl = np.concatenate([
+        rng.exponential(size=(64, 5)),
+        [[0., 1., 2., 2., 0.],  # the midpoint 1 is in the upper bin
+         [3., 3., 3., 3., 3.],  # all equal: every latent averaged
+         [0., 0., 0., 0., 0.]],  # identical images
+    ]).astype(np.float32)
+    got = jax.jit(losses.adaptive_average_mask)(kl)
+    np.testing.assert_array_equal(got, _dlib_average_mask(kl))
+    np.testing.assert_array_equal(got[-3:], [[1, 0, 0, 0, 1], [1] * 5,
+                                             [1] * 5])
+
+  def test_identical_pair_averages_all_and_keeps_posteriors(self):
+    rng = _rng(4)
+    mu = rng.normal(size=(3, 4)).astype(np.float32)
+    logvar = rng.normal(size=(3, 4)).astype(np.float32)
+    mu1, lv1, mu2, lv2, mask = jax.jit(losses.ada_gvae_posteriors)(
+        mu, logvar, mu, logvar)
+    assert np.asarray(mask).all()
+    for m, lv in ((mu1, lv1), (mu2, lv2)):
+      np.testing.assert_array_equal(m, mu)
+      np.testing.assert_allclose(lv, logvar, rtol=1e-6, atol=1e-6)
+
+
+def _dlib_average_mask(kl: np.ndarray) -> np.ndarray:
+  """disentanglement_lib's aggregate_argmax mask, re-typed in numpy.
+
+  ``discretize_in_bins``: ``tf.histogram_fixed_width_bins(x, [min, max], 2)``
+  per row, i.e. floor(2 * (x - min) / (max - min)) clipped to [0, 1] and cast
+  to int32; a latent keeps its own posterior only in bin 1. A NaN (all
+  values equal) stays NaN through floor and clip and is never bin 1.
+  """
+  low = kl.min(-1, keepdims=True)
+  high = kl.max(-1, keepdims=True)
+  with np.errstate(invalid='ignore', divide='ignore'):
+    bins = np.clip(np.floor(np.float32(2) * ((kl - low) / (high - low))), 0, 1)
+  return ~(bins == 1)
 
 
 class TestSlowVAE:
