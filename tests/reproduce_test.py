@@ -55,7 +55,7 @@ def _smoke(**changes):
 
 
 @pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS) + [
-    'quick,images,dci', 'smoke,dci'])
+    'quick,dci', 'smoke,dci'])
 def test_every_preset_gives_valid_train_configs(preset):
   config = reproduce_configs.get_config(preset)
   cells = reproduce.expand_grid(config)
@@ -71,17 +71,23 @@ def test_every_preset_gives_valid_train_configs(preset):
     assert set(train.resolve_hparams(cfg)) <= set(cfg.model.hparams)
 
 
-def test_dci_and_images_options():
-  config = reproduce_configs.get_config('quick,images,dci')
-  assert tuple(config.datasets) == (reproduce_configs.TOY_DATASET,
-                                    reproduce_configs.QUICK_IMAGE_DATASET)
+def test_dci_option_and_images_protocol():
+  config = reproduce_configs.get_config('quick,dci')
   assert 'dci.disentanglement' in config.table_metrics
   for cell in reproduce.expand_grid(config):
     assert 'dci' in reproduce.cell_config(config, cell).metrics.names
-  image_cells = [c for c in reproduce.expand_grid(config)
-                 if c.dataset == reproduce_configs.QUICK_IMAGE_DATASET]
-  assert {c.model for c in image_cells} == set(
-      reproduce_configs.QUICK_IMAGE_MODELS)
+  images = reproduce_configs.get_config('images')
+  cells = reproduce.expand_grid(images)
+  assert len(cells) == 2 * 3 * 6 and images.num_seeds >= 5
+  assert {c.dataset for c in cells} == {'dsprites32', 'shapes3d32'}
+  assert {'ae', 'beta_vae', 'slow_vae', 'pcl', 'ada_gvae'} <= {
+      c.model for c in cells}
+  cfg = reproduce.cell_config(
+      images, reproduce.Cell('shapes3d32', 'perturbed', 'beta_vae'))
+  assert cfg.model.architecture == 'mlp'
+  assert tuple(cfg.metrics.names) == ('mig', 'dci')
+  assert cfg.model.hparams.beta == (
+      reproduce_configs.IMAGES_HPARAMS['shapes3d32']['beta_vae']['beta'])
   # Plain quick scores DCI only for the models the paper's claim contrasts.
   plain = reproduce_configs.get_config('quick')
   for cell in reproduce.expand_grid(plain):
@@ -91,7 +97,7 @@ def test_dci_and_images_options():
 
 
 def test_unknown_preset_lists_valid_ones():
-  with pytest.raises(ValueError, match='paper, quick, smoke'):
+  with pytest.raises(ValueError, match='dci, images, paper, quick, smoke'):
     reproduce_configs.get_config('fast')
   with pytest.raises(ValueError, match='choose one'):
     reproduce_configs.get_config('quick,paper')

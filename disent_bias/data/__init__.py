@@ -19,12 +19,13 @@ SOURCES = ('procedural', 'file', 'tfds')
 
 
 def _procedural():
-  from disent_bias.data import dsprites, shapes3d, synthetic  # pylint: disable=g-import-not-at-top
+  from disent_bias.data import dsprites, shapes3d, synthetic, tiers  # pylint: disable=g-import-not-at-top
   table = {
       'dsprites': dsprites.make_dsprites,
       'shapes3d': shapes3d.make_shapes3d,
       'synthetic_linear': synthetic.make_linear,
       'synthetic_nonlinear': synthetic.make_nonlinear,
+      **tiers.DATASETS,
   }
   try:
     from disent_bias.data import toy  # pylint: disable=g-import-not-at-top

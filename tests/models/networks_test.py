@@ -52,6 +52,40 @@ def test_conv_vae_shapes_and_param_count(channels):
       4, 4, 32, channels)
 
 
+def test_conv_vae_at_32px_scales_the_layer_pattern():
+  d = 6
+  model = networks.VAE(d, (32, 32, 3))
+  x = jnp.zeros((2, 32, 32, 3))
+  params = jax.eval_shape(model.init, jax.random.key(0), x)['params']
+  logits = jax.eval_shape(
+      lambda p: model.apply({'params': p}, jnp.zeros((2, d)), method='decode'),
+      params)
+  assert logits.shape == (2, 32, 32, 3)
+  # The same layers; the feature map is 2x2x64, so Dense(256 <-> 256).
+  encoder = (_conv(4, 3, 32) + _conv(4, 32, 32) + _conv(2, 32, 64) +
+             _conv(2, 64, 64) + _dense(256, 256) + 2 * _dense(256, d))
+  decoder = (_dense(d, 256) + _dense(256, 256) + _conv(4, 64, 64) +
+             _conv(4, 64, 32) + _conv(4, 32, 32) + _conv(4, 32, 3))
+  assert _count(params['encoder']) == encoder
+  assert _count(params['decoder']) == decoder
+
+
+def test_fast_conv_vae_equals_flax_layers_at_32px():
+  x = jax.random.uniform(jax.random.key(3), (2, 32, 32, 1))
+  fast = networks.VAE(4, (32, 32, 1))
+  flax_ = networks.VAE(4, (32, 32, 1), fast_conv=False)
+  params = fast.init(jax.random.key(0), x)
+  np.testing.assert_allclose(np.asarray(fast.apply(params, x)),
+                             np.asarray(flax_.apply(params, x)),
+                             rtol=1e-4, atol=1e-4)
+
+
+def test_conv_decoder_refuses_sizes_not_multiple_of_16():
+  decoder = networks.DeconvDecoder((24, 24, 1))
+  with pytest.raises(ValueError, match='multiples of 16'):
+    jax.eval_shape(decoder.init, jax.random.key(0), jnp.zeros((1, 4)))
+
+
 def test_fast_and_flax_networks_share_parameter_tree():
   x = jnp.zeros((1, 64, 64, 1))
   fast = jax.eval_shape(networks.VAE(4, (64, 64, 1)).init, jax.random.key(0),
