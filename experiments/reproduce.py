@@ -14,6 +14,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from disent_bias import reproduce
+from disent_bias import logging_utils
 from disent_bias import workdir
 from experiments import cli
 
@@ -28,6 +29,7 @@ config_flags.DEFINE_config_file(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  logging_utils.quiet_third_party_logs()
   with cli.one_line_errors(workdir.WorkdirBusyError):
     reproduce.reproduce(flags.FLAGS.config, _WORKDIR.value)
 

@@ -17,6 +17,7 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import provenance
 from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
@@ -239,7 +240,8 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
   Returns:
     ``{'workdir', 'step', 'dataset', 'metrics', 'seed', 'num_train',
     'num_test', 'per_seed': [scores of model seed config.seed + s, ...],
-    'mean': mean over model seeds of every numeric entry, 'time_s'}``.
+    'mean': mean over model seeds of every numeric entry, 'time_s',
+    'provenance': versions, device and commit (``provenance.provenance``)}``.
   """
   # Imported here: train imports this package to score at the end of a run.
   import os  # pylint: disable=g-import-not-at-top
@@ -274,6 +276,7 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
       'num_test': int(num_test), 'per_seed': per_seed,
       'mean': _mean_over_seeds(per_seed),
       'time_s': time.perf_counter() - start,
+      'provenance': provenance.provenance(),
   }
   if filename:
     path = os.path.join(workdir, filename)
