@@ -139,7 +139,11 @@ def traversal_grid(images: ModelImages, row: int = 0) -> np.ndarray:
 def traversal_frames(images: ModelImages, index: int) -> np.ndarray:
   """GIF frames of the ``index``-th latent by KL: uint8 (T, H', W', C).
 
-  Each frame shows the R traversed inputs side by side at one value.
+  Each frame shows the R traversed inputs at one value: side by side, or
+  stacked when they are wide (vectors drawn as curves).
   """
-  return np.stack([logging_utils.image_grid(frame[None])
-                   for frame in images.traversals[index]])
+  frames = images.traversals[index]  # (T, R, H, W, C)
+  height, width = frames.shape[2:4]
+  layout = (lambda f: f[:, None]) if width > 2 * height else (
+      lambda f: f[None])
+  return np.stack([logging_utils.image_grid(layout(f)) for f in frames])
