@@ -244,7 +244,7 @@ def _is_own(record: std_logging.LogRecord) -> bool:
   return record.pathname.startswith(_OWN_DIRS)
 
 
-class _ThirdPartyInfoFilter(std_logging.Filter):
+class ThirdPartyInfoFilter(std_logging.Filter):
   """Drops other libraries' INFO (and lower) lines below ``-v 1``."""
 
   def filter(self, record: std_logging.LogRecord) -> bool:
@@ -252,7 +252,7 @@ class _ThirdPartyInfoFilter(std_logging.Filter):
             or logging.get_verbosity() >= 1)
 
 
-_FILTER = _ThirdPartyInfoFilter()
+_FILTER = ThirdPartyInfoFilter()
 
 
 def quiet_third_party_logs() -> None:
