@@ -17,6 +17,7 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import logging_utils
 from disent_bias import provenance
 from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
@@ -201,7 +202,7 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
   results.update(stats)
   ctx = _Context(dataset, int(seed), draws, dict(zip(draws, codes)))
   for name in names:
-    logging.info('computing %s', name)
+    logging_utils.log_detail('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
     cpu_start = time.process_time()
     scores = METRICS[name](ctx)
@@ -210,7 +211,8 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
     results[f'sklearn_s.{name}'] = utils.sklearn_seconds() - fit_start
     for key, value in scores.items():
       results[f'{name}.{key}' if key else name] = value
-    logging.info('%s: %s (%.1fs)', name, scores, results[f'time_s.{name}'])
+    logging_utils.log_detail('%s: %s (%.1fs)', name, scores,
+                             results[f'time_s.{name}'])
   return results
 
 
