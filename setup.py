@@ -30,7 +30,12 @@ setuptools.setup(
     ],
     extras_require={
         'test': ['pytest>=7', 'pytest-xdist>=3', 'chex>=0.1.86', 'nbclient>=0.10',
-                 'nbformat>=5.9', 'ipykernel>=6'],
+                 'nbformat>=5.9', 'ipykernel>=6', 'tensorboardX>=2.6',
+                 'pandas>=2.0'],
+        # TensorBoard event files (tensorboardX: no TensorFlow needed).
+        'tensorboard': ['tensorboardX>=2.6'],
+        # experiments.aggregate: the table of runs (parquet with pyarrow).
+        'aggregate': ['pandas>=2.0', 'pyarrow>=14'],
         'tfds': ['tensorflow-datasets>=4.9', 'tensorflow-cpu>=2.15'],
         'notebooks': ['jupyter', 'nbclient>=0.10', 'nbformat>=5.9',
                       'ipykernel>=6'],

@@ -23,6 +23,16 @@ Outputs of ``reproduce(config, workdir)``:
 
 Progress (cells done / total, elapsed, ETA) is logged after every cell.
 
+Sweeps: ``config.sweep.field`` (a dotted train-config field such as
+``data.epsilon`` or ``model.hparams.beta``) crossed with the grid at
+``config.sweep.points``; each cell and value has its own workdir
+``DIR/cells/<field>=<value>/<dataset>/<variant>/<model>/``, and the outputs are
+``table.md`` (one column per value) and ``sweep.png`` (metric against the
+value with seed-sd error bars). Shards: ``reproduce(..., shard=Shard(i, n))``
+runs cells ``i, i + n, ...`` of the grid in the same workdir (one task of a
+job array); a run without a shard then skips the finished cells and writes
+the outputs of the whole grid.
+
 A cell whose ``results.json`` is complete is skipped on rerun, so a killed
 reproduction continues where it stopped; an interrupted cell resumes from its
 last checkpoint (``train_and_evaluate`` resumes), and a cell whose
@@ -34,6 +44,7 @@ written (docs/workdir.md).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -48,6 +59,7 @@ import ml_collections
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import provenance
 from disent_bias import stats
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
@@ -117,8 +129,9 @@ def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
           f'reproduction config: dataset_models[{dataset!r}] = {models} must '
           f'name a dataset of {axes["datasets"]} and models of '
           f'{axes["models"]}')
-  return [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
-          for m in axes['models'] if m in subsets.get(d, axes['models'])]
+  cells = [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
+           for m in axes['models'] if m in subsets.get(d, axes['models'])]
+  return cross_sweep(config, cells)
 
 
 def apply_overrides(config: ml_collections.ConfigDict,
@@ -182,6 +195,7 @@ def cell_config(config: ml_collections.ConfigDict,
   train_config.model.name = cell.model
   train_config.train.num_seeds = config.num_seeds
   train_config.seed = config.seed
+  apply_sweep(train_config, cell)
   return train_config
 
 
@@ -628,7 +642,8 @@ def run_cell(config: ml_collections.ConfigDict, cell: Cell, workdir: str,
   logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
                cell_dir)
   start, cpu_start = time.time(), time.process_time()
-  results = train_fn(train_config, cell_dir)
+  with logging_utils.nested_run():  # One line per cell at the default -v 0.
+    results = train_fn(train_config, cell_dir)
   wall, cpu = time.time() - start, time.process_time() - cpu_start
   if _finished_results(results_path, config.num_seeds) is None:
     _write_json(results_path, results)  # A train_fn that does not write it.
@@ -657,6 +672,7 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
       'analysis': _analysis_summary(analyses),
       'timings': dict(timings),
       'config': _config_json(config),
+      'provenance': provenance.provenance(),
   }
   _write_json(os.path.join(workdir, 'results.json'), results)
 
@@ -702,7 +718,8 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
 
 
 def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
-              train_fn: Callable | None = None) -> dict[str, Any]:
+              train_fn: Callable | None = None,
+              shard: Shard | None = None) -> dict[str, Any]:
   """Runs (or continues) a reproduction grid and writes its outputs.
 
   Args:
@@ -710,19 +727,28 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
     workdir: output directory; rerunning with the same one skips finished
       cells and resumes interrupted ones.
     train_fn: replaces ``train.train_and_evaluate`` (tests).
+    shard: run only this part of the grid (``shard_cells``), e.g. one task
+      of a job array; shards share ``workdir`` and write
+      ``DIR/shards/<index>_of_<count>.json`` instead of the table. A run
+      without a shard afterwards skips their finished cells and writes the
+      table of the whole grid.
 
   Returns:
-    The contents of ``DIR/results.json``.
+    The contents of ``DIR/results.json`` (of the shard's file for a shard).
   """
-  with workdir_lib.lock(workdir):
-    return _reproduce(config, workdir, train_fn)
+  # Shards run concurrently in one workdir: each cell has its own lock.
+  lock = (contextlib.nullcontext() if shard is not None
+          else workdir_lib.lock(workdir))
+  with lock:
+    return _reproduce(config, workdir, train_fn, shard)
 
 
 def _reproduce(config: ml_collections.ConfigDict, workdir: str,
-               train_fn: Callable | None) -> dict[str, Any]:
-  """``reproduce`` in a locked workdir."""
+               train_fn: Callable | None,
+               shard: Shard | None = None) -> dict[str, Any]:
+  """``reproduce`` in a locked workdir (or for one shard)."""
   start = time.time()
-  cells = expand_grid(config)
+  cells = shard_cells(expand_grid(config), shard)
   _check_cells(config, cells, workdir)
   _write_json(os.path.join(workdir, 'config.json'), _config_json(config))
   logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '
@@ -733,7 +759,8 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
   records, analyses, analysed = [], [], set()
   trained_seconds, analysis_seconds = 0.0, 0.0
   for cell in cells:
-    if config.analysis.enabled and (cell.dataset, cell.variant) not in analysed:
+    if config.analysis.enabled and not isinstance(cell, SweepCell) and (
+        cell.dataset, cell.variant) not in analysed:
       tic = time.time()
       analyses.append(_run_analysis(config, cell, workdir))
       analysis_seconds += time.time() - tic
@@ -748,7 +775,7 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
     seconds = time.time() - tic if trained else None
     if seconds is not None:
       trained_seconds += seconds
-    records.extend(cell_records)
+    records.extend(tag_sweep(cell_records, cell))
     logging.info('%s done%s; %s', cell,
                  f' in {_format_seconds(seconds)}' if trained else ' (skipped)',
                  progress.finish(cell, seconds))
@@ -757,14 +784,272 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
              'analysis_seconds_this_run': analysis_seconds,
              'cells_trained_this_run': sum(
                  len(v) for v in progress.seconds.values())}
-  results = write_outputs(config, workdir, records, analyses, timings)
+  if shard is not None:
+    return write_shard(workdir, shard, records, timings)
+  if sweep_axis(config) is not None:
+    results = write_sweep_outputs(config, workdir, records, timings)
+  else:
+    results = write_outputs(config, workdir, records, analyses, timings)
   logging.info('reproduction finished in %s: %s',
                _format_seconds(time.time() - start),
                os.path.join(workdir, 'table.md'))
   return results
 
 
+# ----------------------------------------------------------------------------
+# Sweeps: a hyperparameter axis crossed with the grid.
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepCell(Cell):
+  """A grid point at one value of the sweep axis (``config.sweep``)."""
+  field: str = ''
+  value: Any = None
+
+  @property
+  def path(self) -> str:
+    """``cells/<field>=<value>/<dataset>/<variant>/<model>``."""
+    return os.path.join('cells', f'{self.field}={format_value(self.value)}',
+                        self.dataset, self.variant, self.model)
+
+  def __str__(self) -> str:
+    return f'{super().__str__()} at {self.field}={format_value(self.value)}'
+
+
+def format_value(value: Any) -> str:
+  """A sweep value as written in paths and tables (floats with ``:g``)."""
+  return f'{value:g}' if isinstance(value, float) else str(value)
+
+
+def sweep_axis(config: ml_collections.ConfigDict) -> dict[str, Any] | None:
+  """``{'field', 'values', 'unswept_variants', 'baseline'}`` or None.
+
+  ``config.sweep.field`` is a dotted train-config field (``data.epsilon``,
+  ``model.hparams.beta``); an empty field means no sweep.
+
+  Raises:
+    ValueError: a field without values, or duplicated values.
+  """
+  sweep = config.get('sweep', None)
+  if sweep is None or not sweep.get('field', ''):
+    return None
+  values = list(sweep.points)
+  if not values or len(set(values)) != len(values):
+    raise ValueError(f'reproduction config: sweep.points must be distinct and '
+                     f'non-empty for sweep.field={sweep.field!r}, got {values}')
+  return {'field': sweep.field, 'values': values,
+          'unswept_variants': tuple(sweep.get('unswept_variants', ())),
+          'baseline': sweep.get('baseline', None)}
+
+
+def cross_sweep(config: ml_collections.ConfigDict,
+                cells: Sequence[Cell]) -> list[Cell]:
+  """``cells`` x the sweep values, value-major (``cells`` without a sweep).
+
+  Cells of ``sweep.unswept_variants`` are kept once, unswept (for
+  ``data.epsilon`` the original variant has no eps: it is the curve's eps 0).
+  """
+  axis = sweep_axis(config)
+  if axis is None:
+    return list(cells)
+  unswept = [c for c in cells if c.variant in axis['unswept_variants']]
+  swept = [SweepCell(c.dataset, c.variant, c.model, axis['field'], value)
+           for value in axis['values'] for c in cells
+           if c.variant not in axis['unswept_variants']]
+  return unswept + swept
+
+
+def _nested(field: str, value: Any) -> dict[str, Any]:
+  """``'a.b.c', v`` -> ``{'a': {'b': {'c': v}}}``."""
+  out: Any = value
+  for key in reversed(field.split('.')):
+    out = {key: out}
+  return out
+
+
+def apply_sweep(train_config: ml_collections.ConfigDict, cell: Cell) -> None:
+  """Sets the sweep field of a ``SweepCell``'s train config (in place).
+
+  Raises:
+    ValueError: a field the train config does not have.
+  """
+  if isinstance(cell, SweepCell):
+    apply_overrides(train_config, _nested(cell.field, cell.value))
+
+
+def tag_sweep(records: Sequence[dict[str, Any]], cell: Cell
+              ) -> list[dict[str, Any]]:
+  """Adds ``sweep_value`` to the records of a ``SweepCell``."""
+  if not isinstance(cell, SweepCell):
+    return list(records)
+  return [dict(r, sweep_value=cell.value) for r in records]
+
+
+def summarize_sweep(config: ml_collections.ConfigDict,
+                    records: Sequence[Mapping[str, Any]]
+                    ) -> list[dict[str, Any]]:
+  """``summarize`` per sweep value; rows carry ``sweep_value``.
+
+  Records of the unswept variants get the axis' ``baseline`` value.
+  """
+  axis = sweep_axis(config)
+  groups: dict[Any, list] = {}
+  for r in records:
+    value = r.get('sweep_value', axis['baseline'])
+    groups.setdefault(value, []).append(r)
+  return [dict(row, sweep_value=value) for value, group in groups.items()
+          for row in summarize(group)]
+
+
+def _curves(config, summary, metric: str, dataset: str):
+  """``{(model, variant): [(x, mean, sd), ...]}`` of one metric and dataset.
+
+  The unswept variants' points (at the baseline) start every swept curve of
+  the same model.
+  """
+  axis = sweep_axis(config)
+  rows = [s for s in summary if s['metric'] == metric
+          and s['dataset'] == dataset]
+  base = {s['model']: s for s in rows
+          if s['variant'] in axis['unswept_variants']}
+  curves = {}
+  for s in sorted(rows, key=lambda s: s['sweep_value']):
+    if s['variant'] in axis['unswept_variants']:
+      continue
+    points = curves.setdefault((s['model'], s['variant']), [])
+    if not points and s['model'] in base and axis['baseline'] is not None:
+      b = base[s['model']]
+      points.append((axis['baseline'], b['mean'], b['sd']))
+    points.append((s['sweep_value'], s['mean'], s['sd']))
+  return curves
+
+
+def plot_sweep(config: ml_collections.ConfigDict,
+               summary: Sequence[Mapping[str, Any]], path: str) -> str:
+  """Metric against the sweep axis, seed-sd error bars; one line per model
+  and variant, one panel per metric (rows) and dataset (columns)."""
+  axis = sweep_axis(config)
+  metrics, datasets = list(config.table_metrics), list(config.datasets)
+  fig = mpl_figure.Figure(figsize=(5.0 * len(datasets), 3.5 * len(metrics)))
+  axes = fig.subplots(len(metrics), len(datasets), squeeze=False)
+  for i, metric in enumerate(metrics):
+    for j, dataset in enumerate(datasets):
+      ax = axes[i, j]
+      for (model, variant), points in _curves(config, summary, metric,
+                                               dataset).items():
+        x, mean, sd = (np.asarray(v, np.float64) for v in zip(*points))
+        ax.errorbar(x, mean, yerr=sd, marker='o', capsize=3,
+                    label=f'{_display(config, model)} {variant}')
+      ax.set_xlabel(axis['field'])
+      ax.set_ylabel(_display(config, metric))
+      ax.set_title(_display(config, dataset), fontsize=9)
+      ax.legend(fontsize=7)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig.savefig(path, dpi=100)
+  return path
+
+
+def format_sweep_table(config: ml_collections.ConfigDict,
+                       summary: Sequence[Mapping[str, Any]], metric: str,
+                       digits: int = 2) -> str:
+  """Markdown: rows model x variant, one column per sweep value."""
+  axis = sweep_axis(config)
+  values = ([axis['baseline']] if axis['unswept_variants']
+            and axis['baseline'] is not None else []) + axis['values']
+  lines = []
+  for dataset in config.datasets:
+    curves = _curves(config, summary, metric, dataset)
+    header = (f'| {_display(config, dataset)}: model | variant | '
+              + ' | '.join(format_value(v) for v in values) + ' |')
+    lines += [header, '|---' * (len(values) + 2) + '|']
+    for (model, variant), points in curves.items():
+      by_x = {x: (m, s) for x, m, s in points}
+      cells = [f'{by_x[v][0]:.{digits}f} ({by_x[v][1]:.{digits}f})'
+               if v in by_x and math.isfinite(by_x[v][0]) else '-'
+               for v in values]
+      lines.append(f'| {_display(config, model)} | {variant} | '
+                   + ' | '.join(cells) + ' |')
+    lines.append('')
+  return '\n'.join(lines)
+
+
+def write_sweep_outputs(config: ml_collections.ConfigDict, workdir: str,
+                        records: Sequence[Mapping[str, Any]],
+                        timings: Mapping[str, Any]) -> dict[str, Any]:
+  """``results.json``, ``table.md`` and ``sweep.png`` of a sweep."""
+  axis = sweep_axis(config)
+  summary = summarize_sweep(config, records)
+  results = {
+      'protocol': config.get('name', None),
+      'num_cells': len(expand_grid(config)),
+      'num_seeds': config.num_seeds,
+      'sweep': axis,
+      'records': list(records),
+      'summary': summary,
+      'timings': dict(timings),
+      'config': _config_json(config),
+      'provenance': provenance.provenance(),
+  }
+  _write_json(os.path.join(workdir, 'results.json'), results)
+  unswept = (f'; {", ".join(axis["unswept_variants"])} at '
+             f'{format_value(axis["baseline"])}'
+             if axis['unswept_variants'] else '')
+  parts = [f'# {config.get("description", None) or "Sweep"}', '',
+           f'{config.num_seeds} seeds per cell; entries are mean (sd) over '
+           f'seeds (sample sd, ddof=1) against {axis["field"]}{unswept}.', '']
+  for metric in config.table_metrics:
+    parts += [f'## {_display(config, metric)}', '',
+              format_sweep_table(config, summary, metric)]
+  with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
+    f.write('\n'.join(parts))
+  plot_sweep(config, summary, os.path.join(workdir, 'sweep.png'))
+  return results
+
+
+# ----------------------------------------------------------------------------
+# Job-array shards.
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+  """Part ``index`` of ``count`` of a grid (a job array's task)."""
+  index: int
+  count: int
+
+  def __post_init__(self):
+    if not 0 <= self.index < self.count:
+      raise ValueError(f'shard index must be in [0, {self.count}), got '
+                       f'{self.index} of {self.count}')
+
+
+def shard_cells(cells: Sequence[Cell], shard: Shard | None) -> list[Cell]:
+  """Cells ``index, index + count, ...`` of the grid: every cell in exactly
+  one shard, whatever the order the shards run in."""
+  if shard is None:
+    return list(cells)
+  return list(cells[shard.index::shard.count])
+
+
+def write_shard(workdir: str, shard: Shard,
+                records: Sequence[Mapping[str, Any]],
+                timings: Mapping[str, Any]) -> dict[str, Any]:
+  """``DIR/shards/<index>_of_<count>.json``: the shard's records."""
+  result = {'shard': dataclasses.asdict(shard), 'records': list(records),
+            'timings': dict(timings), 'provenance': provenance.provenance()}
+  path = os.path.join(workdir, 'shards',
+                      f'{shard.index}_of_{shard.count}.json')
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  _write_json(path, result)
+  logging.info('shard %d of %d finished: %s; run without --shard to write '
+               'the table of the whole grid', shard.index, shard.count, path)
+  return result
+
+
 __all__ = ['Cell', 'expand_grid', 'apply_overrides', 'base_train_config',
            'cell_config', 'seed_records', 'summarize', 'format_table',
            'plot_bars', 'analyze_dataset', 'format_analysis_table',
-           'plot_analysis', 'run_cell', 'write_outputs', 'reproduce']
+           'plot_analysis', 'run_cell', 'write_outputs', 'reproduce',
+           'SweepCell', 'sweep_axis', 'cross_sweep', 'apply_sweep',
+           'summarize_sweep', 'plot_sweep', 'format_sweep_table',
+           'write_sweep_outputs', 'Shard', 'shard_cells', 'write_shard']

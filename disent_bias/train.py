@@ -16,7 +16,9 @@ Layout of a run (``train_and_evaluate(config, workdir)``):
 
 Workdir: ``config.json`` (resolved config), ``metrics.jsonl``,
 ``checkpoints/`` (Orbax), ``images/step_<n>/`` (reconstructions, latent
-traversals) and ``results.json``.
+traversals), ``tensorboard/`` (event files, with the ``tensorboard`` extra)
+and ``results.json``. Scalars and images go through one
+``logging_utils.MetricWriter``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ import optax
 from disent_bias import checkpoint
 from disent_bias import data as data_lib
 from disent_bias import logging_utils
+from disent_bias import provenance
 from disent_bias import stats
+from disent_bias import traversals
 from disent_bias import workdir as workdir_lib
 from disent_bias.data import samplers
 from disent_bias.models import losses
@@ -628,13 +632,13 @@ class _Run:
       fn = jax.jit(functools.partial(self._chunk, length=length),
                    donate_argnums=(0,),
                    out_shardings=(self.replicated, self.replicated))
-      logging.info('compiling the train step (%d seed(s) x %d step(s) per '
-                   'call, %d device(s))...', self.num_seeds, length,
-                   self.mesh.size)
+      logging_utils.log_detail(
+          'compiling the train step (%d seed(s) x %d step(s) per call, %d '
+          'device(s))...', self.num_seeds, length, self.mesh.size)
       start = time.time()
       self._compiled[length] = fn.lower(state, keys, host_batches).compile()
       seconds = time.time() - start
-      logging.info('compiled in %.1f s', seconds)
+      logging_utils.log_detail('compiled in %.1f s', seconds)
       self.compile_seconds += seconds
     return self._compiled[length]
 
@@ -705,31 +709,20 @@ def _optional(module: str, name: str):
     return None
 
 
-def _write_images(run: _Run, params, images: np.ndarray, directory: str,
-                  seed_index: int) -> None:
-  """Reconstructions and latent traversals of one seed as PNG files."""
-  cfg = run.config.eval
-  mu, _ = run.encode(params, images)
-  recon = jax.nn.sigmoid(run.decode(params, mu))
-  logging_utils.save_image_grid(
-      os.path.join(directory, f'reconstructions_seed{seed_index}.png'),
-      np.stack([images, np.asarray(recon)]))
-  values = np.linspace(-2.0, 2.0, cfg.traversal_steps, dtype=np.float32)
-  num_latents = mu.shape[-1]
-  z = np.repeat(np.asarray(mu[:1]), num_latents * len(values), axis=0)
-  z = z.reshape(num_latents, len(values), num_latents)
-  for d in range(num_latents):
-    z[d, :, d] = values
-  decoded = jax.nn.sigmoid(
-      run.decode(params, jnp.asarray(z.reshape(-1, num_latents))))
-  logging_utils.save_image_grid(
-      os.path.join(directory, f'traversals_seed{seed_index}.png'),
-      np.asarray(decoded).reshape(num_latents, len(values), *images.shape[1:]))
+def _write_images(run: _Run, params, images: np.ndarray, step: int,
+                  seed_index: int, writer: logging_utils.MetricWriter) -> None:
+  """Reconstructions and KL-ordered latent traversals of one seed."""
+  out = traversals.model_images(
+      run.encode, run.decode, params, images, recon=run.config.model.recon,
+      steps=run.config.eval.traversal_steps, rows=len(images))
+  writer.write_images(step, {
+      f'reconstructions_seed{seed_index}': traversals.reconstruction_grid(out),
+      f'traversals_seed{seed_index}': traversals.traversal_grid(out)})
 
 
 def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
-              workdir: str, write: bool) -> dict[str, Any]:
-  """Eval point: images (PNG) and ``analysis.model_summary`` for every seed."""
+              writer: logging_utils.MetricWriter) -> dict[str, Any]:
+  """Eval point: images and ``analysis.model_summary`` for every seed."""
   cfg = run.config.eval
   summary_fn = (_optional('disent_bias.analysis', 'model_summary')
                 if cfg.get('model_summary', True) else None)
@@ -740,9 +733,8 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
     image_key, summary_key = jax.random.split(eval_key)
     num = max(cfg.num_images, cfg.num_summary_images)
     images = run.sample_images(image_key, num)
-    if write and len(run.dataset.observation_shape) == 3:
-      _write_images(run, params, images[:cfg.num_images],
-                    os.path.join(workdir, 'images', f'step_{step:08d}'), s)
+    if writer.enabled:
+      _write_images(run, params, images[:cfg.num_images], step, s, writer)
     if summary_fn is not None:
       kwargs = {}
       accepted = inspect.signature(summary_fn).parameters
@@ -925,21 +917,20 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                         total_start: float) -> dict[str, Any]:
   """``train_and_evaluate`` in a checked, locked workdir."""
   num_devices = mesh.size
-  logging.info('workdir: %s', workdir)
-  logging.info('devices: %s', jax.devices())
-  logging.info('dataset: %s', dataset)
-  logging.info('resolved config:\n%s', config)
+  logging_utils.log_detail('workdir: %s', workdir)
+  logging_utils.log_detail('devices: %s', jax.devices())
+  logging_utils.log_detail('dataset: %s', dataset)
+  logging_utils.log_detail('resolved config:\n%s', config)
 
   run = _Run(config, dataset, mesh)
   keys = run.replicate(seed_keys(config.seed, run.num_seeds))
   mngr = checkpoint.manager(workdir, max_to_keep=config.keep_checkpoints)
-  writer = logging_utils.MetricWriter(os.path.join(workdir, 'metrics.jsonl'),
-                                      enabled=is_main)
+  writer = logging_utils.MetricWriter.for_workdir(workdir, enabled=is_main)
   abstract = _to_tree(run.abstract_state(keys))
   latest, tree = checkpoint.restore_newest_good(mngr, abstract,
                                                 move_damaged=is_main)
   if latest is not None:
-    logging.info('resuming from the checkpoint at step %d', latest)
+    logging_utils.log_detail('resuming from the checkpoint at step %d', latest)
     state = _from_tree(tree)
   else:
     state = run.init_state(keys)
@@ -951,9 +942,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   last_good = latest
   num_steps = config.train.num_steps
   spc = config.train.steps_per_call
-  logging.info('training %s on %s for %d steps (%d seed(s), batch %d)',
-               config.model.name, dataset.name, num_steps, run.num_seeds,
-               run.batch_size)
+  logging_utils.log_detail(
+      'training %s on %s for %d steps (%d seed(s), batch %d)',
+      config.model.name, dataset.name, num_steps, run.num_seeds,
+      run.batch_size)
 
   pending, pending_start = [], step
   log_buffer, log_start_step = [], step
@@ -988,17 +980,18 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                   for k in log_buffer[0]}
         rate = (step - log_start_step) / max(log_seconds, 1e-9)
         last_record = _train_record(merged, step, rate)
-        writer.write(last_record)
+        writer.write_scalars(step, {k: v for k, v in last_record.items()
+                                    if k != 'step'})
         eta = (num_steps - step) / max(rate, 1e-9)
-        logging.info('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
+        logging_utils.log_detail('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
                      num_steps, last_record['train/loss'], rate,
                      _format_seconds(eta))
         log_buffer, log_start_step, log_seconds = [], step, 0.0
       if step % config.eval_every_steps == 0 and step != num_steps:
-        record = _evaluate(run, state, keys, step, workdir, is_main)
+        record = _evaluate(run, state, keys, step, writer)
         if record:
-          writer.write({'step': step, **record})
-          logging.info('eval at step %d: %s', step, _short(record))
+          writer.write_scalars(step, record)
+          logging_utils.log_detail('eval at step %d: %s', step, _short(record))
       if step % config.checkpoint_every_steps == 0 or step == num_steps:
         if not _params_finite(state):
           good = _verified_last_good(mngr, abstract, last_good)
@@ -1015,9 +1008,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                if 'train/loss' in r] if os.path.exists(writer.path) else []
     last_record = records[-1] if records else {}
 
-  eval_record = _evaluate(run, state, keys, step, workdir, is_main)
+  eval_record = _evaluate(run, state, keys, step, writer)
   if eval_record:
-    writer.write({'step': step, **eval_record})
+    writer.write_scalars(step, eval_record)
+  writer.close()
   scores = _score(run, state, config)
   timings = {
       'compile_seconds': run.compile_seconds,
@@ -1038,11 +1032,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       'metrics': scores,
       'timings': timings,
       'config': config.to_dict(),
+      'provenance': provenance.provenance(),
   }
   results = logging_utils.to_jsonable(results)
   if is_main:
     workdir_lib.write_json(os.path.join(workdir, 'results.json'), results)
-  logging.info('done: %s', _short(results['final']))
+  logging_utils.log_detail('done: %s', _short(results['final']))
   mngr.close()
   return results
 
@@ -1064,7 +1059,8 @@ def _score(run: _Run, state: TrainState, config) -> dict[str, Any]:
                       num_train=config.metrics.num_train,
                       num_test=config.metrics.num_test)
     per_seed.append(logging_utils.to_jsonable(scores))
-    logging.info('metrics seed %d: %s', config.seed + s, _short(per_seed[-1]))
+    logging_utils.log_detail('metrics seed %d: %s', config.seed + s,
+                             _short(per_seed[-1]))
   numeric = [{k: v for k, v in r.items() if isinstance(v, (int, float))
               and not isinstance(v, bool)} for r in per_seed]
   out = _reduce_seeds(numeric, '') if run.num_seeds > 1 else dict(per_seed[0])

@@ -15,6 +15,7 @@ from absl import logging
 import jax
 
 from disent_bias import checkpoint
+from disent_bias import logging_utils
 from disent_bias import metrics
 from experiments import cli
 
@@ -36,6 +37,7 @@ _STEP = flags.DEFINE_integer('step', None, 'Checkpoint step; newest if unset.')
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  logging_utils.quiet_third_party_logs()
   logging.info('devices: %s', jax.local_devices())
   with cli.one_line_errors(FileNotFoundError, PermissionError,
                            checkpoint.DamagedCheckpointError):

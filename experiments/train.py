@@ -17,6 +17,7 @@ import jax
 from ml_collections import config_flags
 
 from disent_bias import train
+from disent_bias import logging_utils
 from disent_bias import workdir
 from experiments import cli
 
@@ -33,6 +34,7 @@ config_flags.DEFINE_config_file(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  logging_utils.quiet_third_party_logs()
   logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
   with cli.one_line_errors(workdir.ConfigMismatchError,

@@ -8,6 +8,9 @@ import tempfile
 import jax
 import pytest
 
+from disent_bias import train
+from experiments.configs import default
+
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
 _CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'
 _OPT_LEVEL = '--xla_backend_optimization_level'
@@ -89,3 +92,24 @@ def fast_compiles_module():
   """``fast_compiles`` for every test of a module."""
   with _most_optimizations_disabled():
     yield
+
+
+def toy_config():
+  """A 20-step beta-VAE on the toy tier (MLP, L2): images at steps 10, 20."""
+  config = default.get_config('model=beta_vae,dataset=toy_bumps,runlocal')
+  config.model.architecture = 'mlp'
+  config.model.recon = 'l2'
+  config.model.hidden = (16,)
+  config.eval.num_images = 3
+  config.eval.traversal_steps = 4
+  return config
+
+
+@pytest.fixture(scope='session')
+def toy_run(tmp_path_factory):
+  """The workdir of one ``toy_config`` run, shared by the tests that read
+  a trained workdir (TensorBoard events, visualize, aggregate)."""
+  workdir = str(tmp_path_factory.mktemp('toy_run'))
+  with _most_optimizations_disabled():
+    train.train_and_evaluate(toy_config(), workdir)
+  return workdir

@@ -60,7 +60,11 @@ def test_every_preset_gives_valid_train_configs(preset):
   config = reproduce_configs.get_config(preset)
   cells = reproduce.expand_grid(config)
   subsets = config.dataset_models.to_dict()
-  assert len(cells) == len(config.variants) * sum(
+  axis = reproduce.sweep_axis(config)
+  unswept = len(axis['unswept_variants']) if axis else len(config.variants)
+  swept = (len(config.variants) - unswept) * len(axis['values'] if axis
+                                                  else ())
+  assert len(cells) == (unswept + swept) * sum(
       len(subsets.get(d, config.models)) for d in config.datasets)
   for cell in cells:
     cfg = reproduce.cell_config(config, cell)
@@ -97,7 +101,7 @@ def test_dci_option_and_images_protocol():
 
 
 def test_unknown_preset_lists_valid_ones():
-  with pytest.raises(ValueError, match='dci, images, paper, quick, smoke'):
+  with pytest.raises(ValueError, match='dci, eps_dose, images, paper, quick, smoke'):
     reproduce_configs.get_config('fast')
   with pytest.raises(ValueError, match='choose one'):
     reproduce_configs.get_config('quick,paper')
@@ -331,3 +335,87 @@ def test_refused_rerun_names_the_fields_and_writes_nothing(tmp_path):
                      r'config.train.num_steps: \d+ -> 11'):
     reproduce.reproduce(changed, str(tmp_path), train_fn=_FakeTrain())
   assert (tmp_path / 'config.json').read_bytes() == before
+
+
+def _eps_sweep(**changes):
+  """The smoke grid with data.epsilon swept; the original variant unswept."""
+  config = _smoke(**changes)
+  config.sweep.field = 'data.epsilon'
+  config.sweep.points = (0.05, 0.2)
+  config.sweep.unswept_variants = ('original',)
+  config.sweep.baseline = 0.0
+  return config
+
+
+def test_sweep_crosses_the_grid_with_its_own_workdir_per_value():
+  config = _eps_sweep()
+  cells = reproduce.expand_grid(config)
+  assert [c.path for c in cells] == [
+      os.path.join('cells', 'toy_bumps', 'original', 'beta_vae'),
+      os.path.join('cells', 'toy_bumps', 'original', 'pcl'),
+      os.path.join('cells', 'data.epsilon=0.05', 'toy_bumps', 'perturbed',
+                   'beta_vae'),
+      os.path.join('cells', 'data.epsilon=0.05', 'toy_bumps', 'perturbed',
+                   'pcl'),
+      os.path.join('cells', 'data.epsilon=0.2', 'toy_bumps', 'perturbed',
+                   'beta_vae'),
+      os.path.join('cells', 'data.epsilon=0.2', 'toy_bumps', 'perturbed',
+                   'pcl')]
+  epsilons = [reproduce.cell_config(config, c).data.epsilon for c in cells]
+  assert epsilons == [None, None, 0.05, 0.05, 0.2, 0.2]
+  config.sweep.field = 'data.epsilonn'
+  with pytest.raises(ValueError, match="'data.epsilonn'"):
+    reproduce.cell_config(config, reproduce.expand_grid(config)[-1])
+
+
+def test_sweep_writes_a_table_and_plot_against_the_axis(tmp_path):
+  config = _eps_sweep()
+
+  def train_fn(cfg, workdir):  # MIG falls with eps: 0.5 - eps.
+    results = _fake_results(cfg, workdir)
+    eps = cfg.data.epsilon or 0.0
+    for s, row in enumerate(results['metrics']['per_seed']):
+      row['mig'] = 0.5 - eps + 0.02 * s
+    with open(os.path.join(workdir, 'results.json'), 'w') as f:
+      json.dump(results, f)
+    return results
+
+  results = reproduce.reproduce(config, str(tmp_path), train_fn=train_fn)
+  assert os.path.getsize(tmp_path / 'sweep.png') > 0
+  mig = {(s['model'], s['variant'], s['sweep_value']): s['mean']
+         for s in results['summary'] if s['metric'] == 'mig'}
+  np.testing.assert_allclose(mig['pcl', 'perturbed', 0.2], 0.31)
+  np.testing.assert_allclose(mig['pcl', 'original', 0.0], 0.51)
+  table = (tmp_path / 'table.md').read_text()
+  assert '| toy bumps: model | variant | 0 | 0.05 | 0.2 |' in table
+  assert '| PCL | perturbed | 0.51 (0.01) | 0.46 (0.01) | 0.31 (0.01) |' in table
+
+
+def test_shards_cover_the_grid_once():
+  cells = reproduce.expand_grid(_eps_sweep())
+  parts = [reproduce.shard_cells(cells, reproduce.Shard(i, 4))
+           for i in range(4)]
+  assert sorted(map(str, sum(parts, []))) == sorted(map(str, cells))
+  with pytest.raises(ValueError, match=r'\[0, 2\)'):
+    reproduce.Shard(2, 2)
+
+
+def test_two_shards_then_a_rerun_give_the_unsharded_table(tmp_path):
+  config = _eps_sweep()
+  whole = reproduce.reproduce(config, str(tmp_path / 'whole'),
+                              train_fn=_FakeTrain())
+  sharded = str(tmp_path / 'sharded')
+  calls = []
+  for index in (1, 0):  # Any order.
+    fake = _FakeTrain()
+    reproduce.reproduce(config, sharded, train_fn=fake,
+                        shard=reproduce.Shard(index, 2))
+    calls += fake.calls
+    assert os.path.exists(os.path.join(sharded, 'shards', f'{index}_of_2.json'))
+  assert len(calls) == len(reproduce.expand_grid(config))
+  merge = _FakeTrain()
+  merged = reproduce.reproduce(config, sharded, train_fn=merge)
+  assert merge.calls == []
+  assert merged['summary'] == whole['summary']
+  assert ((tmp_path / 'sharded' / 'table.md').read_text()
+          == (tmp_path / 'whole' / 'table.md').read_text())

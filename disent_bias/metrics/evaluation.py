@@ -17,6 +17,8 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import logging_utils
+from disent_bias import provenance
 from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
@@ -200,7 +202,7 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
   results.update(stats)
   ctx = _Context(dataset, int(seed), draws, dict(zip(draws, codes)))
   for name in names:
-    logging.info('computing %s', name)
+    logging_utils.log_detail('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
     cpu_start = time.process_time()
     scores = METRICS[name](ctx)
@@ -209,7 +211,8 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
     results[f'sklearn_s.{name}'] = utils.sklearn_seconds() - fit_start
     for key, value in scores.items():
       results[f'{name}.{key}' if key else name] = value
-    logging.info('%s: %s (%.1fs)', name, scores, results[f'time_s.{name}'])
+    logging_utils.log_detail('%s: %s (%.1fs)', name, scores,
+                             results[f'time_s.{name}'])
   return results
 
 
@@ -239,7 +242,8 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
   Returns:
     ``{'workdir', 'step', 'dataset', 'metrics', 'seed', 'num_train',
     'num_test', 'per_seed': [scores of model seed config.seed + s, ...],
-    'mean': mean over model seeds of every numeric entry, 'time_s'}``.
+    'mean': mean over model seeds of every numeric entry, 'time_s',
+    'provenance': versions, device and commit (``provenance.provenance``)}``.
   """
   # Imported here: train imports this package to score at the end of a run.
   import os  # pylint: disable=g-import-not-at-top
@@ -274,6 +278,7 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
       'num_test': int(num_test), 'per_seed': per_seed,
       'mean': _mean_over_seeds(per_seed),
       'time_s': time.perf_counter() - start,
+      'provenance': provenance.provenance(),
   }
   if filename:
     path = os.path.join(workdir, filename)

@@ -19,10 +19,11 @@ import functools
 import time
 from typing import Callable
 
-from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from disent_bias import logging_utils
 
 RepresentationFn = Callable[[np.ndarray], np.ndarray]
 
@@ -99,8 +100,8 @@ def sample_codes(dataset, representation_fn: RepresentationFn,
                        dtype=np.int64)
   codes = codes_of_factors(dataset, representation_fn, factors,
                            batch_size=batch_size)
-  logging.info('encoded %d points of %s in %.1fs', num_points, dataset.name,
-               time.perf_counter() - start)
+  logging_utils.log_detail('encoded %d points of %s in %.1fs', num_points,
+                           dataset.name, time.perf_counter() - start)
   return codes, factors
 
 
@@ -118,8 +119,8 @@ class Progress:
     self.last = now
     rate = done / max(now - self.start, 1e-9)
     eta = (self.total - done) / max(rate, 1e-9)
-    logging.info('%s: %d/%d (%.0f/s, ETA %.0fs)', self.what, done,
-                 self.total, rate, eta)
+    logging_utils.log_detail('%s: %d/%d (%.0f/s, ETA %.0fs)', self.what,
+                             done, self.total, rate, eta)
 
 
 @functools.lru_cache(maxsize=8)
@@ -231,8 +232,8 @@ def encode_draws(dataset, representation_fn: RepresentationFn,
     num_encoded = num_drawn
   if stats is not None:
     stats.update(num_drawn=num_drawn, num_encoded=num_encoded)
-  logging.info('encoded %d distinct of %d drawn points', num_encoded,
-               num_drawn)
+  logging_utils.log_detail('encoded %d distinct of %d drawn points',
+                           num_encoded, num_drawn)
   out, start = [], 0
   for d, ks in zip(draws, names):
     part = {}

@@ -58,6 +58,18 @@ def l2(outputs: jax.Array, targets: jax.Array) -> jax.Array:
 RECONSTRUCTION = {'bernoulli': bernoulli_nll, 'l2': l2}
 
 
+def decoded_mean(outputs: jax.Array, recon: str) -> jax.Array:
+  """The observation a decoder output stands for under ``recon``.
+
+  The Bernoulli mean ``sigmoid(logits)`` for ``'bernoulli'``, the output
+  itself for ``'l2'``: same shape as ``outputs``.
+  """
+  if recon not in RECONSTRUCTION:
+    raise ValueError(f'unknown recon {recon!r}; valid: '
+                     f'{", ".join(sorted(RECONSTRUCTION))}')
+  return jax.nn.sigmoid(outputs) if recon == 'bernoulli' else outputs
+
+
 # Gaussian posteriors.
 
 

@@ -15,6 +15,10 @@ Presets (the text after the colon; options are appended with commas):
           DCI for beta-VAE and PCL). For this 2-core CPU (design and cost
           below). The paper's claim: beta-VAE's MIG lower on ``perturbed``
           than on ``original`` and ``noise``, PCL's about unchanged.
+  eps_dose  The eps dose-response on the toy tier: beta-VAE and PCL, the
+          quick toy settings, MIG, 3 seeds, data.epsilon swept over
+          DOSE_EPSILONS for the perturbed and noise variants (the original
+          variant is eps 0). 22 cells; ``table.md`` and ``sweep.png``.
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
           (``tests/reproduce_test.py``, ``colab/04_reproduce_table.ipynb``).
@@ -174,6 +178,14 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.analysis.num_points = 256  # Grid points for the local PCA scores.
   config.analysis.seed = 0
   config.analysis.radius = 1
+  # Optional sweep (disent_bias.reproduce, "Sweeps"): a dotted train-config
+  # field crossed with the grid at these values; '' for none. Variants in
+  # unswept_variants train once and are drawn at the baseline value.
+  config.sweep = ml_collections.ConfigDict()
+  config.sweep.field = ''
+  config.sweep.points = ()
+  config.sweep.unswept_variants = ()
+  config.sweep.baseline = 0.0
 
 
 def _paper(config):
@@ -263,19 +275,42 @@ def _smoke(config):
   config.analysis.num_points = 16
 
 
+# eps_dose: perturbation amplitudes of the toy tier's perturbed and noise
+# variants (its default is 0.1, disent_bias/data/variants.py); the original
+# variant is the curve's eps 0.
+DOSE_EPSILONS = (0.025, 0.05, 0.1, 0.15, 0.2)
+DOSE_MODELS = ('beta_vae', 'pcl')
+
+
+def _eps_dose(config):
+  """The quick toy cells of beta-VAE and PCL, MIG only, data.epsilon swept."""
+  _quick(config)
+  config.name = 'eps_dose'
+  config.description = ('eps dose-response (toy tier): MIG against the '
+                        'perturbation amplitude')
+  config.models = DOSE_MODELS
+  config.model_overrides = {}  # MIG only: DCI would triple the cost.
+  config.table_metrics = ('mig',)
+  config.analysis.enabled = False
+  config.sweep.field = 'data.epsilon'
+  config.sweep.points = DOSE_EPSILONS
+  config.sweep.unswept_variants = ('original',)
+  config.sweep.baseline = 0.0
+
+
 PRESETS = {'paper': _paper, 'quick': _quick, 'images': _images,
-           'smoke': _smoke}
+           'smoke': _smoke, 'eps_dose': _eps_dose}
 
 
 def get_config(arg=None):
   """The reproduction config of a preset (see the module docstring).
 
   Args:
-    arg: ``'quick'`` (default), ``'paper'``, ``'images'`` or ``'smoke'``,
-      optionally with ``,dci`` (score DCI too).
+    arg: a preset of ``PRESETS`` (default ``'quick'``), optionally with
+      ``,dci`` (score DCI too).
   """
   arg = common.parse_arg(arg, paper=False, quick=False, images=False,
-                         smoke=False, dci=False)
+                         smoke=False, eps_dose=False, dci=False)
   chosen = [name for name in PRESETS if arg[name]] or ['quick']
   if len(chosen) != 1:
     raise ValueError(f'choose one reproduction preset of '

@@ -1,0 +1,173 @@
+"""Collects training and reproduction workdirs into one table (pandas).
+
+``collect(dirs)`` walks the given directories for training runs (a
+``results.json`` written by ``train.train_and_evaluate``, e.g. every cell of
+a reproduction or of its shards) and returns one row per model seed:
+
+- ``workdir``, ``root`` (the directory it was found under) and ``path``
+  (relative to ``root``; a sweep cell's path names its value);
+- ``model``, ``dataset``, ``variant``, ``seed``, ``num_steps``;
+- ``config.*``: the resolved train config (hyperparameters in
+  ``config.model.hparams.*``; the ``model.presets`` table is left out);
+- ``score.*``: every score of that seed (``reproduce.seed_records``),
+  ``final.*`` its last logged train terms, ``eval.*`` its last eval-point
+  readouts, ``eval_json.*`` the scores of ``experiments.evaluate`` if run;
+- ``timings.*`` and ``provenance.*`` (library versions, device, commit).
+
+``save(frame, path)`` writes CSV, plus parquet when pyarrow is installed.
+Needs the ``aggregate`` extra (pandas).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable, Mapping
+
+from absl import logging
+
+from disent_bias import reproduce
+from disent_bias import workdir as workdir_lib
+
+try:
+  import pandas as pd  # The optional ``aggregate`` extra.
+except ImportError:
+  pd = None
+try:
+  import pyarrow  # Optional: parquet next to the CSV.
+except ImportError:
+  pyarrow = None
+
+# Directories that hold no runs of their own.
+_SKIP_DIRS = ('checkpoints', 'replaced', 'damaged_checkpoints', 'images',
+              'tensorboard', 'visualize', 'analysis', 'shards')
+
+
+def find_runs(root: str) -> list[str]:
+  """Training workdirs under ``root`` (it included), sorted."""
+  runs = []
+  for directory, subdirs, files in os.walk(root):
+    subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
+    if 'results.json' in files and 'config.json' in files:
+      runs.append(directory)
+  return sorted(runs)
+
+
+def _is_training_results(results: Any) -> bool:
+  return isinstance(results, Mapping) and {'seeds', 'config', 'model'} <= set(
+      results)
+
+
+def _per_seed(values: Mapping[str, Any], index: int, num_seeds: int,
+              prefix: str) -> dict[str, Any]:
+  """Seed ``index`` of a mean / ``_sd`` / ``_per_seed`` record.
+
+  Keys lose their ``train/`` or ``eval/`` namespace for ``prefix``; a value
+  that is a list (per latent) becomes JSON text.
+  """
+  out = {}
+  for key, value in values.items():
+    if key.endswith('_sd') or key.endswith('_per_seed'):
+      continue
+    per_seed = values.get(key + '_per_seed', None)
+    if isinstance(per_seed, list) and len(per_seed) == num_seeds:
+      value = per_seed[index]
+    elif num_seeds != 1:
+      continue
+    name = prefix + key.split('/', 1)[-1]
+    out[name] = json.dumps(value) if isinstance(value, list) else value
+  return out
+
+
+def _flat(prefix: str, tree: Mapping[str, Any]) -> dict[str, Any]:
+  """Nested dicts as dotted columns; lists as JSON text (one cell each)."""
+  (row,) = pd.json_normalize(dict(tree), sep='.').to_dict('records')
+  return {prefix + k: json.dumps(v) if isinstance(v, (list, tuple)) else v
+          for k, v in row.items()}
+
+
+def _eval_json(run: str) -> dict[int, dict[str, Any]]:
+  """``eval.json``'s scores per model seed (empty when absent)."""
+  result = workdir_lib.read_json_or_none(os.path.join(run, 'eval.json'))
+  if not isinstance(result, Mapping):
+    return {}
+  out = {}
+  for scores in result.get('per_seed', []):
+    row = {f'eval_json.{k}': v for k, v in scores.items()
+           if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    row['eval_json.step'] = result.get('step', None)
+    out[scores.get('model_seed', None)] = row
+  return out
+
+
+def run_rows(run: str, root: str) -> list[dict[str, Any]]:
+  """One row per model seed of one training workdir (module docstring)."""
+  results = workdir_lib.read_json_or_none(os.path.join(run, 'results.json'))
+  if not _is_training_results(results):
+    return []
+  cell = reproduce.Cell(results['dataset'], results['variant'],
+                        results['model'])
+  config = dict(results['config'])
+  config['model'] = {k: v for k, v in config.get('model', {}).items()
+                     if k != 'presets'}
+  common = {'workdir': os.path.abspath(run), 'root': root,
+            'path': os.path.relpath(run, root)}
+  common.update(_flat('config.', config))
+  common.update(_flat('provenance.', results.get('provenance', {}) or {}))
+  records = reproduce.seed_records(results, cell)
+  evals = _eval_json(run)
+  num_seeds = len(records)
+  rows = []
+  for index, record in enumerate(records):
+    row = dict(common, model=cell.model, dataset=cell.dataset,
+               variant=cell.variant, seed=record['seed'],
+               num_steps=results.get('num_steps', None))
+    row.update({f'score.{k}': v for k, v in record['scores'].items()})
+    row.update(_per_seed(results.get('final', {}) or {}, index, num_seeds,
+                         'final.'))
+    row.update(_per_seed(results.get('eval', {}) or {}, index, num_seeds,
+                         'eval.'))
+    row.update({f'timings.{k}': v for k, v in record['timings'].items()
+                if k not in ('cell_wall_seconds', 'cell_cpu_seconds')})
+    row.update(evals.get(record['seed'], {}))
+    rows.append(row)
+  return rows
+
+
+def collect(dirs: Iterable[str]):
+  """One ``pandas.DataFrame`` row per model seed of every run under ``dirs``.
+
+  Raises:
+    ImportError: pandas is not installed (the ``aggregate`` extra).
+    FileNotFoundError: a directory that does not exist.
+  """
+  if pd is None:
+    raise ImportError('aggregate needs pandas: pip install '
+                      '"disent_bias[aggregate]"')
+  rows = []
+  for root in dirs:
+    if not os.path.isdir(root):
+      raise FileNotFoundError(f'no such directory: {root}')
+    runs = find_runs(root)
+    logging.info('%s: %d training run(s)', root, len(runs))
+    for run in runs:
+      rows += run_rows(run, root)
+  frame = pd.DataFrame(rows)
+  first = ['path', 'model', 'dataset', 'variant', 'seed', 'num_steps']
+  if not frame.empty:
+    frame = frame[[c for c in first if c in frame] +
+                  [c for c in frame if c not in first]]
+    frame = frame.sort_values(['root', 'path', 'seed'], kind='stable')
+  return frame.reset_index(drop=True)
+
+
+def save(frame, path: str) -> list[str]:
+  """Writes ``path`` (CSV) and, with pyarrow, ``<path stem>.parquet``."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  frame.to_csv(path, index=False)
+  written = [path]
+  if pyarrow is None:
+    return written
+  parquet = os.path.splitext(path)[0] + '.parquet'
+  frame.to_parquet(parquet, index=False)
+  return written + [parquet]

@@ -1,0 +1,76 @@
+"""What produced a result: library versions, device and source commit.
+
+Every ``results.json`` and ``eval.json`` records ``provenance()``, so a number
+can be traced to the code and libraries that computed it, and
+``disent_bias.aggregate`` puts these fields next to the scores.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import metadata
+import os
+import platform
+import subprocess
+from typing import Any
+
+import jax
+
+# Distribution names whose versions are recorded (pip names).
+PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'numpy',
+            'scikit-learn')
+_SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _version(package: str) -> str | None:
+  try:
+    return metadata.version(package)
+  except metadata.PackageNotFoundError:
+    return None
+
+
+def _git(*args: str) -> str | None:
+  """Output of a git command in the package's source tree (None if none)."""
+  try:
+    out = subprocess.run(['git', '-C', _SOURCE_DIR, *args], check=True,
+                         capture_output=True, text=True, timeout=10)
+  except (OSError, subprocess.SubprocessError):
+    return None
+  return out.stdout.strip()
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> dict[str, Any]:
+  """``{'commit': sha or None, 'dirty': bool or None}`` of the source tree.
+
+  ``dirty`` says whether tracked files differ from the commit, so a result
+  from uncommitted code is marked as such. Read once per process.
+  """
+  commit = _git('rev-parse', 'HEAD')
+  if not commit:
+    return {'commit': None, 'dirty': None}
+  status = _git('status', '--porcelain', '--untracked-files=no')
+  return {'commit': commit, 'dirty': None if status is None else bool(status)}
+
+
+def provenance() -> dict[str, Any]:
+  """Versions, device kind and git commit, as a flat JSON-ready dict.
+
+  Returns:
+    ``{'versions': {package: version}, 'python', 'platform', 'device_kind',
+    'device_platform', 'num_devices', 'num_processes', 'git_commit',
+    'git_dirty'}``.
+  """
+  device = jax.devices()[0]
+  commit = git_commit()
+  return {
+      'versions': {p: _version(p) for p in PACKAGES},
+      'python': platform.python_version(),
+      'platform': platform.platform(),
+      'device_kind': device.device_kind,
+      'device_platform': device.platform,
+      'num_devices': jax.device_count(),
+      'num_processes': jax.process_count(),
+      'git_commit': commit['commit'],
+      'git_dirty': commit['dirty'],
+  }

@@ -1,0 +1,72 @@
+"""Tests of ``disent_bias.aggregate`` on a sharded smoke sweep and a run."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disent_bias import aggregate
+from disent_bias import provenance
+from disent_bias import reproduce
+from disent_bias import train
+from experiments.configs import reproduce as reproduce_configs
+
+
+def _smoke_sweep():
+  """beta-VAE of the smoke preset, data.epsilon at 0.05 and 0.2: 3 cells."""
+  config = reproduce_configs.get_config('smoke')
+  config.models = ('beta_vae',)
+  config.analysis.enabled = False
+  config.sweep.field = 'data.epsilon'
+  config.sweep.points = (0.05, 0.2)
+  config.sweep.unswept_variants = ('original',)
+  return config
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures('fast_compiles')
+def test_sharded_smoke_sweep_and_a_run_give_one_row_per_seed(
+    tmp_path, toy_run, monkeypatch):
+  config = _smoke_sweep()
+  workdir = str(tmp_path / 'sweep')
+  for index in range(2):
+    reproduce.reproduce(config, workdir, shard=reproduce.Shard(index, 2))
+  frame = aggregate.collect([workdir, toy_run])
+  num_cells = len(reproduce.expand_grid(config))
+  assert len(frame) == num_cells * config.num_seeds + 1
+  sweep = frame[frame['root'] == workdir]
+  assert sorted(sweep['config.data.epsilon'].fillna(0).tolist()) == [
+      0, 0, 0.05, 0.05, 0.2, 0.2]
+  assert sweep['path'].str.contains('data.epsilon=0.2').sum() == 2
+  assert sorted(sweep['seed'].tolist()) == [0, 0, 0, 1, 1, 1]
+  assert (sweep['config.model.hparams.beta'] > 0).all()
+  assert sweep['score.mig'].between(0, 1).all()
+  assert (frame['num_steps'] > 0).all()
+  versions = provenance.provenance()['versions']
+  assert (frame['provenance.versions.jax'] == versions['jax']).all()
+  assert (frame['provenance.versions.scikit-learn']
+          == versions['scikit-learn']).all()
+  assert frame['provenance.device_kind'].notna().all()
+  written = aggregate.save(frame, str(tmp_path / 'runs.csv'))
+  back = pd.read_csv(written[0])
+  assert back.shape == frame.shape
+
+  def must_not_train(*args, **kwargs):
+    raise AssertionError('a finished cell was trained again')
+
+  monkeypatch.setattr(train, 'train_and_evaluate', must_not_train)
+  merged = reproduce.reproduce(config, workdir)  # The table of all shards.
+  mig = sorted(r['scores']['mig'] for r in merged['records'])
+  np.testing.assert_allclose(mig, sorted(sweep['score.mig']))
+  assert os.path.getsize(os.path.join(workdir, 'sweep.png')) > 0
+
+
+def test_results_record_the_provenance(toy_run):
+  with open(os.path.join(toy_run, 'results.json')) as f:
+    recorded = json.load(f)['provenance']
+  assert set(provenance.PACKAGES) <= set(recorded['versions'])
+  assert recorded['versions']['numpy'] == np.__version__
+  assert recorded['device_kind']
+  assert recorded['git_commit'] is None or len(recorded['git_commit']) == 40

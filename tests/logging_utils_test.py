@@ -1,0 +1,117 @@
+"""Tests of the metric writer (JSON lines, PNG, TensorBoard) and log filters."""
+
+import json
+import logging as std_logging
+import os
+import struct
+
+from absl import logging
+import numpy as np
+import pytest
+from tensorboardX.proto import event_pb2
+
+from disent_bias import logging_utils
+
+
+def read_events(directory):
+  """Every ``Event`` of the TFRecord event files in ``directory``.
+
+  TFRecord framing: uint64 length, uint32 CRC, payload, uint32 CRC.
+  """
+  events = []
+  for name in sorted(os.listdir(directory)):
+    with open(os.path.join(directory, name), 'rb') as f:
+      data = f.read()
+    offset = 0
+    while offset < len(data):
+      (length,) = struct.unpack('<Q', data[offset:offset + 8])
+      payload = data[offset + 12:offset + 12 + length]
+      events.append(event_pb2.Event.FromString(payload))
+      offset += 12 + length + 4
+  return events
+
+
+def summaries(directory):
+  """``{tag: [(step, value)]}``: scalars as floats, images as (h, w)."""
+  out = {}
+  for event in read_events(directory):
+    for value in event.summary.value:
+      if value.HasField('image'):
+        item = (value.image.height, value.image.width)
+      else:
+        item = value.simple_value
+      out.setdefault(value.tag, []).append((event.step, item))
+  return out
+
+
+def test_writer_writes_json_lines_png_and_tensorboard(tmp_path):
+  writer = logging_utils.MetricWriter.for_workdir(str(tmp_path))
+  writer.write_scalars(3, {'train/loss': 2.5, 'train/loss_per_seed': [2, 3]})
+  paths = writer.write_images(3, {'grid': np.zeros((4, 5, 3), np.float32)})
+  writer.close()
+  (record,) = [json.loads(l) for l in open(tmp_path / 'metrics.jsonl')]
+  assert record == {'step': 3, 'train/loss': 2.5, 'train/loss_per_seed': [2, 3]}
+  assert paths == {'grid': str(tmp_path / 'images' / 'step_00000003' /
+                               'grid.png')}
+  assert os.path.exists(paths['grid'])
+  found = summaries(tmp_path / 'tensorboard')
+  assert found['train/loss'] == [(3, 2.5)]
+  assert found['grid'] == [(3, (4, 5))]
+  assert 'train/loss_per_seed' not in found
+
+
+def test_writer_without_the_extra_writes_json_and_png_only(tmp_path,
+                                                           monkeypatch):
+  monkeypatch.setattr(logging_utils, 'tensorboardX', None)
+  writer = logging_utils.MetricWriter.for_workdir(str(tmp_path))
+  writer.write_scalars(1, {'x': 1.0})
+  writer.write_images(1, {'grid': np.zeros((2, 2, 1), np.uint8)})
+  writer.close()
+  assert sorted(os.listdir(tmp_path)) == ['images', 'metrics.jsonl']
+
+
+def test_training_run_writes_event_files_with_scalars_and_images(toy_run):
+  found = summaries(os.path.join(toy_run, 'tensorboard'))
+  assert [s for s, _ in found['train/loss']] == [5, 10, 15, 20]
+  assert all(np.isfinite(v) for _, v in found['train/loss'])
+  assert [s for s, _ in found['eval/kl']] == [10, 20]
+  # Toy vectors (128 values) drawn as 24-pixel curves, 3 inputs over their
+  # reconstructions: 2 rows x 3 columns with 1-pixel padding.
+  assert found['reconstructions_seed0'][0] == (10, (2 * 25 + 1, 3 * 129 + 1))
+  # One row per latent (3), one column per traversal value (4).
+  assert found['traversals_seed0'][-1] == (20, (3 * 25 + 1, 4 * 129 + 1))
+  records = [json.loads(l) for l in open(os.path.join(toy_run,
+                                                      'metrics.jsonl'))]
+  assert [r['step'] for r in records if 'train/loss' in r] == [5, 10, 15, 20]
+
+
+@pytest.mark.parametrize('verbosity, shown', [(0, False), (1, True)])
+def test_third_party_info_is_hidden_below_verbosity_one(verbosity, shown):
+  before = logging.get_verbosity()
+  logging.set_verbosity(verbosity)
+  try:
+    other = std_logging.LogRecord('orbax', std_logging.INFO,
+                                  '/site-packages/orbax/x.py', 1, 'm', (),
+                                  None)
+    warning = std_logging.LogRecord('orbax', std_logging.WARNING,
+                                    '/site-packages/orbax/x.py', 1, 'm', (),
+                                    None)
+    own = std_logging.LogRecord('absl', std_logging.INFO,
+                                logging_utils.__file__, 1, 'm', (), None)
+    keep = logging_utils.ThirdPartyInfoFilter().filter
+    assert keep(other) == shown
+    assert keep(warning) and keep(own)
+  finally:
+    logging.set_verbosity(before)
+
+
+def test_log_detail_is_verbose_inside_a_nested_run(monkeypatch):
+  calls = []
+  monkeypatch.setattr(logging, 'info', lambda *a: calls.append(('info', a)))
+  monkeypatch.setattr(logging, 'vlog', lambda *a: calls.append(('vlog', a)))
+  logging_utils.log_detail('a %d', 1)
+  with logging_utils.nested_run():
+    logging_utils.log_detail('b %d', 2)
+  logging_utils.log_detail('c')
+  assert calls == [('info', ('a %d', 1)), ('vlog', (1, 'b %d', 2)),
+                   ('info', ('c',))]
