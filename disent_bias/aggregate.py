@@ -134,7 +134,7 @@ def run_rows(run: str, root: str) -> list[dict[str, Any]]:
   return rows
 
 
-def collect(dirs: Iterable[str]):
+def collect(dirs: Iterable[str]) -> pd.DataFrame:
   """One ``pandas.DataFrame`` row per model seed of every run under ``dirs``.
 
   Raises:
@@ -161,7 +161,7 @@ def collect(dirs: Iterable[str]):
   return frame.reset_index(drop=True)
 
 
-def save(frame, path: str) -> list[str]:
+def save(frame: pd.DataFrame, path: str) -> list[str]:
   """Writes ``path`` (CSV) and, with pyarrow, ``<path stem>.parquet``."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   frame.to_csv(path, index=False)

@@ -154,11 +154,8 @@ class MetricWriter:
         summary.add_image(name, image, step, dataformats='HWC')
     return paths
 
-  def flush(self) -> None:
-    if self._summary is not None:
-      self._summary.flush()
-
   def close(self) -> None:
+    """Closes the TensorBoard event file (JSON lines need no closing)."""
     if self._summary is not None:
       self._summary.close()
       self._summary = None
@@ -229,11 +226,6 @@ def save_gif(path: str, frames: np.ndarray, scale: int = 1,
   frames[0].save(path, save_all=True, append_images=frames[1:],
                  duration=frame_ms, loop=0)
   return path
-
-
-def save_image_grid(path: str, images: np.ndarray, scale: int = 2) -> None:
-  """Writes a (rows, cols, H, W, C) grid as a PNG, upscaled ``scale`` times."""
-  save_png(path, image_grid(images), scale)
 
 
 # ----------------------------------------------------------------------------

@@ -203,10 +203,6 @@ def _config_json(config: ml_collections.ConfigDict) -> dict:
   return json.loads(config.to_json_best_effort())
 
 
-def _read_json(path: str) -> Any:
-  return workdir_lib.read_json(path)
-
-
 def _write_json(path: str, value: Any) -> None:
   """Writes JSON atomically (a killed write leaves the old file or none)."""
   workdir_lib.write_json(path, logging_utils.to_jsonable(value))

@@ -983,9 +983,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         writer.write_scalars(step, {k: v for k, v in last_record.items()
                                     if k != 'step'})
         eta = (num_steps - step) / max(rate, 1e-9)
-        logging_utils.log_detail('step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step,
-                     num_steps, last_record['train/loss'], rate,
-                     _format_seconds(eta))
+        logging_utils.log_detail(
+            'step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step, num_steps,
+            last_record['train/loss'], rate, _format_seconds(eta))
         log_buffer, log_start_step, log_seconds = [], step, 0.0
       if step % config.eval_every_steps == 0 and step != num_steps:
         record = _evaluate(run, state, keys, step, writer)

@@ -16,7 +16,7 @@ writes, per model seed, into ``workdir/visualize/step_<n>/`` (or ``out``):
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence
 
 from absl import logging
 import jax
@@ -62,7 +62,8 @@ def plot_posterior(images: traversals.ModelImages, path: str,
 
 
 def plot_mutual_information(matrix: np.ndarray, order: np.ndarray,
-                            factor_names, path: str, title: str = '') -> str:
+                            factor_names: Sequence[str], path: str,
+                            title: str = '') -> str:
   """Heatmap of ``matrix`` (D, K), latents in ``order`` as rows."""
   rows = matrix[order]
   fig = mpl_figure.Figure(figsize=(1.0 + 0.9 * rows.shape[1],
@@ -101,7 +102,7 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
     scale: pixel upscaling of the PNG and GIF files.
 
   Returns:
-    ``{'step', 'out', 'files': [paths], 'order': {seed: latents by KL}}``.
+    ``{'step', 'out', 'files': [paths], 'orders': {seed: latents by KL}}``.
   """
   if step is None:
     steps = checkpoint.steps_on_disk(workdir)

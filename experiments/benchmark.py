@@ -41,7 +41,6 @@ import time
 from absl import app
 from absl import flags
 import jax
-import jax.numpy as jnp
 
 from disent_bias import data as data_lib
 from disent_bias import train

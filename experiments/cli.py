@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import re
 import sys
+from typing import Iterator
 
 from absl import app
 
@@ -69,7 +70,7 @@ def _valid_fields(flag: str, parent: str, argv: list[str]) -> str:
 
 
 @contextlib.contextmanager
-def one_line_errors(*kinds: type[Exception]):
+def one_line_errors(*kinds: type[Exception]) -> Iterator[None]:
   """Ends the program with ``FATAL <message>`` (status 1) for these errors.
 
   For user errors whose message says what to do; a traceback adds nothing.

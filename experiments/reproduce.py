@@ -18,8 +18,8 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from disent_bias import reproduce
 from disent_bias import logging_utils
+from disent_bias import reproduce
 from disent_bias import workdir
 from experiments import cli
 
@@ -28,7 +28,7 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory of the '
                                required=True)
 config_flags.DEFINE_config_file(
     'config', None, 'Reproduction config (experiments/configs/reproduce.py:'
-    'quick|paper|smoke|eps_dose).', lock_config=True)
+    'quick|paper|images|smoke|eps_dose).', lock_config=True)
 _SHARD = flags.DEFINE_integer('shard', None, 'Run only part SHARD of '
                               'NUM_SHARDS of the grid (a job array task).')
 _NUM_SHARDS = flags.DEFINE_integer('num_shards', None, 'Parts the grid is '

@@ -16,8 +16,8 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
-from disent_bias import train
 from disent_bias import logging_utils
+from disent_bias import train
 from disent_bias import workdir
 from experiments import cli
 

@@ -3,7 +3,6 @@
 import json
 import os
 
-import ml_collections
 import numpy as np
 import pytest
 
@@ -101,7 +100,8 @@ def test_dci_option_and_images_protocol():
 
 
 def test_unknown_preset_lists_valid_ones():
-  with pytest.raises(ValueError, match='dci, eps_dose, images, paper, quick, smoke'):
+  with pytest.raises(ValueError,
+                     match='dci, eps_dose, images, paper, quick, smoke'):
     reproduce_configs.get_config('fast')
   with pytest.raises(ValueError, match='choose one'):
     reproduce_configs.get_config('quick,paper')
@@ -311,7 +311,8 @@ def test_torn_or_empty_cell_results_run_the_cell_again(tmp_path, caplog,
                                                        content):
   config = _smoke()
   first = reproduce.reproduce(config, str(tmp_path), train_fn=_FakeTrain())
-  path = tmp_path / 'cells' / 'toy_bumps' / 'perturbed' / 'pcl' / 'results.json'
+  path = (tmp_path / 'cells' / 'toy_bumps' / 'perturbed' / 'pcl' /
+          'results.json')
   path.write_text(content)
   again = _FakeTrain()
   with caplog.at_level('WARNING'):
@@ -388,7 +389,8 @@ def test_sweep_writes_a_table_and_plot_against_the_axis(tmp_path):
   np.testing.assert_allclose(mig['pcl', 'original', 0.0], 0.51)
   table = (tmp_path / 'table.md').read_text()
   assert '| toy bumps: model | variant | 0 | 0.05 | 0.2 |' in table
-  assert '| PCL | perturbed | 0.51 (0.01) | 0.46 (0.01) | 0.31 (0.01) |' in table
+  assert ('| PCL | perturbed | 0.51 (0.01) | 0.46 (0.01) | 0.31 (0.01) |'
+          in table)
 
 
 def test_shards_cover_the_grid_once():

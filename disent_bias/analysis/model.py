@@ -163,7 +163,8 @@ def model_summary(model, params, images, key=None, *,
     dict of floats: ``active_latents``, ``kl`` (nats), ``delta_kl``,
     ``polarized`` (1.0 if Delta_KL <= 0.03), ``decoder_dto_median``,
     ``decoder_dto_mean`` (over points, active latents only),
-    ``posterior_variance_active`` / ``_passive`` (mean sigma^2).
+    ``posterior_variance_active`` / ``_passive`` (mean sigma^2); with
+    ``variational=False`` only the two ``decoder_dto_*`` (all latents).
   """
   del key
   images = np.asarray(images, np.float32)

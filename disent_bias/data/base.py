@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -78,7 +78,7 @@ class GroundTruthData(state_space.StateSpace):
             f'observation_shape={self.observation_shape})')
 
 
-def check_image_size(name: str, image_size) -> int:
+def check_image_size(name: str, image_size: Any) -> int:
   """A procedural image side: an int multiple of 16 (the conv networks')."""
   if (not isinstance(image_size, (int, np.integer)) or isinstance(
       image_size, bool) or image_size < 16 or image_size % 16):

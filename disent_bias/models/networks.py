@@ -116,8 +116,9 @@ class ConvEncoder(nn.Module):
   two heads. On 64x64 inputs this is disentanglement_lib's network; on
   smaller inputs (H, W divisible by 16, e.g. 32x32) the same layers give an
   (H/16, W/16, 64) feature map, so only the first Dense layer's input size
-  changes. ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default) computes the
-  same function with the same parameters through ``StridedConv``.
+  changes. ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default)
+  computes the same function with the same parameters through
+  ``StridedConv``.
   """
   num_latents: int
   fast: bool = True
@@ -146,9 +147,10 @@ class DeconvDecoder(nn.Module):
   stride-2 transposed convolutions (64, 32, 32, C channels). For 64x64 images
   this is disentanglement_lib's network (Dense(1024), 4x4x64); for other
   sizes divisible by 16 (e.g. 32x32: Dense(256), 2x2x64) the layer pattern
-  is scaled to the output size. ``fast=False`` uses Flax's ``nn.ConvTranspose`` (padding 'SAME', the
-  TensorFlow semantics); ``fast=True`` (default) computes the same function
-  with the same parameters through ``SubpixelConvTranspose``.
+  is scaled to the output size. ``fast=False`` uses Flax's
+  ``nn.ConvTranspose`` (padding 'SAME', the TensorFlow semantics);
+  ``fast=True`` (default) computes the same function with the same
+  parameters through ``SubpixelConvTranspose``.
   """
   output_shape: Sequence[int]
   fast: bool = True
