@@ -24,6 +24,7 @@ setuptools.setup(
         'ml-collections>=0.1.1',
         'h5py>=3.8',
         'scikit-learn>=1.3',
+        'joblib>=1.3',
         'scipy>=1.10',
         'matplotlib>=3.7',
         'pillow>=9.0',

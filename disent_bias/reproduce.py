@@ -687,7 +687,8 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
   if mechanism:
     parts += ['## Mechanism (final eval point)', '',
               'Decoder Jacobian distance to orthogonality on the active '
-              'latents (median over points; 0: orthogonal columns), number of '
+              'latents (all latents for AE and PCL; median over points; 0: '
+              'orthogonal columns), number of '
               'active latents (mean posterior variance < 0.5) and the '
               'fraction of seeds in the polarized regime '
               '(`disent_bias.analysis.model`).', '']

@@ -48,7 +48,7 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
 # What a run writes into its workdir; ``start_over`` moves these aside.
 RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
              'checkpoints', 'checkpoint_digests.json', 'damaged_checkpoints',
-             'images')
+             'images', 'tensorboard', 'visualize')
 
 # Differences listed in one message before '... and N more'.
 _MAX_LISTED = 8
