@@ -421,3 +421,39 @@ def test_two_shards_then_a_rerun_give_the_unsharded_table(tmp_path):
   assert merged['summary'] == whole['summary']
   assert ((tmp_path / 'sharded' / 'table.md').read_text()
           == (tmp_path / 'whole' / 'table.md').read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures('fast_compiles')
+def test_images_protocol_smoke_with_mechanism_readouts(tmp_path):
+  config = reproduce_configs.get_config('images')
+  # The protocol's cells at a smoke size: two cells of dsprites32, 2 seeds.
+  config.datasets = ('dsprites32',)
+  config.variants = ('original', 'perturbed')
+  config.models = ('beta_vae', 'pcl')
+  config.num_seeds = 2
+  config.analysis.num_points = 8
+  config.table_metrics = ('mig',)
+  config.overrides.train.num_steps = 4
+  config.overrides.train.steps_per_call = 2
+  config.overrides.log_every_steps = 2
+  config.overrides.eval_every_steps = 4
+  config.overrides.checkpoint_every_steps = 4
+  config.overrides.eval = {'num_summary_images': 8}
+  config.overrides.metrics.names = ('mig',)
+  config.overrides.metrics.num_train = 64
+  config.overrides.metrics.num_test = 32
+  results = reproduce.reproduce(config, str(tmp_path))
+  assert len(results['records']) == 2 * 2 * 2
+  for record in results['records']:
+    scores = record['scores']
+    assert 0.0 <= scores['mig'] <= 1.0
+    assert np.isfinite(scores['mechanism.decoder_dto'])
+    if record['model'] == 'beta_vae':
+      assert scores['mechanism.polarized'] in (0.0, 1.0)
+      assert 0 <= scores['mechanism.active_latents'] <= 3
+    else:  # PCL has no posterior variance: no active-latent readouts.
+      assert 'mechanism.polarized' not in scores
+  table = (tmp_path / 'table.md').read_text()
+  assert '## Mechanism (final eval point)' in table
+  assert 'dSprites 32x32' in table
