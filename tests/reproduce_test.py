@@ -90,7 +90,7 @@ def test_dci_option_and_images_protocol():
   assert cfg.model.architecture == 'mlp'
   assert tuple(cfg.metrics.names) == ('mig', 'dci')
   assert cfg.model.hparams.beta == (
-      reproduce_configs.IMAGES_HPARAMS['shapes3d32']['beta_vae']['beta'])
+      reproduce_configs.IMAGES_HPARAMS['beta_vae']['beta'])
   # Plain quick scores DCI only for the models the paper's claim contrasts.
   plain = reproduce_configs.get_config('quick')
   for cell in reproduce.expand_grid(plain):

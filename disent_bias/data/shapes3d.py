@@ -261,46 +261,65 @@ def render_scene(floor_hue: jax.Array, wall_hue: jax.Array,
   return jnp.clip(image, 0.0, 1.0).reshape(image_size, image_size, 3)
 
 
-def factor_values(factors: jax.Array) -> tuple[jax.Array, ...]:
-  """int32 (..., 6) factor classes -> the continuous scene parameters."""
+def factor_values(factors: jax.Array, hue_values=HUES
+                  ) -> tuple[jax.Array, ...]:
+  """int32 (..., 6) factor classes -> the continuous scene parameters.
+
+  ``hue_values`` are the 10 hues of the three hue factors (the real grid's
+  ``HUES`` by default).
+  """
   factors = jnp.asarray(factors, jnp.int32)
-  hues = jnp.asarray(HUES, jnp.float32)
+  hues = jnp.asarray(hue_values, jnp.float32)
   return (hues[factors[..., 0]], hues[factors[..., 1]], hues[factors[..., 2]],
           jnp.asarray(SCALES, jnp.float32)[factors[..., 3]], factors[..., 4],
           jnp.asarray(ORIENTATIONS_DEG, jnp.float32)[factors[..., 5]])
 
 
-def render_one(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+def render_one(factors: jax.Array, image_size: int = IMAGE_SIZE,
+               hue_values=HUES) -> jax.Array:
   """int32 (6,) factor classes -> float32 (S, S, 3) image (S = 64)."""
-  return render_scene(*factor_values(factors), image_size=image_size)
+  return render_scene(*factor_values(factors, hue_values),
+                      image_size=image_size)
 
 
-def render(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
+def render(factors: jax.Array, image_size: int = IMAGE_SIZE,
+           hue_values=HUES) -> jax.Array:
   """int32 (B, 6) factor classes -> float32 (B, S, S, 3) in [0, 1]."""
-  return jax.vmap(functools.partial(render_one, image_size=image_size))(
-      jnp.asarray(factors, jnp.int32))
+  one = functools.partial(render_one, image_size=image_size,
+                          hue_values=hue_values)
+  return jax.vmap(one)(jnp.asarray(factors, jnp.int32))
 
 
-def make_shapes3d(image_size: int = IMAGE_SIZE, **options
+def make_shapes3d(image_size: int = IMAGE_SIZE, hue_range=None, **options
                   ) -> base.GroundTruthData:
   """The procedural Shapes3D look-alike.
 
   Args:
     image_size: side of the square frame in pixels (a multiple of 16; 64 is
       the real dataset's): one ray per pixel centre of the same camera.
+    hue_range: None for the real grid's hues (``linspace(0, 0.9, 10)``), or
+      ``(low, high)`` in [0, 1) for ``linspace(low, high, 10)`` (the image
+      tier uses one sixth of the colour wheel, where RGB is linear in hue).
 
   Raises:
-    ValueError: a bad image size or unknown options.
+    ValueError: a bad image size, hue range or unknown options.
   """
   if options:
-    raise ValueError(f'shapes3d takes only image_size, got '
+    raise ValueError(f'shapes3d takes only image_size and hue_range, got '
                      f'{", ".join(sorted(options))}')
   image_size = base.check_image_size(NAME, image_size)
-  info = dict(shapes=SHAPES, hues=HUES, scales=SCALES,
+  hues = HUES
+  if hue_range is not None:
+    low, high = (float(h) for h in hue_range)
+    if not 0.0 <= low < high < 1.0:
+      raise ValueError(f'shapes3d: hue_range must be (low, high) with '
+                       f'0 <= low < high < 1, got {hue_range}')
+    hues = np.linspace(low, high, FACTOR_SIZES[0])
+  info = dict(shapes=SHAPES, hues=hues, scales=SCALES,
               orientations_deg=ORIENTATIONS_DEG, image_size=image_size,
               source='procedural')
-  fn = render if image_size == IMAGE_SIZE else functools.partial(
-      render, image_size=image_size)
+  fn = render if (image_size == IMAGE_SIZE and hue_range is None) else (
+      functools.partial(render, image_size=image_size, hue_values=hues))
   return base.GroundTruthData(
       NAME, FACTOR_SIZES, FACTOR_NAMES, (image_size, image_size, 3), fn,
       is_pure=True, info=info)
