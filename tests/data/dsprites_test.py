@@ -40,7 +40,7 @@ def test_grid(dataset):
 
 
 def test_rejects_options():
-  with pytest.raises(ValueError, match='no options'):
+  with pytest.raises(ValueError, match='takes only image_size'):
     dsprites.make_dsprites(size=32)
 
 

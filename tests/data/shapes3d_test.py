@@ -41,7 +41,7 @@ def test_grid(dataset):
 
 
 def test_rejects_options():
-  with pytest.raises(ValueError, match='no options'):
+  with pytest.raises(ValueError, match='takes only image_size'):
     shapes3d.make_shapes3d(size=32)
 
 
