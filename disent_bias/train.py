@@ -12,7 +12,10 @@ Layout of a run (``train_and_evaluate(config, workdir)``):
   ``train.num_seeds`` independent models train at once (``jax.vmap`` over the
   state and keys) in one jitted function;
 - the batch is sharded over all devices (``jax.sharding.Mesh`` axis
-  ``'data'``), parameters are replicated.
+  ``'data'``), parameters are replicated. With ``config.distributed`` set
+  (``jax.distributed``, several processes) the mesh spans every process's
+  devices; every process runs the same loop, and only process 0 writes the
+  workdir's files (Orbax checkpoints are written by all of them together).
 
 Workdir: ``config.json`` (resolved config), ``metrics.jsonl``,
 ``checkpoints/`` (Orbax), ``images/step_<n>/`` (reconstructions, latent
@@ -39,6 +42,7 @@ import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 import optax
@@ -552,8 +556,16 @@ class _Run:
     self.render = (jax.jit(dataset.render) if dataset.is_pure
                    else dataset.render)
 
-  def replicate(self, tree):
-    return jax.device_put(tree, self.replicated)
+  def seed_keys(self, seed: int) -> _SeedKeys:
+    """``seed_keys(seed, num_seeds)``, replicated over the mesh.
+
+    Made inside jit, so every process of a multi-process run builds the
+    same global array: ``device_put`` of one process's arrays onto a mesh
+    with other processes' devices is refused. The keys are the same bits as
+    ``seed_keys`` computed eagerly.
+    """
+    return jax.jit(functools.partial(seed_keys, seed, self.num_seeds),
+                   out_shardings=self.replicated)()
 
   def sample_images(self, key: jax.Array, n: int) -> np.ndarray:
     factors = self.dataset.sample_factors(key, n)
@@ -733,8 +745,9 @@ def _evaluate(run: _Run, state: TrainState, keys: _SeedKeys, step: int,
     image_key, summary_key = jax.random.split(eval_key)
     num = max(cfg.num_images, cfg.num_summary_images)
     images = run.sample_images(image_key, num)
-    if writer.enabled:
-      _write_images(run, params, images[:cfg.num_images], step, s, writer)
+    # Every process computes the images (the same jitted calls on the
+    # global parameters in every process); only process 0's writer writes.
+    _write_images(run, params, images[:cfg.num_images], step, s, writer)
     if summary_fn is not None:
       kwargs = {}
       accepted = inspect.signature(summary_fn).parameters
@@ -776,7 +789,16 @@ def _make_mesh() -> jax.sharding.Mesh:
   return jax.sharding.Mesh(np.asarray(jax.devices()), ('data',))
 
 
-def _maybe_initialize_distributed(config) -> None:
+def maybe_initialize_distributed(config) -> None:
+  """``jax.distributed.initialize`` with ``config.distributed``, if set.
+
+  Must run before anything starts the JAX backend (``jax.devices()``,
+  ``jax.process_index()``, any array); ``train_and_evaluate`` calls it
+  first. A caller that touches JAX before that (a launcher that logs the
+  process index, a ``dataset`` object built in advance) calls it first
+  itself. Does nothing when ``config.distributed.coordinator_address`` is
+  None or ``jax.distributed`` is already initialised.
+  """
   dist = config.get('distributed', None)
   if dist is None or dist.get('coordinator_address', None) is None:
     return
@@ -894,10 +916,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   """
   total_start = time.time()
   validate_config(config)
+  # Before the dataset: building one may start the JAX backend (procedural
+  # renderers hold jnp arrays), and jax.distributed must start first.
+  maybe_initialize_distributed(config)
   if dataset is None:
     dataset = load_dataset(config)
   config = resolve_config(config, dataset)
-  _maybe_initialize_distributed(config)
   mesh = _make_mesh()
   if config.train.batch_size % mesh.size:
     raise ValueError(
@@ -907,6 +931,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   os.makedirs(workdir, exist_ok=True)
   with _lock(workdir, is_main):
     _prepare_workdir(config, workdir, restart, is_main)
+    if jax.process_count() > 1:
+      # The other processes read the checkpoints only after process 0 has
+      # checked the workdir or moved the previous run away (restart).
+      multihost_utils.sync_global_devices('disent_bias: workdir prepared')
     return _train_and_evaluate(config, workdir, dataset, mesh, is_main,
                                total_start)
 
@@ -923,7 +951,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   logging_utils.log_detail('resolved config:\n%s', config)
 
   run = _Run(config, dataset, mesh)
-  keys = run.replicate(seed_keys(config.seed, run.num_seeds))
+  keys = run.seed_keys(config.seed)
   mngr = checkpoint.manager(workdir, max_to_keep=config.keep_checkpoints)
   writer = logging_utils.MetricWriter.for_workdir(workdir, enabled=is_main)
   abstract = _to_tree(run.abstract_state(keys))
@@ -1149,7 +1177,7 @@ def restore(workdir: str, step: int | None = None, *,
   if dataset is None:
     dataset = load_dataset(config)
   run = _Run(config, dataset, _make_mesh())
-  keys = run.replicate(seed_keys(config.seed, config.train.num_seeds))
+  keys = run.seed_keys(config.seed)
   abstract = _to_tree(run.abstract_state(keys))
   if step is None:
     step, tree = checkpoint.restore_newest_good(mngr, abstract)
@@ -1165,5 +1193,6 @@ def restore(workdir: str, step: int | None = None, *,
 
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'make_batch',
            'sample_batch_factors', 'seed_keys', 'train_and_evaluate',
+           'maybe_initialize_distributed',
            'restore', 'representation_fn', 'select_seed', 'validate_config',
            'resolve_config', 'resolve_hparams', 'load_dataset', 'make_model']

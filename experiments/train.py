@@ -7,7 +7,10 @@ r"""Trains models: ``disent_bias.train.train_and_evaluate(config, workdir)``.
 Rerunning the same command resumes from the newest good checkpoint in
 ``workdir/checkpoints``. A workdir made by a different config is refused
 (the message names the fields); ``--restart`` starts over instead and moves
-the old run to ``workdir/replaced/<time>/`` (docs/workdir.md).
+the old run to ``workdir/replaced/<time>/`` (docs/workdir.md). One run in
+several processes: the same command in each, with
+``--config.distributed.{coordinator_address,num_processes,process_id}``
+(docs/workdir.md, "Several processes").
 """
 
 from absl import app
@@ -35,6 +38,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
+  # Before the first JAX call below: jax.distributed starts first.
+  train.maybe_initialize_distributed(flags.FLAGS.config)
   logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
   with cli.one_line_errors(workdir.ConfigMismatchError,
