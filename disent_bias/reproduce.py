@@ -219,8 +219,10 @@ def _cell_mismatch(workdir: str, cell: Cell, record: dict) -> str | None:
   old = workdir_lib.read_json_or_none(os.path.join(workdir, 'cell.json'))
   if old is None or old == record:
     return None
-  differences = workdir_lib.format_differences(
-      workdir_lib.config_differences(old, record))
+  differences = workdir_lib.config_differences(old, record)
+  if not differences:  # Only fields added since, at their old values.
+    return None
+  differences = workdir_lib.format_differences(differences)
   return (f'{workdir} was created by a different config for {cell} '
           f'({differences}); use a fresh --workdir for a different protocol, '
           'or delete that cell directory to retrain it')

@@ -168,6 +168,14 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
   _check(m.recon in losses.RECONSTRUCTION,
          f'unknown model.recon {m.recon!r}; valid: '
          f'{", ".join(sorted(losses.RECONSTRUCTION))}')
+  recon_weight = m.get('recon_weight', 1.0)
+  _check_type(recon_weight, _is_number, 'model.recon_weight', 'a float')
+  _check(recon_weight > 0,
+         f'model.recon_weight must be > 0, got {recon_weight}')
+  for name in ('disc_hidden', 'disc_layers'):
+    value = m.get(name, 1)
+    _check(_is_int(value) and value >= 1,
+           f'model.{name} must be a positive int, got {value!r}')
   objective = objectives_lib.OBJECTIVES[m.name]
   for name, value in m.hparams.items():
     if value is None:
@@ -370,7 +378,9 @@ def create_train_state(config: ml_collections.ConfigDict,
            if _has_extra(objective) else {})
   opt_state = make_optimizer(config).init((params, extra))
   if _has_disc(objective):
-    disc_params = objective.disc_init(disc_key, num_latents)
+    disc_params = objective.disc_init(
+        disc_key, num_latents, hidden=config.model.get('disc_hidden', 1000),
+        num_layers=config.model.get('disc_layers', 6))
     disc_opt_state = make_disc_optimizer().init(disc_params)
   else:
     disc_params, disc_opt_state = {}, {}
@@ -396,6 +406,7 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array],
                key: jax.Array, *, objective: objectives_lib.Objective,
                model: nn.Module, tx: optax.GradientTransformation,
                hparams: Mapping[str, Any], recon: str = 'bernoulli',
+               recon_weight: float = 1.0,
                disc_tx: optax.GradientTransformation | None = None,
                ) -> tuple[TrainState, dict[str, jax.Array]]:
   """One optimisation step of one model (pure; vmappable over seeds).
@@ -409,6 +420,8 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array],
     tx: the main optimiser (model params and objective extras).
     hparams: the objective's resolved hyperparameters.
     recon: reconstruction loss name.
+    recon_weight: the reconstruction term's weight in the loss
+      (``model.recon_weight``).
     disc_tx: the discriminator optimiser (FactorVAE).
 
   Returns:
@@ -427,7 +440,8 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array],
     if _has_disc(objective):
       kwargs['disc_params'] = state.disc_params
     return objective.loss_fn(params, batch, vae_key, step=state.step,
-                             model=model, recon=recon, **kwargs)
+                             model=model, recon=recon,
+                             recon_weight=recon_weight, **kwargs)
 
   trainable = (state.params, state.extra)
   (_, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
@@ -543,10 +557,7 @@ class _Run:
     # Batches inside one seed: (B, ...) sharded over 'data'.
     self.batch_spec = jax.sharding.PartitionSpec('data')
     self.step_fn = functools.partial(
-        _bound_train_step, objective=self.objective, model=self.model,
-        tx=make_optimizer(config), hparams=self.hparams,
-        recon=config.model.recon,
-        disc_tx=disc_optimizer(self.objective))
+        _bound_train_step, **train_step_options(config, self.model))
     self._compiled = {}
     self.compile_seconds = 0.0
     self.encode = jax.jit(
@@ -653,6 +664,21 @@ class _Run:
       logging_utils.log_detail('compiled in %.1f s', seconds)
       self.compile_seconds += seconds
     return self._compiled[length]
+
+
+def train_step_options(config: ml_collections.ConfigDict,
+                       model: nn.Module) -> dict[str, Any]:
+  """The keyword arguments binding ``train_step`` to a resolved config.
+
+  The one place a config becomes the step's objective, optimisers,
+  hyperparameters and likelihood: the train loop, ``analysis.experiment`` and
+  the benchmark all bind the step with it.
+  """
+  objective = objectives_lib.get(config.model.name)
+  return dict(objective=objective, model=model, tx=make_optimizer(config),
+              hparams=resolve_hparams(config), recon=config.model.recon,
+              recon_weight=config.model.get('recon_weight', 1.0),
+              disc_tx=disc_optimizer(objective))
 
 
 def _bound_train_step(state, batch, key, **kwargs):

@@ -45,6 +45,13 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
                     'checkpoint_every_steps', 'keep_checkpoints', 'eval.',
                     'metrics.', 'distributed.', 'model.presets.')
 
+# Fields added to the train config after runs were stored, with the value
+# that reproduces what ran before them: a stored config without such a
+# field is read as having this value, so finished runs stay valid when the
+# package gains an option.
+ADDED_FIELDS = {'model.recon_weight': 1.0, 'model.disc_hidden': 1000,
+                'model.disc_layers': 6}
+
 # What a run writes into its workdir; ``start_over`` moves these aside.
 RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
              'checkpoints', 'checkpoint_digests.json', 'damaged_checkpoints',
@@ -147,12 +154,18 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
                        ) -> dict[str, tuple[Any, Any]]:
   """Fields (dotted names) whose values differ: ``{name: (old, new)}``.
 
-  A field present on one side only is ``(value, '<absent>')`` or the reverse.
+  A field present on one side only is ``(value, '<absent>')`` or the reverse,
+  except an ``ADDED_FIELDS`` field missing from ``old`` (also under a prefix,
+  e.g. a cell record's ``config.``), which counts as its listed value.
   Lists and tuples compare equal (JSON has no tuples); NaN equals NaN.
   """
   # A JSON round trip makes tuples lists, as in a stored config.json.
   a, b = (_flatten(json.loads(json.dumps(x))) for x in (old, new))
   absent = '<absent>'
+  for name in set(b) - set(a):
+    for field, value in ADDED_FIELDS.items():
+      if name == field or name.endswith('.' + field):
+        a[name] = value
   return {name: (a.get(name, absent), b.get(name, absent))
           for name in sorted(set(a) | set(b))
           if not _same(a.get(name, absent), b.get(name, absent))}

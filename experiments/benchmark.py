@@ -105,13 +105,8 @@ def _step_setup(fast_conv: bool, batch_size: int):
   config = train.resolve_config(config, dataset)
   state = train.create_train_state(config, dataset, jax.random.key(0))
   model = train.make_model(config, dataset).clone(fast_conv=fast_conv)
-  objective = train.objectives_lib.OBJECTIVES[config.model.name]
-  step = functools.partial(
-      train.train_step, objective=objective, model=model,
-      tx=train.make_optimizer(config),
-      hparams={k: v for k, v in config.model.hparams.items()
-               if k in objective.hparams},
-      recon=config.model.recon)
+  step = functools.partial(train.train_step,
+                           **train.train_step_options(config, model))
   step_key, data_key = jax.random.split(jax.random.key(1))
 
   def render(key):

@@ -8,6 +8,7 @@ import pytest
 
 from disent_bias import reproduce
 from disent_bias import train
+from disent_bias.models import objectives
 from experiments.configs import reproduce as reproduce_configs
 
 
@@ -81,8 +82,15 @@ def test_dci_option_and_images_protocol():
     assert 'dci' in reproduce.cell_config(config, cell).metrics.names
   images = reproduce_configs.get_config('images')
   cells = reproduce.expand_grid(images)
-  assert len(cells) == 2 * 3 * 6 and images.num_seeds >= 5
-  assert {c.dataset for c in cells} == {'dsprites32', 'shapes3d32'}
+  assert len(cells) == 3 * 6 and images.num_seeds >= 5
+  assert {c.dataset for c in cells} == {'shapes3d32'}
+  sprites = reproduce_configs.get_config('images,sprites')
+  assert len(reproduce.expand_grid(sprites)) == 2 * 3 * 6
+  assert reproduce.cell_config(
+      sprites, reproduce.Cell('dsprites32', 'original', 'beta_vae')
+  ).model.recon == 'bernoulli'
+  with pytest.raises(ValueError, match='use images,sprites'):
+    reproduce_configs.get_config('quick,sprites')
   assert {'ae', 'beta_vae', 'slow_vae', 'pcl', 'ada_gvae'} <= {
       c.model for c in cells}
   cfg = reproduce.cell_config(
@@ -91,12 +99,16 @@ def test_dci_option_and_images_protocol():
   assert tuple(cfg.metrics.names) == ('mig', 'dci')
   assert cfg.model.hparams.beta == (
       reproduce_configs.IMAGES_HPARAMS['beta_vae']['beta'])
-  # Plain quick scores DCI only for the models the paper's claim contrasts.
+  # Plain quick: every model of the zoo, DCI in every cell, one likelihood
+  # scale for all, every model at the full length.
   plain = reproduce_configs.get_config('quick')
-  for cell in reproduce.expand_grid(plain):
-    names = reproduce.cell_config(plain, cell).metrics.names
-    assert ('dci' in names) == (
-        cell.model in reproduce_configs.QUICK_DCI_MODELS), cell
+  cells = reproduce.expand_grid(plain)
+  assert {c.model for c in cells} == set(objectives.OBJECTIVES)
+  for cell in cells:
+    cfg = reproduce.cell_config(plain, cell)
+    assert 'dci' in cfg.metrics.names, cell
+    assert cfg.model.recon_weight == 40.0, cell
+    assert cfg.train.num_steps == 12_000, cell
 
 
 def test_unknown_preset_lists_valid_ones():

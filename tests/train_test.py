@@ -86,6 +86,21 @@ def test_every_objective_trains(name, tmp_path):
     assert np.isfinite(results['final']['train/disc'])
 
 
+def test_discriminator_size_and_recon_weight_from_the_config():
+  config = tiny_config('factor_vae')
+  config.model.disc_hidden, config.model.disc_layers = 8, 2
+  config = train.resolve_config(config, tiny_dataset())
+  state = train.create_train_state(config, tiny_dataset(), jax.random.key(0))
+  assert sorted(state.disc_params) == ['Dense_0', 'Dense_1', 'Dense_2']
+  assert state.disc_params['Dense_1']['kernel'].shape == (8, 8)
+  config.model.recon_weight = 40.0
+  options = train.train_step_options(config, train.make_model(
+      config, tiny_dataset()))
+  assert options['recon_weight'] == 40.0
+  assert options['hparams'] == train.resolve_hparams(config)
+  assert options['disc_tx'] is not None
+
+
 def test_hyperparameters_resolve_from_presets():
   config = tiny_config('factor_vae')
   config.data.name = 'shapes3d'

@@ -340,3 +340,19 @@ def test_config_differences_name_every_field():
          'extra': 1}
   assert workdir_lib.config_differences(old, new) == {
       'extra': ('<absent>', 1), 'model.name': ('beta_vae', 'annealed_vae')}
+
+
+def test_fields_added_since_a_run_count_at_their_old_values():
+  stored = {'model': {'name': 'beta_vae', 'recon': 'l2'}, 'seed': 0}
+  now = {'model': {'name': 'beta_vae', 'recon': 'l2', 'recon_weight': 1.0,
+                   'disc_hidden': 1000, 'disc_layers': 6}, 'seed': 0}
+  assert workdir_lib.config_differences(stored, now) == {}
+  # Also inside a record (a reproduction cell's cell.json).
+  assert workdir_lib.config_differences({'config': stored},
+                                        {'config': now}) == {}
+  now['model']['recon_weight'] = 40.0
+  assert workdir_lib.config_differences(stored, now) == {
+      'model.recon_weight': (1.0, 40.0)}
+  now['model']['other'] = 1
+  assert workdir_lib.config_differences(stored, now)['model.other'] == (
+      '<absent>', 1)

@@ -74,14 +74,10 @@ def train_variants(config: ml_collections.ConfigDict, datasets, *,
   config = train.resolve_config(config, first)
   objective = objectives_lib.get(config.model.name)
   model = train.make_model(config, first)
-  tx = train.make_optimizer(config)
-  hparams = train.resolve_hparams(config)
-  pair_options = train._pair_options(objective, hparams)  # pylint: disable=protected-access
+  options = train.train_step_options(config, model)
+  pair_options = train._pair_options(objective, options['hparams'])  # pylint: disable=protected-access
   batch_size = config.train.batch_size
-  recon = config.model.recon
-  step_fn = functools.partial(train.train_step, objective=objective,
-                              model=model, tx=tx, hparams=hparams, recon=recon,
-                              disc_tx=train.disc_optimizer(objective))
+  step_fn = functools.partial(train.train_step, **options)
 
   def one(key, dataset):
     init_key, step_key, data_key = jax.random.split(key, 3)

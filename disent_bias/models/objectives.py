@@ -1,18 +1,24 @@
 """Training objectives: one pure function per method.
 
 Every objective has the signature
-``fn(params, batch, key, *, step, model, recon, **hparams) -> (loss, aux)``:
+``fn(params, batch, key, *, step, model, recon, recon_weight, **hparams)
+-> (loss, aux)``:
 - ``batch['image']`` is (B, *obs) in [0, 1]; pair methods also get
   ``batch['image2']`` (the second element of each pair);
 - ``step`` is the (possibly traced) integer training step;
 - ``model`` is a ``networks.VAE`` (static), ``recon`` a key of
-  ``losses.RECONSTRUCTION`` (static);
+  ``losses.RECONSTRUCTION`` (static), ``recon_weight`` a positive float
+  multiplying the reconstruction term in the loss (``model.recon_weight``:
+  with the L2 reconstruction, weight c is a Gaussian decoder of variance
+  sigma^2 = 1 / (2 c) up to a constant, so the KL weights keep their usual
+  meaning on data whose natural noise scale is not sigma^2 = 1/2;
+  disentanglement_lib's losses are c = 1);
 - ``loss`` is a float32 scalar, the batch mean of the per-example loss
   (reconstruction summed over pixels, mean over batch);
 - ``aux`` is a flat dict of float32 scalars with at least ``loss``, ``recon``
-  and ``kl``, plus method terms (``tc``, ``kl_transition`` ...); per-latent
-  arrays (D,) go under keys ending in ``_per_latent``. The keys depend only on
-  the method, so train and eval logs line up.
+  (unweighted) and ``kl``, plus method terms (``tc``, ``kl_transition``
+  ...); per-latent arrays (D,) go under keys ending in ``_per_latent``. The
+  keys depend only on the method, so train and eval logs line up.
 
 The regularisers follow disentanglement_lib's ``methods/unsupervised/vae.py``
 (one ELBO skeleton, a method-specific regulariser) unless stated otherwise.
@@ -36,8 +42,8 @@ class Objective:
   """A registered method.
 
   Attributes:
-    loss_fn: ``loss_fn(params, batch, key, *, step, model, recon, **hparams)
-      -> (loss, aux)`` (see the module docstring). Methods with extra
+    loss_fn: ``loss_fn(params, batch, key, *, step, model, recon,
+      recon_weight, **hparams) -> (loss, aux)`` (see the module docstring). Methods with extra
       trainable parameters also take ``extra=``; FactorVAE also takes
       ``disc_params=``.
     pairs: None for single images, ``'temporal'`` for Laplace-transition pairs
@@ -49,8 +55,9 @@ class Objective:
     init_extra: None, or ``init_extra(key, num_latents) -> pytree`` of extra
       trainable parameters, optimised with the main optimiser together with
       the network parameters and passed to ``loss_fn`` as ``extra=``.
-    disc_init: None, or ``disc_init(key, num_latents) -> disc_params`` for a
-      discriminator trained by its own optimiser (FactorVAE: Adam 1e-4,
+    disc_init: None, or ``disc_init(key, num_latents, *, hidden, num_layers)
+      -> disc_params`` (sizes: ``model.disc_hidden``, ``model.disc_layers``)
+      for a discriminator trained by its own optimiser (FactorVAE: Adam 1e-4,
       b1 0.5, b2 0.9; ``DISC_OPTIMIZER``) in the same train step.
     disc_loss_fn: None, or ``disc_loss_fn(disc_params, params, batch, key, *,
       model) -> (loss, aux)``, to be differentiated w.r.t. ``disc_params``
@@ -102,8 +109,9 @@ def _aux(loss, rec, kl_pl, **terms):
   return out
 
 
-def ae(params, batch, key, *, step, model, recon='bernoulli'):
-  """Deterministic autoencoder: z = mu, loss = recon (no regulariser).
+def ae(params, batch, key, *, step, model, recon='bernoulli',
+       recon_weight=1.0):
+  """Deterministic autoencoder: z = mu, loss = recon_weight * recon.
 
   ``kl`` and ``kl_per_latent`` are reported as zeros (the log-variance head
   is unused).
@@ -112,22 +120,25 @@ def ae(params, batch, key, *, step, model, recon='bernoulli'):
   x = batch['image']
   mu, _ = _encode(params, x, model)
   rec = _recon(recon, _decode(params, mu, model), x)
-  return rec, _aux(rec, rec, jnp.zeros(mu.shape[-1], jnp.float32))
+  loss = recon_weight * rec
+  return loss, _aux(loss, rec, jnp.zeros(mu.shape[-1], jnp.float32))
 
 
-def beta_vae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0):
+def beta_vae(params, batch, key, *, step, model, recon='bernoulli',
+             recon_weight=1.0, beta=1.0):
   """beta-VAE: recon + beta * KL.
 
   References: Higgins et al., beta-VAE, ICLR 2017, eq. (4).
   """
   del step
   _, _, _, rec, kl_pl = _vae_terms(params, batch['image'], key, model, recon)
-  loss = rec + beta * kl_pl.sum()
+  loss = recon_weight * rec + beta * kl_pl.sum()
   return loss, _aux(loss, rec, kl_pl)
 
 
 def annealed_vae(params, batch, key, *, step, model, recon='bernoulli',
-                 gamma=1000.0, c_max=25.0, iteration_threshold=100_000):
+                 recon_weight=1.0, gamma=1000.0, c_max=25.0,
+                 iteration_threshold=100_000):
   """AnnealedVAE: recon + gamma * |KL - C|, C = min(c_max, c_max * step / T).
 
   References: Burgess et al., Understanding disentangling in beta-VAE, 2018,
@@ -137,12 +148,12 @@ def annealed_vae(params, batch, key, *, step, model, recon='bernoulli',
   kl = kl_pl.sum()
   capacity = jnp.minimum(
       c_max, c_max * jnp.asarray(step, jnp.float32) / iteration_threshold)
-  loss = rec + gamma * jnp.abs(kl - capacity)
+  loss = recon_weight * rec + gamma * jnp.abs(kl - capacity)
   return loss, _aux(loss, rec, kl_pl, capacity=capacity)
 
 
 def beta_tcvae(params, batch, key, *, step, model, recon='bernoulli',
-               beta=6.0):
+               recon_weight=1.0, beta=6.0):
   """beta-TCVAE: recon + KL + (beta - 1) * TC (minibatch-weighted estimator).
 
   References: Chen et al., NeurIPS 2018, eq. (4); ``losses.total_correlation``.
@@ -151,13 +162,13 @@ def beta_tcvae(params, batch, key, *, step, model, recon='bernoulli',
   mu, logvar, z, rec, kl_pl = _vae_terms(params, batch['image'], key, model,
                                          recon)
   tc = losses.total_correlation(z, mu, logvar).mean()
-  loss = rec + kl_pl.sum() + (beta - 1.0) * tc
+  loss = recon_weight * rec + kl_pl.sum() + (beta - 1.0) * tc
   return loss, _aux(loss, rec, kl_pl, tc=tc)
 
 
 def _dip(kind):
   def dip_vae(params, batch, key, *, step, model, recon='bernoulli',
-              lambda_od=10.0, lambda_d=None):
+              recon_weight=1.0, lambda_od=10.0, lambda_d=None):
     del step
     mu, logvar, _, rec, kl_pl = _vae_terms(params, batch['image'], key, model,
                                            recon)
@@ -165,7 +176,7 @@ def _dip(kind):
       lambda_d = (10.0 if kind == 'i' else 1.0) * lambda_od
     cov = losses.dip_covariance(mu, logvar, kind)
     dip = losses.dip_regularizer(cov, lambda_od=lambda_od, lambda_d=lambda_d)
-    loss = rec + kl_pl.sum() + dip
+    loss = recon_weight * rec + kl_pl.sum() + dip
     return loss, _aux(loss, rec, kl_pl, dip=dip)
   return dip_vae
 
@@ -189,18 +200,27 @@ lambda_od. References: Kumar et al., ICLR 2018, eq. (8).
 # FactorVAE.
 
 
-def disc_init(key: jax.Array, num_latents: int):
-  """FactorVAE discriminator parameters for D = num_latents."""
-  return networks.Discriminator().init(
+def disc_init(key: jax.Array, num_latents: int, *, hidden: int = 1000,
+              num_layers: int = 6):
+  """FactorVAE discriminator parameters for D = num_latents.
+
+  ``num_layers`` leaky-ReLU Dense(``hidden``) layers and Dense(2)
+  (``networks.Discriminator``; 6 x 1000 is Kim & Mnih's and
+  disentanglement_lib's). The parameters determine the architecture.
+  """
+  return networks.Discriminator(hidden=hidden, num_layers=num_layers).init(
       key, jnp.zeros((1, num_latents), jnp.float32))['params']
 
 
 def _disc_logits(disc_params, z):
-  return networks.Discriminator().apply({'params': disc_params}, z)
+  hidden = disc_params['Dense_0']['kernel'].shape[-1]
+  module = networks.Discriminator(hidden=hidden,
+                                  num_layers=len(disc_params) - 1)
+  return module.apply({'params': disc_params}, z)
 
 
 def factor_vae(params, batch, key, *, step, model, recon='bernoulli',
-               gamma=10.0, disc_params):
+               recon_weight=1.0, gamma=10.0, disc_params):
   """FactorVAE: recon + KL + gamma * E[logit_0(z) - logit_1(z)].
 
   Gradients flow through the discriminator into the encoder; only ``params``
@@ -212,7 +232,7 @@ def factor_vae(params, batch, key, *, step, model, recon='bernoulli',
   z_key, _ = jax.random.split(key)
   _, _, z, rec, kl_pl = _vae_terms(params, batch['image'], z_key, model, recon)
   tc = losses.factor_vae_tc(_disc_logits(disc_params, z)).mean()
-  loss = rec + kl_pl.sum() + gamma * tc
+  loss = recon_weight * rec + kl_pl.sum() + gamma * tc
   return loss, _aux(loss, rec, kl_pl, tc=tc)
 
 
@@ -237,8 +257,8 @@ def factor_vae_disc_loss(disc_params, params, batch, key, *, model):
 # Pair methods.
 
 
-def slow_vae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
-             gamma=10.0, rate=6.0):
+def slow_vae(params, batch, key, *, step, model, recon='bernoulli',
+             recon_weight=1.0, beta=1.0, gamma=10.0, rate=6.0):
   """SlowVAE on temporal pairs (x_t, x_{t+1}).
 
   loss = recon_t + recon_{t+1} + beta * KL(q(z_t|x_t) || N(0, I))
@@ -258,7 +278,7 @@ def slow_vae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
   rec2 = _recon(recon, _decode(params, z2, model), x2)
   kl_trans = losses.slow_transition_kl(z2, logvar2, z1, rate).sum(-1).mean()
   rec = rec1 + rec2
-  loss = rec + beta * kl_pl.sum() + gamma * kl_trans
+  loss = recon_weight * rec + beta * kl_pl.sum() + gamma * kl_trans
   return loss, _aux(loss, rec, kl_pl, kl_transition=kl_trans)
 
 
@@ -271,8 +291,8 @@ def pcl_init(key: jax.Array, num_latents: int):
           'c': jnp.zeros((), jnp.float32)}
 
 
-def pcl(params, batch, key, *, step, model, recon='bernoulli', rate=6.0,
-        extra):
+def pcl(params, batch, key, *, step, model, recon='bernoulli',
+        recon_weight=1.0, rate=6.0, extra):
   """Permutation-contrastive learning (non-variational).
 
   h = encoder mean head. Logistic regression of real pairs (x_t, x_{t+1})
@@ -283,7 +303,7 @@ def pcl(params, batch, key, *, step, model, recon='bernoulli', rate=6.0,
 
   References: Hyvarinen & Morioka, AISTATS 2017, Section 3.
   """
-  del key, step, recon, rate
+  del key, step, recon, recon_weight, rate
   h1, _ = _encode(params, batch['image'], model)
   h2, _ = _encode(params, batch['image2'], model)
   real = losses.pcl_logit(h1, h2, extra)
@@ -296,8 +316,8 @@ def pcl(params, batch, key, *, step, model, recon='bernoulli', rate=6.0,
                     pcl_accuracy=accuracy)
 
 
-def ada_gvae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
-             k=None):
+def ada_gvae(params, batch, key, *, step, model, recon='bernoulli',
+             recon_weight=1.0, beta=1.0, k=None):
   """Ada-GVAE on pairs sharing all but k factors (labels not used).
 
   Latents whose KL(q1 || q2) is below (max + min) / 2 (all of them when the
@@ -323,7 +343,7 @@ def ada_gvae(params, batch, key, *, step, model, recon='bernoulli', beta=1.0,
          _recon(recon, _decode(params, z2, model), x2))
   kl_pl = (losses.gaussian_kl_per_latent(mu1, logvar1) +
            losses.gaussian_kl_per_latent(mu2, logvar2)).mean(0)
-  loss = rec + beta * kl_pl.sum()
+  loss = recon_weight * rec + beta * kl_pl.sum()
   return loss, _aux(loss, rec, kl_pl,
                     num_shared=mask.sum(-1).astype(jnp.float32).mean())
 

@@ -127,6 +127,14 @@ def get_config(arg=None):
   # 2.42 ms on an H200 (docs/performance.md).
   config.model.conv_impl = 'matmul'
   config.model.recon = 'bernoulli'  # bernoulli | l2 (summed over pixels).
+  # Weight c of the reconstruction term (objectives.py): with l2, a Gaussian
+  # decoder of variance 1 / (2c), so KL weights keep their usual meaning on
+  # data of any noise scale. 1 is disentanglement_lib's loss.
+  config.model.recon_weight = 1.0
+  # FactorVAE's discriminator: disc_layers x Dense(disc_hidden) (Kim & Mnih,
+  # disentanglement_lib: 6 x 1000).
+  config.model.disc_hidden = 1000
+  config.model.disc_layers = 6
   config.model.hparams = ml_collections.ConfigDict(
       {name: config_dict.placeholder(kind)
        for name, kind in HPARAM_TYPES.items()})

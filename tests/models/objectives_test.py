@@ -190,3 +190,37 @@ def test_conv_beta_vae_64x64():
 def test_unknown_objective():
   with pytest.raises(ValueError, match='valid: ada_gvae'):
     objectives.get('vae')
+
+
+@pytest.mark.parametrize('name', sorted(objectives.OBJECTIVES))
+def test_recon_weight_scales_only_the_reconstruction(name):
+  """loss(c) = loss(1) + (c - 1) * recon: the weight multiplies the
+  reconstruction term and nothing else (same key, same samples)."""
+  model, params, batch, obj, kwargs, key = _setup(name)
+
+  @functools.partial(jax.jit, static_argnames='weight')
+  def loss(weight):
+    return obj.loss_fn(params, batch, key, step=jnp.int32(10), model=model,
+                       recon='l2', recon_weight=weight, **kwargs)
+
+  loss_1, aux_1 = loss(1.0)
+  loss_c, aux_c = loss(40.0)
+  np.testing.assert_allclose(aux_c['recon'], aux_1['recon'], rtol=1e-6)
+  np.testing.assert_allclose(loss_c, loss_1 + 39.0 * aux_1['recon'],
+                             rtol=1e-5, atol=1e-4)
+  if name == 'pcl':  # No decoder: the weight changes nothing.
+    np.testing.assert_array_equal(loss_c, loss_1)
+
+
+def test_discriminator_size_from_its_parameters():
+  model, params, batch, obj, _, key = _setup('factor_vae')
+  disc = obj.disc_init(jax.random.key(5), D, hidden=8, num_layers=2)
+  assert sorted(disc) == ['Dense_0', 'Dense_1', 'Dense_2']
+  assert disc['Dense_0']['kernel'].shape == (D, 8)
+  assert disc['Dense_2']['kernel'].shape == (8, 2)
+  loss, aux = obj.loss_fn(params, batch, key, step=0, model=model,
+                          disc_params=disc)
+  dloss, _ = obj.disc_loss_fn(disc, params, batch, key, model=model)
+  assert np.isfinite(loss) and np.isfinite(aux['tc']) and np.isfinite(dloss)
+  default = obj.disc_init(jax.random.key(5), D)
+  assert len(default) == 7 and default['Dense_0']['kernel'].shape == (D, 1000)
