@@ -115,10 +115,10 @@ QUICK_TOY = dict(steps=12_000, batch=64, lr=1e-3, hidden=(64, 64),
 # 50 / 200 (its KL weight 1 barely shapes the code, the DIP term decides;
 # larger lambda_od entangles), AnnealedVAE capacity c_max in nats (the
 # beta-VAE's code holds about 4.5 nats) with gamma 30 / 100 / 1000.
-DIP_I_LAMBDA = 2.0
+DIP_I_LAMBDA = 1.0
 DIP_II_LAMBDA = 1.0
-ANNEALED_GAMMA = 100.0
-ANNEALED_C_MAX = 5.0
+ANNEALED_GAMMA = 30.0
+ANNEALED_C_MAX = 7.0
 QUICK_TOY_HPARAMS = {
     'beta_vae': dict(beta=4.0),
     'factor_vae': dict(gamma=30.0),
@@ -127,7 +127,7 @@ QUICK_TOY_HPARAMS = {
     'pcl': dict(rate=1.0),
     'ada_gvae': dict(beta=4.0),
     'annealed_vae': dict(gamma=ANNEALED_GAMMA, c_max=ANNEALED_C_MAX,
-                         iteration_threshold=8_000),
+                         iteration_threshold=10_000),
     'dip_vae_i': dict(lambda_od=DIP_I_LAMBDA),
     'dip_vae_ii': dict(lambda_od=DIP_II_LAMBDA),
 }
