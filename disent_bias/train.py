@@ -1169,7 +1169,25 @@ def restore(workdir: str, step: int | None = None, *,
             dataset: data_lib.GroundTruthData | None = None
             ) -> tuple[ml_collections.ConfigDict, networks.VAE, Any,
                        data_lib.GroundTruthData]:
-  """Loads a trained run.
+  """Loads a trained run: ``restore_run`` without the step."""
+  restored = restore_run(workdir, step, dataset=dataset)
+  return (restored.config, restored.model, restored.params,
+          restored.dataset)
+
+
+@dataclasses.dataclass(frozen=True)
+class Restored:
+  """A trained run loaded from its workdir (``restore_run``)."""
+  step: int
+  config: ml_collections.ConfigDict
+  model: networks.VAE
+  params: Any  # Leading seed axis of size config.train.num_seeds.
+  dataset: data_lib.GroundTruthData
+
+
+def restore_run(workdir: str, step: int | None = None, *,
+                dataset: data_lib.GroundTruthData | None = None) -> Restored:
+  """Loads a trained run and says which checkpoint step it is.
 
   Args:
     workdir: a ``train_and_evaluate`` workdir.
@@ -1177,8 +1195,9 @@ def restore(workdir: str, step: int | None = None, *,
     dataset: the dataset object if the run was given one explicitly.
 
   Returns:
-    ``(config, model, params, dataset)``; ``params`` has a leading seed axis
-    of size ``config.train.num_seeds`` (``select_seed`` picks one).
+    A ``Restored``: the step loaded, config, model, ``params`` with a leading
+    seed axis of size ``config.train.num_seeds`` (``select_seed`` picks one),
+    and the dataset.
 
   Raises:
     FileNotFoundError: no config.json, no checkpoint, or none at ``step``
@@ -1214,11 +1233,12 @@ def restore(workdir: str, step: int | None = None, *,
   else:
     tree = checkpoint.restore(mngr, step, abstract)
   mngr.close()
-  return config, run.model, tree['params'], dataset
+  return Restored(step=int(step), config=config, model=run.model,
+                  params=tree['params'], dataset=dataset)
 
 
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'make_batch',
            'sample_batch_factors', 'seed_keys', 'train_and_evaluate',
            'maybe_initialize_distributed',
-           'restore', 'representation_fn', 'select_seed', 'validate_config',
+           'restore', 'restore_run', 'Restored', 'representation_fn', 'select_seed', 'validate_config',
            'resolve_config', 'resolve_hparams', 'load_dataset', 'make_model']

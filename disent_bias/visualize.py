@@ -23,7 +23,6 @@ import jax
 from matplotlib import figure as mpl_figure
 import numpy as np
 
-from disent_bias import checkpoint
 from disent_bias import logging_utils
 from disent_bias import train
 from disent_bias import traversals
@@ -104,12 +103,10 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
   Returns:
     ``{'step', 'out', 'files': [paths], 'orders': {seed: latents by KL}}``.
   """
-  if step is None:
-    steps = checkpoint.steps_on_disk(workdir)
-    if not steps:
-      raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
-    step = steps[-1]
-  config, model, params, dataset = train.restore(workdir, step)
+  restored = train.restore_run(workdir, step)
+  step, config, model, params, dataset = (
+      restored.step, restored.config, restored.model, restored.params,
+      restored.dataset)
   out = out or os.path.join(workdir, 'visualize', f'step_{step:08d}')
   os.makedirs(out, exist_ok=True)
   factors = np.asarray(dataset.sample_factors(jax.random.key(seed),

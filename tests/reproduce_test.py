@@ -141,8 +141,9 @@ def test_quick_protocol_has_all_models_on_the_toy_tier_and_three_seeds():
   assert tuple(config.variants) == ('original', 'perturbed', 'noise')
   toy = [c for c in reproduce.expand_grid(config)
          if c.dataset == reproduce_configs.TOY_DATASET]
-  assert {c.model for c in toy} == set(reproduce_configs.MODELS)
-  assert len(toy) == 3 * len(reproduce_configs.MODELS)
+  assert {c.model for c in toy} == set(reproduce_configs.MODELS) | set(
+      reproduce_configs.ZOO_EXTRA)
+  assert len(toy) == 3 * (len(reproduce_configs.MODELS) + len(reproduce_configs.ZOO_EXTRA))
   for cell in toy:
     assert reproduce.cell_config(config, cell).model.architecture == 'mlp'
 

@@ -242,9 +242,11 @@ def test_altered_checkpoint_is_not_restored(trained, tmp_path, caplog, damage):
   with caplog.at_level(logging.WARNING):
     _, _, params, _ = train.restore(workdir, dataset=tiny_dataset())
   assert f'checkpoint {step_dir}' in _warnings(caplog)
-  # The fallback is step 2, as saved.
+  # The fallback is step 2, as saved, and restore_run (what evaluate and
+  # visualize load) says so.
   _, _, expected, _ = train.restore(workdir, 2, dataset=tiny_dataset())
   jax.tree.map(np.testing.assert_array_equal, params, expected)
+  assert train.restore_run(workdir, dataset=tiny_dataset()).step == 2
 
 
 def test_nan_error_names_a_verified_checkpoint(tmp_path, monkeypatch):

@@ -236,7 +236,7 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
     seed: evaluation seed (the same samples for every model seed).
     num_train: see ``evaluate_representation``.
     num_test: see ``evaluate_representation``.
-    step: checkpoint step; the newest when None.
+    step: checkpoint step; the newest that verifies when None.
     filename: written as ``workdir/filename`` (JSON) unless None.
 
   Returns:
@@ -247,20 +247,16 @@ def evaluate_workdir(workdir: str, names, *, seed: int = 0,
   """
   # Imported here: train imports this package to score at the end of a run.
   import os  # pylint: disable=g-import-not-at-top
-  from disent_bias import checkpoint  # pylint: disable=g-import-not-at-top
   from disent_bias import train  # pylint: disable=g-import-not-at-top
 
   names = check_names(names)
   if filename:  # Before hours of scoring, not after.
     workdir_lib.check_writable(os.path.join(workdir, filename))
   start = time.perf_counter()
-  if step is None:
-    mngr = checkpoint.manager(workdir, read_only=True)
-    step = mngr.latest_step()
-    mngr.close()
-    if step is None:
-      raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
-  config, model, params, dataset = train.restore(workdir, step)
+  restored = train.restore_run(workdir, step)
+  step, config, model, params, dataset = (
+      restored.step, restored.config, restored.model, restored.params,
+      restored.dataset)
   num_seeds = int(jax.tree.leaves(params)[0].shape[0])
   logging.info('evaluating %s step %d: %d model seed(s) on %r, metrics %s',
                workdir, step, num_seeds, dataset, names)
