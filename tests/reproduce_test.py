@@ -109,6 +109,7 @@ def test_dci_option_and_images_protocol():
     assert 'dci' in cfg.metrics.names, cell
     assert cfg.model.recon_weight == 40.0, cell
     assert cfg.train.num_steps == 12_000, cell
+    assert cell.model in plain.display, cell  # A table label for each row.
 
 
 def test_unknown_preset_lists_valid_ones():
