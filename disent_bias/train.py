@@ -470,7 +470,10 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array],
 # Batches.
 
 
-def _pair_options(objective, hparams) -> dict[str, Any]:
+def pair_options(objective: objectives_lib.Objective,
+                 hparams: Mapping[str, Any]) -> dict[str, Any]:
+  """The pair sampler's options of ``make_batch`` for an objective:
+  ``{'rate'}`` for temporal pairs, ``{'k'}`` for shared pairs, else ``{}``."""
   if objective.pairs == 'temporal':
     return {'rate': float(hparams.get('rate', 1.0))}
   if objective.pairs == 'shared':
@@ -549,7 +552,7 @@ class _Run:
     self.model = make_model(config, dataset)
     self.hparams = {k: v for k, v in config.model.hparams.items()
                     if k in self.objective.hparams}
-    self.pair_options = _pair_options(self.objective, self.hparams)
+    self.pair_options = pair_options(self.objective, self.hparams)
     self.num_seeds = config.train.num_seeds
     self.batch_size = config.train.batch_size
     self.replicated = jax.sharding.NamedSharding(
@@ -1238,7 +1241,8 @@ def restore_run(workdir: str, step: int | None = None, *,
 
 
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'make_batch',
-           'sample_batch_factors', 'seed_keys', 'train_and_evaluate',
-           'maybe_initialize_distributed',
-           'restore', 'restore_run', 'Restored', 'representation_fn', 'select_seed', 'validate_config',
-           'resolve_config', 'resolve_hparams', 'load_dataset', 'make_model']
+           'sample_batch_factors', 'pair_options', 'train_step_options',
+           'seed_keys', 'train_and_evaluate', 'maybe_initialize_distributed',
+           'restore', 'restore_run', 'Restored', 'representation_fn',
+           'select_seed', 'validate_config', 'resolve_config',
+           'resolve_hparams', 'load_dataset', 'make_model']

@@ -75,7 +75,7 @@ def train_variants(config: ml_collections.ConfigDict, datasets, *,
   objective = objectives_lib.get(config.model.name)
   model = train.make_model(config, first)
   options = train.train_step_options(config, model)
-  pair_options = train._pair_options(objective, options['hparams'])  # pylint: disable=protected-access
+  pair_options = train.pair_options(objective, options['hparams'])
   batch_size = config.train.batch_size
   step_fn = functools.partial(train.train_step, **options)
 
