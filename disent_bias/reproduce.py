@@ -59,6 +59,7 @@ import ml_collections
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import progress as progress_lib
 from disent_bias import provenance
 from disent_bias import stats
 from disent_bias import train
@@ -563,13 +564,6 @@ def plot_analysis(analyses: Sequence[Mapping[str, Any]], path: str,
 # The driver.
 
 
-def _format_seconds(seconds: float | None) -> str:
-  if seconds is None or not math.isfinite(seconds):
-    return '?'
-  seconds = int(round(seconds))
-  return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
-
-
 class _Progress:
   """Cells done / total, elapsed time and ETA across the grid.
 
@@ -590,8 +584,8 @@ class _Progress:
     if seconds is not None:
       self.seconds.setdefault(cell.dataset, []).append(seconds)
     return (f'cells {self.done}/{self.total}  elapsed '
-            f'{_format_seconds(time.time() - self.start)}  ETA '
-            f'{_format_seconds(self.eta())}')
+            f'{progress_lib.format_seconds(time.time() - self.start)}  ETA '
+            f'{progress_lib.format_seconds(self.eta())}')
 
   def eta(self) -> float | None:
     every = [s for v in self.seconds.values() for s in v]
@@ -776,7 +770,8 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
       trained_seconds += seconds
     records.extend(tag_sweep(cell_records, cell))
     logging.info('%s done%s; %s', cell,
-                 f' in {_format_seconds(seconds)}' if trained else ' (skipped)',
+                 f' in {progress_lib.format_seconds(seconds)}'
+                 if trained else ' (skipped)',
                  progress.finish(cell, seconds))
   timings = {'wall_seconds': time.time() - start,
              'train_seconds_this_run': trained_seconds,
@@ -790,7 +785,7 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
   else:
     results = write_outputs(config, workdir, records, analyses, timings)
   logging.info('reproduction finished in %s: %s',
-               _format_seconds(time.time() - start),
+               progress_lib.format_seconds(time.time() - start),
                os.path.join(workdir, 'table.md'))
   return results
 

@@ -50,6 +50,7 @@ import optax
 from disent_bias import checkpoint
 from disent_bias import data as data_lib
 from disent_bias import logging_utils
+from disent_bias import progress as progress_lib
 from disent_bias import provenance
 from disent_bias import stats
 from disent_bias import traversals
@@ -1039,10 +1040,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         last_record = _train_record(merged, step, rate)
         writer.write_scalars(step, {k: v for k, v in last_record.items()
                                     if k != 'step'})
-        eta = (num_steps - step) / max(rate, 1e-9)
+        eta = progress_lib.eta_seconds(step, num_steps, rate)
         logging_utils.log_detail(
             'step %d/%d  loss %.4f  %.2f steps/s  ETA %s', step, num_steps,
-            last_record['train/loss'], rate, _format_seconds(eta))
+            last_record['train/loss'], rate, progress_lib.format_seconds(eta))
         log_buffer, log_start_step, log_seconds = [], step, 0.0
       if step % config.eval_every_steps == 0 and step != num_steps:
         record = _evaluate(run, state, keys, step, writer)
@@ -1154,13 +1155,6 @@ def _params_finite(state: TrainState) -> bool:
       jax.tree.leaves((state.params, state.extra, state.disc_params)))
   return all(np.isfinite(x).all() for x in leaves
              if np.issubdtype(x.dtype, np.inexact))
-
-
-def _format_seconds(seconds: float) -> str:
-  if not math.isfinite(seconds):
-    return '?'
-  seconds = int(seconds)
-  return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
 
 def _short(record: Mapping[str, Any]) -> str:

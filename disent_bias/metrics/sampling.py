@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import progress as progress_lib
 
 RepresentationFn = Callable[[np.ndarray], np.ndarray]
 
@@ -105,24 +106,6 @@ def sample_codes(dataset, representation_fn: RepresentationFn,
   return codes, factors
 
 
-class Progress:
-  """Logs progress with rate and ETA at most every ``every_s`` seconds."""
-
-  def __init__(self, what: str, total: int, every_s: float = 15.):
-    self.what, self.total, self.every_s = what, total, every_s
-    self.start = self.last = time.perf_counter()
-
-  def update(self, done: int):
-    now = time.perf_counter()
-    if now - self.last < self.every_s and done < self.total:
-      return
-    self.last = now
-    rate = done / max(now - self.start, 1e-9)
-    eta = (self.total - done) / max(rate, 1e-9)
-    logging_utils.log_detail('%s: %d/%d (%.0f/s, ETA %.0fs)', self.what,
-                             done, self.total, rate, eta)
-
-
 @functools.lru_cache(maxsize=8)
 def _fused(dataset, jax_fn: Callable, chunk: int, steps: int) -> Callable:
   """jit: (params, int32 factors (steps * chunk, K)) -> codes (steps * chunk, D).
@@ -161,7 +144,7 @@ class FactorEncoder:
     factors = np.asarray(factors)
     n = factors.shape[0]
     if not self.fused:
-      progress = Progress(what, n)
+      progress = progress_lib.RateLogger(what, n)
       chunks = []
       for start in range(0, n, self.batch_size):
         part = factors[start:start + self.batch_size]
@@ -177,7 +160,7 @@ class FactorEncoder:
     per_call = chunk * steps
     fn = _fused(self.dataset, self.representation_fn.jax_fn, chunk, steps)
     params = self.representation_fn.params
-    progress = Progress(what, n)
+    progress = progress_lib.RateLogger(what, n)
     chunks = []
     for start in range(0, max(n, 1), per_call):
       part = np.asarray(factors[start:start + per_call], np.int32)

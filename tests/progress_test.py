@@ -1,0 +1,30 @@
+"""Tests of the shared progress text."""
+
+import math
+
+from disent_bias import progress
+
+
+def test_format_seconds():
+  assert progress.format_seconds(0) == '0:00:00'
+  assert progress.format_seconds(59.6) == '0:01:00'
+  assert progress.format_seconds(3 * 3600 + 62) == '3:01:02'
+  assert progress.format_seconds(None) == '?'
+  assert progress.format_seconds(math.inf) == '?'
+
+
+def test_eta_seconds():
+  assert progress.eta_seconds(10, 30, 2.0) == 10.0
+  assert progress.eta_seconds(30, 30, 2.0) == 0.0
+  assert progress.eta_seconds(0, 5, 0.0) > 1e9
+
+
+def test_rate_logger_logs_at_the_end(monkeypatch):
+  lines = []
+  monkeypatch.setattr(progress.logging_utils, 'log_detail',
+                      lambda fmt, *args: lines.append(fmt % args))
+  logger = progress.RateLogger('encode', total=4, every_s=1e9)
+  logger.update(2)
+  assert not lines
+  logger.update(4)
+  assert len(lines) == 1 and lines[0].startswith('encode: 4/4 (')
