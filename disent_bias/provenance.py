@@ -53,13 +53,44 @@ def git_commit() -> dict[str, Any]:
   return {'commit': commit, 'dirty': None if status is None else bool(status)}
 
 
+# CPU flags that decide which kernels XLA and PyTorch use on x86.
+SIMD_FLAGS = ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni',
+              'amx_tile', 'amx_bf16')
+
+
+@functools.lru_cache(maxsize=1)
+def cpu() -> dict[str, Any]:
+  """``{'cpu_model', 'cpu_count', 'cpu_simd'}`` of this machine.
+
+  ``cpu_model`` is ``lscpu``'s model name (from ``/proc/cpuinfo``; the
+  processor name where that file is missing), ``cpu_simd`` the
+  ``SIMD_FLAGS`` the CPU reports. Timings are only comparable on one CPU
+  type, so every timing record carries these.
+  """
+  model, flags = None, set()
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        key, _, value = line.partition(':')
+        key = key.strip()
+        if key == 'model name' and model is None:
+          model = value.strip()
+        elif key == 'flags' and not flags:
+          flags = set(value.split())
+  except OSError:
+    pass
+  return {'cpu_model': model or platform.processor() or None,
+          'cpu_count': os.cpu_count(),
+          'cpu_simd': [f for f in SIMD_FLAGS if f in flags]}
+
+
 def provenance() -> dict[str, Any]:
   """Versions, device kind and git commit, as a flat JSON-ready dict.
 
   Returns:
     ``{'versions': {package: version}, 'python', 'platform', 'device_kind',
     'device_platform', 'num_devices', 'num_processes', 'git_commit',
-    'git_dirty'}``.
+    'git_dirty', 'cpu_model', 'cpu_count', 'cpu_simd'}``.
   """
   device = jax.devices()[0]
   commit = git_commit()
@@ -73,4 +104,5 @@ def provenance() -> dict[str, Any]:
       'num_processes': jax.process_count(),
       'git_commit': commit['commit'],
       'git_dirty': commit['dirty'],
+      **cpu(),
   }

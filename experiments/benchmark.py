@@ -43,6 +43,7 @@ from absl import flags
 import jax
 
 from disent_bias import data as data_lib
+from disent_bias import provenance
 from disent_bias import train
 from disent_bias.data import samplers
 from experiments.configs import default
@@ -236,6 +237,8 @@ def _torch_reference():
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  _emit({'name': 'machine', **provenance.cpu(),
+         'jax': provenance.provenance()['versions']['jax']})
   jax_ms, torch_ms, loop_ms = [], [], []
   for r in range(_ROUNDS.value):
     jax_ms.append(_bench_steps(True, 'train_step', with_render=r == 0)[
@@ -262,7 +265,8 @@ def main(argv):
            'loop_ms': round(statistics.median(loop_ms), 2),
            'loop_over_torch': round(statistics.median(loop_ms) / torch_med, 3),
            'loop_rounds_ms': [round(x, 2) for x in loop_ms],
-           'loop_steps': _LOOP_STEPS.value})
+           'loop_steps': _LOOP_STEPS.value, 'cpu_model': provenance.cpu()[
+               'cpu_model']})
 
 
 if __name__ == '__main__':

@@ -10,22 +10,37 @@ import jax.numpy as jnp
 
 
 def _conv_valid(x: jax.Array, kernel: jax.Array) -> jax.Array:
-  """Stride-1 VALID convolution, NHWC x HWIO -> NHWC, as patches @ kernel.
+  """Stride-1 VALID convolution, NHWC x HWIO -> NHWC, as matrix products.
 
-  The patches are kh * kw shifted slices concatenated on the channel axis,
-  so forward and both gradients are plain matrix products and slices. XLA's
-  CPU convolution is much slower here for the kernel gradient (a convolution
-  whose "kernel" is the full-size output gradient).
+  Two equal forms, chosen by which side moves less memory; both keep the
+  forward pass and both gradients as plain matrix products and slices (XLA's
+  CPU convolution is much slower here for the kernel gradient, a convolution
+  whose "kernel" is the full-size output gradient):
+  - C_in <= C_out, input patches: the kh * kw shifted input slices are
+    concatenated on the channel axis and multiplied by the kernel;
+  - C_in > C_out, shifted outputs: every input pixel is multiplied by all
+    kh * kw taps at once, (B*H*W, C_in) @ (C_in, kh*kw*C_out), and the output
+    sums the kh * kw products, each sliced at its tap's shift. Copying the
+    wide input kh * kw times costs more than the whole product here.
   """
   kh, kw, cin, cout = kernel.shape
   b, h, w, _ = x.shape
   oh, ow = h - kh + 1, w - kw + 1
   if kh == kw == 1:
-    patches = x
-  else:
-    patches = jnp.concatenate(
-        [x[:, i:i + oh, j:j + ow, :] for i in range(kh) for j in range(kw)],
-        axis=-1)
+    out = jnp.dot(x.reshape(b * h * w, cin), kernel.reshape(cin, cout))
+    return out.reshape(b, oh, ow, cout)
+  if cin > cout:
+    taps = kernel.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout)
+    y = jnp.dot(x.reshape(b * h * w, cin), taps).reshape(b, h, w, kh * kw,
+                                                          cout)
+    out = y[:, :oh, :ow, 0, :]
+    for t in range(1, kh * kw):
+      i, j = divmod(t, kw)
+      out = out + y[:, i:i + oh, j:j + ow, t, :]
+    return out
+  patches = jnp.concatenate(
+      [x[:, i:i + oh, j:j + ow, :] for i in range(kh) for j in range(kw)],
+      axis=-1)
   out = jnp.dot(patches.reshape(b * oh * ow, kh * kw * cin),
                 kernel.reshape(kh * kw * cin, cout))
   return out.reshape(b, oh, ow, cout)
