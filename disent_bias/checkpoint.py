@@ -14,7 +14,6 @@ warning naming each, and can move them to ``workdir/damaged_checkpoints/``.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 from typing import Any
@@ -159,17 +158,10 @@ def restore_newest_good(mngr: ocp.CheckpointManager, abstract: Any, *,
 
 
 def _move_damaged(mngr: ocp.CheckpointManager, step: int) -> str:
-  stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
-  target = os.path.join(_workdir(mngr), DAMAGED_DIR, f'{step}-{stamp}')
+  """Moves checkpoint ``step`` to ``damaged_checkpoints/<step>-<stamp>``."""
+  target = os.path.join(_workdir(mngr), DAMAGED_DIR,
+                        f'{step}-{workdir_lib.moved_aside_stamp()}')
   os.makedirs(os.path.dirname(target), exist_ok=True)
   os.replace(step_path(mngr, step), target)
   mngr.reload()
   return target
-
-
-def abstract_like(tree: Any) -> Any:
-  """``jax.ShapeDtypeStruct`` leaves (with shardings) for a tree of arrays."""
-  return jax.tree.map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype,
-                                     sharding=getattr(x, 'sharding', None)),
-      tree)

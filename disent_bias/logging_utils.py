@@ -173,20 +173,37 @@ def read_jsonl(path: str) -> list[dict]:
   return records
 
 
-def image_grid(images: np.ndarray, pad: int = 1) -> np.ndarray:
-  """Tiles float images (rows, cols, H, W, C) in [0, 1] into uint8 (h, w, C)."""
+def image_grid(images: np.ndarray, pad: int = 1, *, pad_value: float = 1.0,
+               as_uint8: bool = True) -> np.ndarray:
+  """Tiles float images (rows, cols, H, W, C) into one image (h, w, C).
+
+  The one image tiler of the package (``traversals`` grids, ``plotting``
+  overviews). Images are clipped to [0, 1]; ``pad`` pixels of ``pad_value``
+  (in [0, 1]) surround every cell, so h = rows * (H + pad) + pad.
+
+  Args:
+    images: (rows, cols, H, W, C) float images.
+    pad: border width in pixels.
+    pad_value: border value, white by default.
+    as_uint8: return uint8 (``to_uint8``, rounded; what the PNG / GIF writers
+      and TensorBoard take); else float32 in [0, 1], for matplotlib, which
+      truncates floats to bytes itself.
+
+  Returns:
+    uint8 or float32 (h, w, C).
+  """
   images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
   if images.ndim != 5:
     raise ValueError(
         f'images must be (rows, cols, H, W, C), got shape {images.shape}')
   rows, cols, height, width, channels = images.shape
-  out = np.ones((rows * (height + pad) + pad, cols * (width + pad) + pad,
-                 channels), np.float32)
+  out = np.full((rows * (height + pad) + pad, cols * (width + pad) + pad,
+                 channels), pad_value, np.float32)
   for r in range(rows):
     for c in range(cols):
       top, left = pad + r * (height + pad), pad + c * (width + pad)
       out[top:top + height, left:left + width] = images[r, c]
-  return (out * 255.0 + 0.5).astype(np.uint8)
+  return to_uint8(out) if as_uint8 else out
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -14,6 +14,8 @@ from matplotlib import figure
 from matplotlib import image as mpl_image
 import numpy as np
 
+from disent_bias import logging_utils
+
 
 def to_images(observations) -> np.ndarray:
   """Observations (N, H, W, C) or vectors (N, D) -> float (N, H, W, 3).
@@ -32,24 +34,24 @@ def to_images(observations) -> np.ndarray:
   return np.clip(x, 0.0, 1.0)
 
 
-def image_grid(images, num_cols: int, pad: int = 1,
-               pad_value: float = 0.5) -> np.ndarray:
-  """Tiles (N, H, W, C) images row by row into one float (H', W', 3) image.
+def tile_rows(images, num_cols: int, pad: int = 1,
+              pad_value: float = 0.5) -> np.ndarray:
+  """Tiles (N, H, W, C) images or (N, D) vectors row by row: float (H', W', 3).
 
-  Empty cells at the end of the last row are filled with ``pad_value``.
+  ``to_images`` makes them RGB; ``logging_utils.image_grid`` tiles them, in
+  float for matplotlib. Empty cells at the end of the last row (at least one
+  row) and the borders are ``pad_value``, in [0, 1].
   """
   x = to_images(images)
   n, h, w, _ = x.shape
   if num_cols < 1:
     raise ValueError(f'num_cols must be >= 1, got {num_cols}')
   num_rows = max(1, -(-n // num_cols))
-  grid = np.full((num_rows * (h + pad) + pad, num_cols * (w + pad) + pad, 3),
-                 pad_value, np.float32)
-  for i in range(n):
-    r, c = divmod(i, num_cols)
-    y0, x0 = pad + r * (h + pad), pad + c * (w + pad)
-    grid[y0:y0 + h, x0:x0 + w] = x[i]
-  return grid
+  cells = np.full((num_rows * num_cols, h, w, 3), pad_value, np.float32)
+  cells[:n] = x
+  return logging_utils.image_grid(
+      cells.reshape(num_rows, num_cols, h, w, 3), pad, pad_value=pad_value,
+      as_uint8=False)
 
 
 def save_png(image, path: str) -> str:
@@ -96,11 +98,11 @@ def dataset_overview(dataset, key: jax.Array, num_samples: int = 16,
   images = np.asarray(render(np.concatenate([factors] + sweeps)))
   # Images: rows of max_values images; vectors: one vector per row.
   num_cols = 1 if len(dataset.observation_shape) == 1 else max(max_values, 1)
-  sample_grid = image_grid(images[:num_samples], num_cols)
+  sample_grid = tile_rows(images[:num_samples], num_cols)
   rows, start = [], num_samples
   for name, size, sweep in zip(dataset.factor_names, dataset.factor_sizes,
                                sweeps):
-    row = image_grid(images[start:start + len(sweep)], num_cols)
+    row = tile_rows(images[start:start + len(sweep)], num_cols)
     start += len(sweep)
     rows.append((f'{name} ({len(sweep)}/{size})', row))
   return sample_grid, rows
@@ -144,6 +146,6 @@ def overview_filename(name: str, variant: str) -> str:
 
 
 __all__ = [
-    'to_images', 'image_grid', 'save_png', 'traversal_values',
+    'to_images', 'tile_rows', 'save_png', 'traversal_values',
     'traversal_factors', 'dataset_overview', 'save_dataset_overview',
     'overview_filename']

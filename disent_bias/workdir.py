@@ -239,6 +239,15 @@ def check_config(workdir: str, new: Mapping[str, Any], *,
         f'(extending a run is allowed), or {_WAYS_OUT}')
 
 
+def moved_aside_stamp() -> str:
+  """The local time, to the microsecond, naming a moved-aside file or folder.
+
+  Used for ``replaced/<stamp>`` (``start_over``) and damaged checkpoints
+  (``checkpoint``), so both sort by time alike.
+  """
+  return datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
+
+
 def start_over(workdir: str) -> str | None:
   """Moves the run files of ``workdir`` into ``workdir/replaced/<time>/``.
 
@@ -248,8 +257,7 @@ def start_over(workdir: str) -> str | None:
   present = [n for n in RUN_FILES if os.path.lexists(os.path.join(workdir, n))]
   if not present:
     return None
-  stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
-  target = os.path.join(workdir, REPLACED_DIR, stamp)
+  target = os.path.join(workdir, REPLACED_DIR, moved_aside_stamp())
   os.makedirs(target)
   for name in present:
     os.replace(os.path.join(workdir, name), os.path.join(target, name))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Sequence
 
 from absl import app
 from absl import flags
@@ -47,8 +48,11 @@ _NUM_POINTS = flags.DEFINE_integer('num_points', 3000,
                                    'points of each scoring sample')
 
 
-def _mean_sd(values) -> str:
-  """``mean ± sd`` over seeds; the sd is the sample sd (``stats.seed_sd``)."""
+def mean_sd(values: Sequence[float] | np.ndarray) -> str:
+  """``mean ± sd`` of per-seed values (S,), 3 decimals; sample sd (ddof=1).
+
+  The sd is ``stats.seed_sd``, the one seed-spread definition of the package.
+  """
   values = np.asarray(values, np.float64)
   return f'{values.mean():.3f} ± {stats.seed_sd(values):.3f}'
 
@@ -99,24 +103,31 @@ def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,
                                                  test, degree=1))
     records.append(record)
     logging.info('%s eps=%s: MIG %s, ceiling %s, ratio %s', variant, eps,
-                 _mean_sd(mig), _mean_sd(ceiling), _mean_sd(record['ratio']))
+                 mean_sd(mig), mean_sd(ceiling), mean_sd(record['ratio']))
+  _write(records, workdir)
+  logging.info('wrote %s (%.0f s)', workdir, time.time() - start)
+  return records
+
+
+def _write(records: Sequence[dict], workdir: str) -> None:
+  """Writes ``noise_control.json`` and the Markdown ``table.md``."""
   os.makedirs(workdir, exist_ok=True)
   workdir_lib.write_json(os.path.join(workdir, 'noise_control.json'), records,
                          indent=1)
-  lines = [f'{model_name}, {num_seeds} seeds, {num_steps} steps, MIG on '
-           f'{num_points} points (mean ± sd over seeds)', '',
+  first = records[0]
+  lines = [f"{first['model']}, {first['num_seeds']} seeds, "
+           f"{first['num_steps']} steps, MIG on {first['num_points']} points "
+           '(mean ± sd over seeds)', '',
            '| variant | eps | ceiling | MIG | MIG / ceiling | '
            'code readout | image readout |', '|---|---|---|---|---|---|---|']
   for r in records:
     eps = '-' if r['variant'] == 'original' else f"{r['epsilon']:g}"
-    lines.append(f"| {r['variant']} | {eps} | {_mean_sd(r['ceiling'])} | "
-                 f"{_mean_sd(r['mig'])} | {_mean_sd(r['ratio'])} | "
-                 f"{_mean_sd(r['code_readout_mig'])} | "
+    lines.append(f"| {r['variant']} | {eps} | {mean_sd(r['ceiling'])} | "
+                 f"{mean_sd(r['mig'])} | {mean_sd(r['ratio'])} | "
+                 f"{mean_sd(r['code_readout_mig'])} | "
                  f"{r['image_readout_mig']:.3f} |")
   with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
     f.write('\n'.join(lines) + '\n')
-  logging.info('wrote %s (%.0f s)', workdir, time.time() - start)
-  return records
 
 
 def main(argv):

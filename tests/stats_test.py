@@ -39,4 +39,4 @@ def test_train_reproduce_and_noise_control_use_it():
               'scores': {'mig': v}} for s, v in enumerate(SCORES)]
   (row,) = reproduce.summarize(records)
   np.testing.assert_allclose(row['sd'], SAMPLE_SD, rtol=1e-12)
-  assert noise_control._mean_sd(SCORES) == '0.300 ± 0.265'
+  assert noise_control.mean_sd(SCORES) == '0.300 ± 0.265'

@@ -138,11 +138,3 @@ def subgrid(dataset: GroundTruthData, values: Mapping[str, Sequence[int]],
       factor_sizes=tuple(len(kept[k]) for k in varying),
       factor_names=tuple(dataset.factor_names[k] for k in varying),
       render_fn=render, info=info)
-
-
-def as_float_image(x) -> jax.Array:
-  """uint8 or bool images -> float32 in [0, 1]."""
-  x = jnp.asarray(x)
-  if x.dtype == jnp.uint8:
-    return x.astype(jnp.float32) / 255.0
-  return x.astype(jnp.float32)

@@ -25,7 +25,7 @@ References:
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -46,15 +46,18 @@ def _factor_grid(num_factors: int, factor_size: int):
   return (factor_size,) * num_factors, values
 
 
-def _default_scales(num_factors: int) -> np.ndarray:
-  # Distinct, geometrically spaced column norms: 1, 0.8, 0.64, ...
-  return 0.8 ** np.arange(num_factors)
+def _scales(num_factors: int, scales: Sequence[float] | None) -> np.ndarray:
+  """``scales`` as float64 (K,), checked positive; default 0.8**k.
 
-
-def _corners(num_factors: int) -> np.ndarray:
-  """All 2^K sign vectors (+-1)^K: (2^K, K)."""
-  grid = np.array(np.meshgrid(*[[-1.0, 1.0]] * num_factors, indexing='ij'))
-  return grid.reshape(num_factors, -1).T
+  The default gives distinct, geometrically spaced norms: 1, 0.8, 0.64, ...
+  """
+  if scales is None:
+    return 0.8 ** np.arange(num_factors)
+  scales = np.asarray(scales, np.float64)
+  if scales.shape != (num_factors,) or (scales <= 0).any():
+    raise ValueError(f'scales must be {num_factors} positive numbers, '
+                     f'got {scales}')
+  return scales
 
 
 def make_linear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
@@ -90,11 +93,7 @@ def make_linear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
   if dim < num_factors:
     raise ValueError(f'dim must be >= num_factors, got dim={dim}, '
                      f'num_factors={num_factors}')
-  scales = _default_scales(num_factors) if scales is None else np.asarray(
-      scales, np.float64)
-  if scales.shape != (num_factors,) or (scales <= 0).any():
-    raise ValueError(f'scales must be {num_factors} positive numbers, '
-                     f'got {scales}')
+  scales = _scales(num_factors, scales)
   rng = np.random.default_rng(seed)
   q, _ = np.linalg.qr(rng.standard_normal((dim, num_factors)))
   a = q * scales[None, :]
@@ -146,11 +145,7 @@ def make_nonlinear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
   sizes, values = _factor_grid(num_factors, factor_size)
   if dim < 1 or any(h < 1 for h in hidden):
     raise ValueError(f'dim and hidden widths must be >= 1, got {dim}, {hidden}')
-  scales = _default_scales(num_factors) if scales is None else np.asarray(
-      scales, np.float64)
-  if scales.shape != (num_factors,) or (scales <= 0).any():
-    raise ValueError(f'scales must be {num_factors} positive numbers, '
-                     f'got {scales}')
+  scales = _scales(num_factors, scales)
   rng = np.random.default_rng(seed)
   widths = (num_factors, *hidden, dim)
   weights = []
@@ -169,18 +164,7 @@ def make_nonlinear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
         h = jnp.tanh(h)
     return h
 
-  # The squashing bound is the largest |output| over the grid (over a fixed
-  # random subset of _MAX_BOUND_POINTS grid points for larger grids; the
-  # output is clipped to [0, 1] either way).
-  space = state_space.StateSpace(sizes)
-  if space.num_points <= _MAX_BOUND_POINTS:
-    grid_factors = space.all_factors()
-  else:
-    grid_factors = np.asarray(space.index_to_factors(rng.integers(
-        0, space.num_points, _MAX_BOUND_POINTS)))
-  grid_values = values[grid_factors]
-  bound = float(np.abs(np.asarray(jax.jit(mlp)(grid_values))).max())
-  bound = max(bound, 1e-6)
+  bound = _grid_bound(mlp, sizes, values, rng)
   jv = jnp.asarray(values)
 
   def render(factors):
@@ -192,3 +176,21 @@ def make_nonlinear(num_factors: int = 3, factor_size: int = 10, dim: int = 10,
   return base.GroundTruthData(
       'synthetic_nonlinear', sizes, [f'w{i}' for i in range(num_factors)],
       (dim,), render, is_pure=True, info=info)
+
+
+def _grid_bound(fn: Callable[[jax.Array], jax.Array], sizes: Sequence[int],
+                values: np.ndarray, rng: np.random.Generator) -> float:
+  """The squashing bound: the largest |fn(w)| over the grid (at least 1e-6).
+
+  Over a fixed random subset of ``_MAX_BOUND_POINTS`` grid points (drawn from
+  ``rng``) for larger grids; the output is clipped to [0, 1] either way.
+  """
+  space = state_space.StateSpace(sizes)
+  if space.num_points <= _MAX_BOUND_POINTS:
+    grid_factors = space.all_factors()
+  else:
+    grid_factors = np.asarray(space.index_to_factors(rng.integers(
+        0, space.num_points, _MAX_BOUND_POINTS)))
+  grid_values = values[grid_factors]
+  bound = float(np.abs(np.asarray(jax.jit(fn)(grid_values))).max())
+  return max(bound, 1e-6)

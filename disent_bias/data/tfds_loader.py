@@ -18,7 +18,9 @@ from absl import logging
 import numpy as np
 
 from disent_bias.data import base
-from disent_bias.data import files
+from disent_bias.data import dsprites
+from disent_bias.data import file_formats
+from disent_bias.data import shapes3d
 from disent_bias.data import state_space
 
 # TFDS label feature for each factor, in the grid's factor order.
@@ -71,7 +73,6 @@ def _load(name: str, label_keys: Sequence[str], factor_names: Sequence[str],
   """Reads a TFDS split into grid order and wraps it as a dataset."""
   space = state_space.StateSpace(factor_sizes, factor_names)
   n = space.num_points
-  sizes = np.asarray(space.factor_sizes)
   images, seen, obs = None, np.zeros(n, bool), None
   where = f'TFDS {name!r} split {split!r}'
   for batch in _read_split(name, data_dir, split, download):
@@ -91,21 +92,7 @@ def _load(name: str, label_keys: Sequence[str], factor_names: Sequence[str],
     elif image.shape[1:] != obs:
       raise ValueError(f'{where}: image shapes differ: {obs} and '
                        f'{image.shape[1:]}')
-    classes = np.stack([np.asarray(batch[k]) for k in label_keys], axis=1)
-    bad = (classes < 0) | (classes >= sizes)
-    if bad.any():
-      row, col = map(int, np.argwhere(bad)[0])
-      raise ValueError(f'{where}: {label_keys[col]} = {classes[row, col]} is '
-                       f'outside the grid {space.factor_sizes}')
-    index = space.factors_to_index(classes.astype(np.int64))
-    repeated = np.ones(len(index), bool)  # Later copies within the batch,
-    repeated[np.unique(index, return_index=True)[1]] = False
-    repeated |= seen[index]  # or points seen in earlier batches.
-    if repeated.any():
-      raise ValueError(f'{where}: grid point {space.factor_names} = '
-                       f'{classes[np.argmax(repeated)].tolist()} appears '
-                       'more than once; the split must hold each grid point '
-                       'once')
+    index = _new_grid_index(batch, label_keys, space, seen, where)
     seen[index] = True
     if binary:
       if image.max(initial=0) > 1:
@@ -123,64 +110,94 @@ def _load(name: str, label_keys: Sequence[str], factor_names: Sequence[str],
   logging.info('%s: %d examples read into grid order', where, n)
   info = dict(source='tfds', data_dir=None if data_dir is None
               else os.fspath(data_dir), split=split)
-  return files.from_arrays(name, images, space.factor_sizes, factor_names,
-                           packed_width=obs[1] if binary else None, info=info)
+  return file_formats.from_arrays(
+      name, images, space.factor_sizes, factor_names,
+      packed_width=obs[1] if binary else None, info=info)
 
 
-def load_dsprites(data_dir=None, *, split: str = 'train',
-                  download: bool = False,
-                  factor_sizes: Sequence[int] | None = None
-                  ) -> base.GroundTruthData:
-  """dSprites from TFDS (``tfds.builder('dsprites', data_dir=data_dir)``).
+# Per dataset: label features, factor names, published grid, binary images.
+_SPECS = {
+    'dsprites': (DSPRITES_LABELS, dsprites.FACTOR_NAMES,
+                 dsprites.FACTOR_SIZES, True),
+    'shapes3d': (SHAPES3D_LABELS, shapes3d.FACTOR_NAMES,
+                 shapes3d.FACTOR_SIZES, False),
+}
+
+
+def _new_grid_index(batch: dict, label_keys: Sequence[str],
+                    space: state_space.StateSpace, seen: np.ndarray,
+                    where: str) -> np.ndarray:
+  """Grid indices (B,) of a batch's labels, each on the grid and not ``seen``.
+
+  ``seen`` (N,) bool marks the points of earlier batches.
+  """
+  classes = np.stack([np.asarray(batch[k]) for k in label_keys], axis=1)
+  bad = (classes < 0) | (classes >= np.asarray(space.factor_sizes))
+  if bad.any():
+    row, col = map(int, np.argwhere(bad)[0])
+    raise ValueError(f'{where}: {label_keys[col]} = {classes[row, col]} is '
+                     f'outside the grid {space.factor_sizes}')
+  index = space.factors_to_index(classes.astype(np.int64))
+  repeated = np.ones(len(index), bool)  # Later copies within the batch,
+  repeated[np.unique(index, return_index=True)[1]] = False
+  repeated |= seen[index]  # or points seen in earlier batches.
+  if repeated.any():
+    raise ValueError(f'{where}: grid point {space.factor_names} = '
+                     f'{classes[np.argmax(repeated)].tolist()} appears '
+                     'more than once; the split must hold each grid point '
+                     'once')
+  return index
+
+
+def load(name: str, data_dir: str | os.PathLike | None = None, *,
+         split: str = 'train', download: bool = False,
+         factor_sizes: Sequence[int] | None = None) -> base.GroundTruthData:
+  """dSprites or Shapes3D from TFDS (``tfds.builder(name, data_dir=...)``).
 
   Args:
+    name: 'dsprites' or 'shapes3d'.
     data_dir: TFDS data folder; None uses TFDS's default
       (~/tensorflow_datasets).
     split: TFDS split; it must hold every grid point once.
     download: run ``download_and_prepare`` first (needs the internet).
-    factor_sizes: grid; default the published (3, 6, 40, 32, 32). Other sizes
-      are for tests.
+    factor_sizes: grid; default the published one (dSprites
+      (3, 6, 40, 32, 32), Shapes3D (10, 10, 10, 8, 4, 15)). Other sizes are
+      for tests.
 
   Returns:
-    ``GroundTruthData`` 'dsprites' with binary (64, 64, 1) float32 images.
+    ``GroundTruthData`` ``name``: dSprites binary (64, 64, 1), Shapes3D
+    (64, 64, 3) float32 images in [0, 1].
 
   Raises:
     FileNotFoundError: ``data_dir`` missing or the dataset not prepared there.
-    ValueError: missing features, labels off the grid, duplicated or missing
-      grid points, non-binary images.
+    ValueError: unknown name, missing features, labels off the grid,
+      duplicated or missing grid points, non-binary dSprites images.
     TypeError: images not uint8.
   """
-  return _load('dsprites', DSPRITES_LABELS, files.DSPRITES_NAMES,
-               files.DSPRITES_SIZES if factor_sizes is None else factor_sizes,
-               data_dir, split, download, binary=True)
+  if name not in _SPECS:
+    raise ValueError(f'no TFDS loader for {name!r}; valid: {sorted(_SPECS)}')
+  labels, names, sizes, binary = _SPECS[name]
+  return _load(name, labels, names,
+               sizes if factor_sizes is None else factor_sizes,
+               data_dir, split, download, binary=binary)
 
 
-def load_shapes3d(data_dir=None, *, split: str = 'train',
-                  download: bool = False,
+def load_dsprites(data_dir: str | os.PathLike | None = None, *,
+                  split: str = 'train', download: bool = False,
                   factor_sizes: Sequence[int] | None = None
                   ) -> base.GroundTruthData:
-  """Shapes3D from TFDS (``tfds.builder('shapes3d', data_dir=data_dir)``).
+  """dSprites from TFDS: ``load('dsprites', ...)``."""
+  return load('dsprites', data_dir, split=split, download=download,
+              factor_sizes=factor_sizes)
 
-  Args:
-    data_dir: TFDS data folder; None uses TFDS's default
-      (~/tensorflow_datasets).
-    split: TFDS split; it must hold every grid point once.
-    download: run ``download_and_prepare`` first (needs the internet).
-    factor_sizes: grid; default the published (10, 10, 10, 8, 4, 15). Other
-      sizes are for tests.
 
-  Returns:
-    ``GroundTruthData`` 'shapes3d' with (64, 64, 3) float32 images in [0, 1].
-
-  Raises:
-    FileNotFoundError: ``data_dir`` missing or the dataset not prepared there.
-    ValueError: missing features, labels off the grid, duplicated or missing
-      grid points.
-    TypeError: images not uint8.
-  """
-  return _load('shapes3d', SHAPES3D_LABELS, files.SHAPES3D_NAMES,
-               files.SHAPES3D_SIZES if factor_sizes is None else factor_sizes,
-               data_dir, split, download, binary=False)
+def load_shapes3d(data_dir: str | os.PathLike | None = None, *,
+                  split: str = 'train', download: bool = False,
+                  factor_sizes: Sequence[int] | None = None
+                  ) -> base.GroundTruthData:
+  """Shapes3D from TFDS: ``load('shapes3d', ...)``."""
+  return load('shapes3d', data_dir, split=split, download=download,
+              factor_sizes=factor_sizes)
 
 
 LOADERS = {'dsprites': load_dsprites, 'shapes3d': load_shapes3d}

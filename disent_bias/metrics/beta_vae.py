@@ -47,8 +47,10 @@ def _shared_factor_pairs(key: jax.Array, factor_sizes: tuple[int, ...],
 def _chunked_pairs(key: jax.Array, factor_sizes: tuple[int, ...],
                    candidates: tuple[int, ...], num_chunks: int,
                    per_chunk: int, batch_size: int):
-  """``_shared_factor_pairs(fold_in(key, c))`` for c < num_chunks, stacked
-  (a ``lax.map`` loop, as ``factor_vae._chunked_fixed_factor_batches``)."""
+  """``_shared_factor_pairs(fold_in(key, c))`` for c < num_chunks, stacked.
+
+  A ``lax.map`` loop, as for the FactorVAE votes (``factor_vae.draw_votes``).
+  """
   return jax.lax.map(
       lambda c: _shared_factor_pairs(jax.random.fold_in(key, c),
                                      factor_sizes, candidates, per_chunk,

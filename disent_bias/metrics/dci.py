@@ -120,11 +120,8 @@ def dci(codes_train: jax.typing.ArrayLike, factors_train: jax.typing.ArrayLike,
     TypeError: non-integer factors.
   """
   codes_train, factors_train, codes_test, factors_test = (
-      utils.check_train_test(codes_train, factors_train, codes_test,
-                             factors_test))
-  utils.require_min_codes(codes_train, 2, 'DCI')
-  utils.require_min_factors(factors_train, 2, 'DCI')
-  utils.require_varying_factors(factors_train, 'DCI', 'factors_train')
+      utils.check_supervised(codes_train, factors_train, codes_test,
+                             factors_test, 'DCI', min_codes=2, min_factors=2))
   importance, train_acc, test_acc = importance_gbt(
       codes_train, factors_train, codes_test, factors_test, seed=seed,
       n_jobs=n_jobs)

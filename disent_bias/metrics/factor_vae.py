@@ -20,10 +20,19 @@ from disent_bias.metrics import sampling
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
-def _fixed_factor_batches(key: jax.Array, factor_sizes: tuple[int, ...],
-                          candidates: tuple[int, ...], num_votes: int,
-                          batch_size: int) -> tuple[jax.Array, jax.Array]:
+def fixed_factor_batches(key: jax.Array, factor_sizes: tuple[int, ...],
+                         candidates: tuple[int, ...], num_votes: int,
+                         batch_size: int) -> tuple[jax.Array, jax.Array]:
   """Per vote a factor index and a batch (B, K) sharing that factor's value.
+
+  One PRNG key's worth of votes; ``draw_votes`` stacks them per chunk.
+
+  Args:
+    key: PRNG key.
+    factor_sizes: the grid (K sizes); static.
+    candidates: factor indices that may be fixed; static.
+    num_votes: V; static.
+    batch_size: B; static.
 
   Returns:
     (int32 (V,) factor indices, int32 (V, B, K) factors).
@@ -46,7 +55,7 @@ def _chunked_fixed_factor_batches(key: jax.Array,
                                   candidates: tuple[int, ...],
                                   num_chunks: int, per_chunk: int,
                                   batch_size: int):
-  """``_fixed_factor_batches(fold_in(key, c))`` for c < num_chunks, stacked.
+  """``fixed_factor_batches(fold_in(key, c))`` for c < num_chunks, stacked.
 
   A ``lax.map`` loop: one small compiled program (a ``vmap`` over the chunks
   compiles for about 15 CPU s, a Python loop dispatches thousands of calls).
@@ -55,9 +64,9 @@ def _chunked_fixed_factor_batches(key: jax.Array,
     (int32 (C, per_chunk), int32 (C, per_chunk, B, K)).
   """
   return jax.lax.map(
-      lambda c: _fixed_factor_batches(jax.random.fold_in(key, c),
-                                      factor_sizes, candidates, per_chunk,
-                                      batch_size),
+      lambda c: fixed_factor_batches(jax.random.fold_in(key, c),
+                                     factor_sizes, candidates, per_chunk,
+                                     batch_size),
       jnp.arange(num_chunks))
 
 

@@ -47,12 +47,20 @@ def roc_auc(target: np.ndarray, score: np.ndarray) -> float:
                / (num_pos * num_neg))
 
 
-def _macro_roc_auc(labels: np.ndarray, proba: np.ndarray,
-                   classes: np.ndarray) -> float:
+def macro_roc_auc(labels: np.ndarray, proba: np.ndarray,
+                  classes: np.ndarray) -> float:
   """One-vs-rest ROC AUC per class, averaged (sklearn's macro average).
 
   Classes with no positive or no negative example in ``labels`` are skipped
   (the reference would fail there).
+
+  Args:
+    labels: (N,) class labels.
+    proba: (N, C) predicted probability of each class.
+    classes: (C,) the class of each column of ``proba``.
+
+  Returns:
+    The mean AUC, NaN when every class is skipped.
   """
   aucs = []
   for c, cls in enumerate(classes):
@@ -72,8 +80,8 @@ def explicitness_per_factor(codes_train: np.ndarray, y_train: np.ndarray,
     clf.fit(codes_train, y_train)
     proba_train = clf.predict_proba(codes_train)
     proba_test = clf.predict_proba(codes_test)
-  return (_macro_roc_auc(y_train, proba_train, clf.classes_),
-          _macro_roc_auc(y_test, proba_test, clf.classes_))
+  return (macro_roc_auc(y_train, proba_train, clf.classes_),
+          macro_roc_auc(y_test, proba_test, clf.classes_))
 
 
 def modularity_explicitness(
@@ -100,11 +108,9 @@ def modularity_explicitness(
     TypeError: non-integer factors.
   """
   codes_train, factors_train, codes_test, factors_test = (
-      utils.check_train_test(codes_train, factors_train, codes_test,
-                             factors_test))
-  utils.require_min_factors(factors_train, 2, 'modularity')
-  utils.require_varying_factors(factors_train, 'modularity_explicitness',
-                                'factors_train')
+      utils.check_supervised(codes_train, factors_train, codes_test,
+                             factors_test, 'modularity_explicitness',
+                             min_factors=2))
   mi = utils.discrete_mutual_info(
       utils.histogram_discretize(codes_train, num_bins), factors_train)
   mean = codes_train.mean(axis=0)

@@ -58,10 +58,8 @@ def sap(codes_train: jax.typing.ArrayLike, factors_train: jax.typing.ArrayLike,
     TypeError: non-integer factors.
   """
   codes_train, factors_train, codes_test, factors_test = (
-      utils.check_train_test(codes_train, factors_train, codes_test,
-                             factors_test))
-  utils.require_min_codes(codes_train, 2, 'SAP')
-  utils.require_varying_factors(factors_train, 'SAP', 'factors_train')
+      utils.check_supervised(codes_train, factors_train, codes_test,
+                             factors_test, 'SAP', min_codes=2))
   scores = sap_matrix(codes_train, factors_train, codes_test, factors_test,
                       seed=seed)
   sorted_scores = np.sort(scores, axis=0)

@@ -43,8 +43,9 @@ def unsupervised(codes: jax.typing.ArrayLike,
 
   Returns:
     ``gaussian_total_correlation`` (nats), ``gaussian_wasserstein_correlation``
-    and its value divided by tr(cov) (``..._norm``), from the sample
-    covariance (ddof=1); ``mutual_info_score``: mean over ordered pairs of
+    and its value divided by tr(cov)
+    (``gaussian_wasserstein_correlation_norm``), from the sample covariance
+    (ddof=1); ``mutual_info_score``: mean over ordered pairs of
     distinct codes of their binned mutual information (nats). Constant codes
     (variance 0) are independent of the rest and are left out of the three
     Gaussian scores (the reference returns NaN); if all are constant those

@@ -109,6 +109,26 @@ def check_train_test(codes_train, factors_train, codes_test, factors_test):
   return codes_train, factors_train, codes_test, factors_test
 
 
+def check_supervised(codes_train, factors_train, codes_test, factors_test,
+                     metric: str, *, min_codes: int = 1, min_factors: int = 1
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+  """The input checks of a train/test metric, in one place.
+
+  ``check_train_test``, then at least ``min_codes`` codes and ``min_factors``
+  factors, and no constant training factor; errors name ``metric``.
+
+  Returns:
+    (codes_train (N, D), factors_train (N, K), codes_test (M, D),
+    factors_test (M, K)) as float64 / int64 numpy arrays.
+  """
+  codes_train, factors_train, codes_test, factors_test = check_train_test(
+      codes_train, factors_train, codes_test, factors_test)
+  require_min_codes(codes_train, min_codes, metric)
+  require_min_factors(factors_train, min_factors, metric)
+  require_varying_factors(factors_train, metric, 'factors_train')
+  return codes_train, factors_train, codes_test, factors_test
+
+
 def require_min_codes(codes: np.ndarray, minimum: int, metric: str):
   if codes.shape[1] < minimum:
     raise ValueError(

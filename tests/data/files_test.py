@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from disent_bias import data
+from disent_bias.data import dsprites_npz
 from disent_bias.data import files
+from disent_bias.data import mpi3d_npz
+from disent_bias.data import shapes3d
+from disent_bias.data import shapes3d_h5
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
@@ -56,7 +60,7 @@ def _save_npz(path, arrays, compressed=True):
 @pytest.fixture(params=['compressed', 'stored'])
 def dsprites_file(request, tmp_path):
   arrays = _dsprites_arrays()
-  path = _save_npz(tmp_path / files.DSPRITES_FILE, arrays,
+  path = _save_npz(tmp_path / dsprites_npz.FILE_NAME, arrays,
                    compressed=request.param == 'compressed')
   return path, arrays['imgs']
 
@@ -110,9 +114,9 @@ def test_dsprites_sample_observations(dsprites_file):
 
 
 def test_dsprites_folder_path(tmp_path):
-  _save_npz(tmp_path / files.DSPRITES_FILE, _dsprites_arrays())
+  _save_npz(tmp_path / dsprites_npz.FILE_NAME, _dsprites_arrays())
   ds = files.load_dsprites(path=tmp_path, factor_sizes=DSPRITES_SMALL)
-  assert ds.info['path'] == str(tmp_path / files.DSPRITES_FILE)
+  assert ds.info['path'] == str(tmp_path / dsprites_npz.FILE_NAME)
 
 
 def test_dsprites_missing_file(tmp_path):
@@ -257,10 +261,10 @@ def test_shapes3d_round_trip(tmp_path, layout, in_memory, storage):
   images, labels = _shapes3d_arrays()
   kwargs = dict(chunks=(8, 4, 4, 3), compression='gzip') if (
       layout == 'chunked') else {}
-  path = _save_h5(tmp_path / files.SHAPES3D_FILE, images, labels, **kwargs)
+  path = _save_h5(tmp_path / shapes3d_h5.FILE_NAME, images, labels, **kwargs)
   ds = files.load_shapes3d(path=path, in_memory=in_memory,
                            factor_sizes=SHAPES3D_SMALL)
-  assert ds.factor_names == files.SHAPES3D_NAMES
+  assert ds.factor_names == shapes3d.FACTOR_NAMES
   assert ds.observation_shape == (4, 4, 3) and not ds.is_pure
   x = ds.render_index(np.arange(images.shape[0]))
   assert x.dtype == np.float32
@@ -384,7 +388,7 @@ def test_mpi3d_round_trip(tmp_path, fmt, storage):
                      compressed=fmt == 'compressed')
   ds = files.load_mpi3d(path=path, kind='real', factor_sizes=MPI3D_SMALL)
   assert ds.name == 'mpi3d_real' and ds.info['storage'] == storage
-  assert ds.factor_names == files.MPI3D_NAMES
+  assert ds.factor_names == mpi3d_npz.FACTOR_NAMES
   np.testing.assert_allclose(ds.render_index(np.arange(24)), images / 255.0,
                              atol=1e-7)
   f, x = ds.sample_observations(jax.random.key(3), 7)
@@ -524,14 +528,6 @@ def test_noise_variant_on_file_data(tmp_path):
   diff = np.abs(x - images / 255.0)
   assert diff.max() <= eps + 1e-6 and diff.mean() > eps / 10
   np.testing.assert_array_equal(ds.render_index(np.arange(24)), x)
-
-
-def test_published_grids_match_procedural_look_alikes():
-  from disent_bias.data import dsprites, shapes3d  # pylint: disable=g-import-not-at-top
-  assert files.DSPRITES_NAMES == dsprites.FACTOR_NAMES
-  assert files.DSPRITES_SIZES == dsprites.FACTOR_SIZES
-  assert files.SHAPES3D_NAMES == shapes3d.FACTOR_NAMES
-  assert files.SHAPES3D_SIZES == shapes3d.FACTOR_SIZES
 
 
 def test_dsprites_given_a_single_npy_array(tmp_path):

@@ -104,7 +104,7 @@ class TestBetaVae:
 class TestDraws:
 
   def test_vote_layout_matches_one_key_per_chunk(self):
-    # The draws are those of ``_fixed_factor_batches(fold_in(key, c))`` for
+    # The draws are those of ``fixed_factor_batches(fold_in(key, c))`` for
     # consecutive chunks c of DRAW_POINTS // batch_size votes, whatever the
     # encoding batch: the scores do not depend on how points are encoded.
     key = jax.random.key(7)
@@ -112,7 +112,7 @@ class TestDraws:
         key, SIZES, (0, 1, 2), 40, 64)
     per_chunk = metrics.factor_vae_lib.DRAW_POINTS // 64
     for c in range(3):
-      i, f = metrics.factor_vae_lib._fixed_factor_batches(
+      i, f = metrics.factor_vae_lib.fixed_factor_batches(
           jax.random.fold_in(key, c), SIZES, (0, 1, 2), per_chunk, 64)
       n = min(per_chunk, 40 - c * per_chunk)
       np.testing.assert_array_equal(index[c * per_chunk:][:n], i[:n])

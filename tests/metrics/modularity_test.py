@@ -49,7 +49,7 @@ class TestRocAuc:
     proba = rng.dirichlet(np.ones(4), 200)
     expected = sk_metrics.roc_auc_score(np.eye(4)[labels], proba)
     np.testing.assert_allclose(
-        metrics.modularity_lib._macro_roc_auc(labels, proba, np.arange(4)),
+        metrics.modularity_lib.macro_roc_auc(labels, proba, np.arange(4)),
         expected, rtol=1e-12)
 
 
