@@ -9,6 +9,7 @@ every later piece (``setup.build``, the runner, scoring) reads.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import ml_collections
@@ -16,6 +17,7 @@ import ml_collections
 from disent_bias import checks
 from disent_bias import data as data_lib
 from disent_bias import metrics as metrics_lib
+from disent_bias import workdir as workdir_lib
 from disent_bias.models import objectives as objectives_lib
 
 ARCHITECTURES = ('conv', 'mlp')
@@ -145,5 +147,29 @@ def is_resolved(config: ml_collections.ConfigDict) -> bool:
           set(config.model.hparams) == set(objective.hparams))
 
 
+def stored_config(workdir: str) -> ml_collections.ConfigDict:
+  """The resolved config a run stored in ``workdir/config.json``.
+
+  Fields added since the run (``workdir.ADDED_FIELDS``) get the values the
+  run had, and hyperparameters of other objectives (stored as None by older
+  versions) are dropped, so the result is what ``resolve_config`` gives now.
+
+  Raises:
+    FileNotFoundError: no config.json.
+  """
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    raise FileNotFoundError(f'no config.json in {workdir!r}; is it a workdir '
+                            'written by train_and_evaluate?')
+  raw = workdir_lib.with_added_fields(workdir_lib.read_json(path))
+  config = ml_collections.ConfigDict(raw)
+  config.model.hidden = tuple(config.model.hidden)
+  config.metrics.names = tuple(config.metrics.names)
+  objective = objectives_lib.get(config.model.name)
+  config.model.hparams = {k: config.model.hparams[k]
+                          for k in objective.hparams}
+  return config
+
+
 __all__ = ['ARCHITECTURES', 'CONV_IMPLS', 'validate_config', 'resolve_hparams',
-           'resolve_config', 'is_resolved']
+           'resolve_config', 'is_resolved', 'stored_config']

@@ -8,6 +8,7 @@ over steps.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping, Sequence
 
 import flax
@@ -200,5 +201,17 @@ def make_batch(dataset: data_lib.GroundTruthData, key: jax.Array,
   return batch
 
 
+def to_tree(state: TrainState) -> dict[str, Any]:
+  """The state as a dict for Orbax, without empty fields."""
+  tree = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+  return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
+
+
+def from_tree(tree: Mapping[str, Any]) -> TrainState:
+  """Inverse of ``to_tree``: absent (empty) fields become ``{}``."""
+  return TrainState(**{f.name: tree.get(f.name, {})
+                        for f in dataclasses.fields(TrainState)})
+
+
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'global_norm',
-           'sample_batch_factors', 'make_batch']
+           'sample_batch_factors', 'make_batch', 'to_tree', 'from_tree']

@@ -48,7 +48,6 @@ from disent_bias import setup as setup_lib
 from disent_bias import step as step_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import networks
-from disent_bias.models import objectives as objectives_lib
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -189,12 +188,12 @@ def _start(run: runner_lib.Run, workdir: str, is_main: bool
   keys = run.seed_keys(config.seed)
   mngr = checkpoint.manager(workdir, max_to_keep=config.keep_checkpoints)
   writer = logging_utils.MetricWriter.for_workdir(workdir, enabled=is_main)
-  abstract = to_tree(run.abstract_state(keys))
+  abstract = step_lib.to_tree(run.abstract_state(keys))
   latest, tree = checkpoint.restore_newest_good(mngr, abstract,
                                                 move_damaged=is_main)
   if latest is not None:
     logging_utils.log_detail('resuming from the checkpoint at step %d', latest)
-    state = from_tree(tree)
+    state = step_lib.from_tree(tree)
   else:
     state = run.init_state(keys)
   # Records after the resumed step are rewritten (all of them without a
@@ -262,7 +261,7 @@ def _after_interval(loop: _Loop, state: step_lib.TrainState) -> None:
       raise FloatingPointError(
           f'non-finite parameters at step {step}; '
           f'{last_good_text(loop.verified_last_good(), loop.workdir)}')
-    checkpoint.save(loop.mngr, step, to_tree(state))
+    checkpoint.save(loop.mngr, step, step_lib.to_tree(state))
     loop.last_good = step
 
 
@@ -388,18 +387,6 @@ def params_finite(state: step_lib.TrainState) -> bool:
              if np.issubdtype(x.dtype, np.inexact))
 
 
-def to_tree(state: step_lib.TrainState) -> dict[str, Any]:
-  """The state as a dict for Orbax, without empty fields."""
-  tree = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
-  return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
-
-
-def from_tree(tree: Mapping[str, Any]) -> step_lib.TrainState:
-  """Inverse of ``to_tree``: absent (empty) fields become ``{}``."""
-  return step_lib.TrainState(**{f.name: tree.get(f.name, {}) for f in
-                                dataclasses.fields(step_lib.TrainState)})
-
-
 @dataclasses.dataclass(frozen=True)
 class Restored:
   """A trained run loaded from its workdir (``restore_run``)."""
@@ -418,30 +405,6 @@ def restore(workdir: str, step: int | None = None, *,
   restored = restore_run(workdir, step, dataset=dataset)
   return (restored.config, restored.model, restored.params,
           restored.dataset)
-
-
-def stored_config(workdir: str) -> ml_collections.ConfigDict:
-  """The resolved config a run stored in ``workdir/config.json``.
-
-  Fields added since the run (``workdir.ADDED_FIELDS``) get the values the
-  run had, and hyperparameters of other objectives (stored as None by older
-  versions) are dropped, so the result is what ``resolve_config`` gives now.
-
-  Raises:
-    FileNotFoundError: no config.json.
-  """
-  path = os.path.join(workdir, 'config.json')
-  if not os.path.exists(path):
-    raise FileNotFoundError(f'no config.json in {workdir!r}; is it a workdir '
-                            'written by train_and_evaluate?')
-  raw = workdir_lib.with_added_fields(workdir_lib.read_json(path))
-  config = ml_collections.ConfigDict(raw)
-  config.model.hidden = tuple(config.model.hidden)
-  config.metrics.names = tuple(config.metrics.names)
-  objective = objectives_lib.get(config.model.name)
-  config.model.hparams = {k: config.model.hparams[k]
-                          for k in objective.hparams}
-  return config
 
 
 def restore_run(workdir: str, step: int | None = None, *,
@@ -463,7 +426,7 @@ def restore_run(workdir: str, step: int | None = None, *,
       (the message lists the steps on disk).
     checkpoint.DamagedCheckpointError: the checkpoint at ``step`` is damaged.
   """
-  config = stored_config(workdir)
+  config = configuration.stored_config(workdir)
   mngr = checkpoint.manager(workdir, read_only=True)
   steps = mngr.all_steps()
   if not steps:
@@ -476,7 +439,8 @@ def restore_run(workdir: str, step: int | None = None, *,
     dataset = data_lib.load_config(config.data)
   run = runner_lib.Run(setup_lib.build(config, dataset), dataset,
                        runner_lib.make_mesh())
-  abstract = to_tree(run.abstract_state(run.seed_keys(config.seed)))
+  keys = run.seed_keys(config.seed)
+  abstract = step_lib.to_tree(run.abstract_state(keys))
   if step is None:
     step, tree = checkpoint.restore_newest_good(mngr, abstract)
     if step is None:
@@ -491,5 +455,5 @@ def restore_run(workdir: str, step: int | None = None, *,
 
 
 __all__ = ['train_and_evaluate', 'next_boundary', 'check_finite',
-           'last_good_text', 'params_finite', 'to_tree', 'from_tree',
-           'Restored', 'restore', 'stored_config', 'restore_run']
+           'last_good_text', 'params_finite', 'Restored', 'restore',
+           'restore_run']

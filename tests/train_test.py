@@ -264,3 +264,25 @@ def test_short_conv_run_on_dsprites(tmp_path):
   assert np.isfinite(results['eval']['eval/active_latents'])
   images = os.listdir(tmp_path / 'images' / 'step_00000004')
   assert sorted(images) == ['reconstructions_seed0.png', 'traversals_seed0.png']
+
+
+def test_results_keep_per_seed_records_and_summaries(tmp_path):
+  config = tiny_config(num_steps=2, num_seeds=2)
+  config.seed = 3
+  config.eval.model_summary = True
+  config.metrics.names = ('mig',)
+  results = train.train_and_evaluate(config, str(tmp_path),
+                                     dataset=tiny_dataset())
+  records = results['per_seed']
+  assert [r['seed'] for r in records] == results['seeds'] == [3, 4]
+  migs = [r['metrics']['mig'] for r in records]
+  np.testing.assert_allclose(results['metrics']['mig'], np.mean(migs))
+  np.testing.assert_allclose(results['metrics']['mig_sd'],
+                             np.std(migs, ddof=1))
+  active = [r['eval']['eval/active_latents'] for r in records]
+  np.testing.assert_allclose(results['eval']['eval/active_latents'],
+                             np.mean(active))
+  losses = [r['final']['train/loss'] for r in records]
+  np.testing.assert_allclose(results['final']['train/loss'], np.mean(losses))
+  flat = json.dumps({k: results[k] for k in ('metrics', 'eval', 'final')})
+  assert '_per_seed' not in flat and 'per_seed' not in results['metrics']

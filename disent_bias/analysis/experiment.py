@@ -1,9 +1,9 @@
 """Small in-memory multi-seed experiments for the analysis and its tests.
 
 ``train_seeds`` runs the project's train step (``setup.build``) for several
-seeds at once (``jax.vmap`` over seeds, ``lax.scan`` over steps, one compilation) and
-returns the parameters with a leading seed axis; nothing is written to disk
-and there are no eval points. It is meant for CPU-scale checks (the toy tier,
+seeds at once (``jax.vmap`` over seeds, ``lax.scan`` over steps, one
+compilation) and returns the parameters with a leading seed axis; nothing is
+written to disk and there are no eval points. It is meant for CPU-scale checks (the toy tier,
 the 2019 mechanism check) where the full ``train.train_and_evaluate`` loop's
 checkpoints, images and metric suite would cost more than the training.
 ``seed_mig`` and ``seed_decoder_dto`` score the trained seeds.

@@ -130,4 +130,5 @@ def load_config(data: Any) -> GroundTruthData:
 
 
 __all__ = ['GroundTruthData', 'StateSpace', 'VARIANTS', 'SOURCES', 'load',
-           'load_config', 'validate_config', 'names', 'base', 'samplers', 'state_space', 'variants']
+           'load_config', 'validate_config', 'names', 'base', 'samplers',
+           'state_space', 'variants']

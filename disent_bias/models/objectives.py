@@ -485,11 +485,13 @@ def validate_config(model: Any) -> None:
   for name, value in model.hparams.items():
     if value is None:
       continue
+    takes = ', '.join(objective.hparams) or 'no hyperparameters'
     checks.check(name in objective.hparams,
                  f'model.hparams.{name}={value!r} is set but {model.name} '
-                 f'takes ({", ".join(objective.hparams) or "no hyperparameters"})')
+                 f'takes ({takes})')
     checks.check_type(value, checks.is_number, f'model.hparams.{name}',
                       'a number')
     checks.check_finite(value, f'model.hparams.{name}')
     if name not in SIGNED_HPARAMS:  # A weight < 0 trains the opposite way.
-      checks.check(value >= 0, f'model.hparams.{name} must be >= 0, got {value}')
+      checks.check(value >= 0,
+                   f'model.hparams.{name} must be >= 0, got {value}')
