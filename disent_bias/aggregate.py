@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 from absl import logging
 
 from disent_bias import reproduce
+from disent_bias import scoring
 from disent_bias import workdir as workdir_lib
 
 try:
@@ -58,25 +59,13 @@ def _is_training_results(results: Any) -> bool:
       results)
 
 
-def _per_seed(values: Mapping[str, Any], index: int, num_seeds: int,
-              prefix: str) -> dict[str, Any]:
-  """Seed ``index`` of a mean / ``_sd`` / ``_per_seed`` record.
-
-  Keys lose their ``train/`` or ``eval/`` namespace for ``prefix``; a value
-  that is a list (per latent) becomes JSON text.
-  """
-  out = {}
-  for key, value in values.items():
-    if key.endswith('_sd') or key.endswith('_per_seed'):
-      continue
-    per_seed = values.get(key + '_per_seed', None)
-    if isinstance(per_seed, list) and len(per_seed) == num_seeds:
-      value = per_seed[index]
-    elif num_seeds != 1:
-      continue
-    name = prefix + key.split('/', 1)[-1]
-    out[name] = json.dumps(value) if isinstance(value, list) else value
-  return out
+def _seed_columns(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+  """One seed's ``final`` or ``eval`` terms (its ``per_seed`` record) as
+  columns: keys lose their ``train/`` or ``eval/`` namespace for ``prefix``;
+  a value that is a list (per latent) becomes JSON text."""
+  return {prefix + key.split('/', 1)[-1]:
+          json.dumps(value) if isinstance(value, list) else value
+          for key, value in values.items()}
 
 
 def _flat(prefix: str, tree: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,11 +81,11 @@ def _eval_json(run: str) -> dict[int, dict[str, Any]]:
   if not isinstance(result, Mapping):
     return {}
   out = {}
-  for scores in result.get('per_seed', []):
-    row = {f'eval_json.{k}': v for k, v in scores.items()
-           if isinstance(v, (int, float)) and not isinstance(v, bool)}
+  for record in result.get('per_seed', []):
+    row = {f'eval_json.{k}': v
+           for k, v in scoring.numeric(record.get('metrics', {})).items()}
     row['eval_json.step'] = result.get('step', None)
-    out[scores.get('model_seed', None)] = row
+    out[record.get('seed', None)] = row
   return out
 
 
@@ -116,17 +105,16 @@ def run_rows(run: str, root: str) -> list[dict[str, Any]]:
   common.update(_flat('provenance.', results.get('provenance', {}) or {}))
   records = reproduce.seed_records(results, cell)
   evals = _eval_json(run)
-  num_seeds = len(records)
+  stored = {r['seed']: r for r in results.get('per_seed', [])}
   rows = []
-  for index, record in enumerate(records):
+  for record in records:
+    seed_record = stored.get(record['seed'], {})
     row = dict(common, model=cell.model, dataset=cell.dataset,
                variant=cell.variant, seed=record['seed'],
                num_steps=results.get('num_steps', None))
     row.update({f'score.{k}': v for k, v in record['scores'].items()})
-    row.update(_per_seed(results.get('final', {}) or {}, index, num_seeds,
-                         'final.'))
-    row.update(_per_seed(results.get('eval', {}) or {}, index, num_seeds,
-                         'eval.'))
+    row.update(_seed_columns(seed_record.get('final', {}), 'final.'))
+    row.update(_seed_columns(seed_record.get('eval', {}), 'eval.'))
     row.update({f'timings.{k}': v for k, v in record['timings'].items()
                 if k not in ('cell_wall_seconds', 'cell_cpu_seconds')})
     row.update(evals.get(record['seed'], {}))

@@ -58,6 +58,7 @@ from matplotlib import figure as mpl_figure
 import ml_collections
 import numpy as np
 
+from disent_bias import data as data_lib
 from disent_bias import logging_utils
 from disent_bias import progress as progress_lib
 from disent_bias import provenance
@@ -508,7 +509,7 @@ def _run_analysis(config, cell: Cell, workdir: str) -> dict[str, Any]:
   if cached is not None:
     return cached
   start = time.time()
-  dataset = train.load_dataset(cell_config(config, cell))
+  dataset = data_lib.load_config(cell_config(config, cell).data)
   result = analyze_dataset(dataset, num_points=config.analysis.num_points,
                            seed=config.analysis.seed,
                            radius=config.analysis.radius)

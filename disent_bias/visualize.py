@@ -24,6 +24,7 @@ from matplotlib import figure as mpl_figure
 import numpy as np
 
 from disent_bias import logging_utils
+from disent_bias import runner
 from disent_bias import train
 from disent_bias import traversals
 from disent_bias.metrics import utils as metric_utils
@@ -118,7 +119,7 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
   files, orders = [], {}
   num_seeds = int(jax.tree.leaves(params)[0].shape[0])
   for s in range(num_seeds):
-    seed_params = train.select_seed(params, s)
+    seed_params = runner.select_seed(params, s)
     images = traversals.model_images(
         encode, decode, seed_params, observations, recon=config.model.recon,
         steps=traversal_steps, rows=num_images)

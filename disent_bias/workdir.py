@@ -50,7 +50,26 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
 # field is read as having this value, so finished runs stay valid when the
 # package gains an option.
 ADDED_FIELDS = {'model.recon_weight': 1.0, 'model.disc_hidden': 1000,
-                'model.disc_layers': 6}
+                'model.disc_layers': 6, 'model.conv_impl': 'matmul',
+                'eval.model_summary': True, 'data.path': None,
+                'data.data_dir': None}
+
+# Older versions stored every hyperparameter name of the config, unset ones
+# as None; a None there and an absent name are the same field.
+_UNSET_PREFIX = 'model.hparams.'
+
+
+def with_added_fields(config: Mapping[str, Any]) -> dict[str, Any]:
+  """A copy of a stored config (nested dicts) with every ``ADDED_FIELDS``
+  field it lacks set to its listed value."""
+  out = json.loads(json.dumps(config))
+  for field, value in ADDED_FIELDS.items():
+    *parents, leaf = field.split('.')
+    node = out
+    for name in parents:
+      node = node.setdefault(name, {})
+    node.setdefault(leaf, value)
+  return out
 
 # What a run writes into its workdir; ``start_over`` moves these aside.
 RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
@@ -156,7 +175,8 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
 
   A field present on one side only is ``(value, '<absent>')`` or the reverse,
   except an ``ADDED_FIELDS`` field missing from ``old`` (also under a prefix,
-  e.g. a cell record's ``config.``), which counts as its listed value.
+  e.g. a cell record's ``config.``), which counts as its listed value, and a
+  ``model.hparams`` name that is None on one side and absent on the other.
   Lists and tuples compare equal (JSON has no tuples); NaN equals NaN.
   """
   # A JSON round trip makes tuples lists, as in a stored config.json.
@@ -166,6 +186,9 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
     for field, value in ADDED_FIELDS.items():
       if name == field or name.endswith('.' + field):
         a[name] = value
+  for name in set(a) ^ set(b):
+    if _UNSET_PREFIX in name and a.get(name, b.get(name)) is None:
+      a[name] = b[name] = None
   return {name: (a.get(name, absent), b.get(name, absent))
           for name in sorted(set(a) | set(b))
           if not _same(a.get(name, absent), b.get(name, absent))}

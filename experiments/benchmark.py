@@ -4,7 +4,7 @@ r"""Benchmarks the training step and dataset rendering; one JSON line each.
 
 Measurements (median over ``--repeats`` timings of ``--steps`` calls each,
 after warm-up; every call is blocked on):
-- ``train_step``: ``disent_bias.train.train_step`` (beta-VAE, dSprites preset,
+- ``train_step``: the step of ``disent_bias.setup.build`` (beta-VAE, dSprites preset,
   batch 64, 64x64x1, Adam) jitted alone, on a batch rendered beforehand;
 - ``train_step_with_render``: the same step with the batch rendered on the
   device inside the jitted function from sampled factors (as the train loop
@@ -16,7 +16,7 @@ after warm-up; every call is blocked on):
 - ``train_step_flax_conv`` (``--flax_conv``): the same step with the network's
   plain Flax ``Conv``/``ConvTranspose`` layers (identical function);
 - ``train_loop`` (``--loop_seeds=1,10``): the train loop's compiled chunk
-  (``train._Run``: ``--loop_steps`` steps per call through ``lax.scan``,
+  (``runner.Run``: ``--loop_steps`` steps per call through ``lax.scan``,
   batches rendered inside, seeds vmapped) of beta-VAE on dSprites, per number
   of seeds; reports ``steps_per_second`` (of the whole vmapped set) and
   ``seed_steps_per_second`` (times the number of seeds);
@@ -30,7 +30,6 @@ after warm-up; every call is blocked on):
   measurements to share the CPU load fairly; the ratios use medians.
 """
 
-import functools
 import json
 import os
 import statistics
@@ -42,9 +41,11 @@ from absl import app
 from absl import flags
 import jax
 
+from disent_bias import configuration
 from disent_bias import data as data_lib
 from disent_bias import provenance
-from disent_bias import train
+from disent_bias import runner
+from disent_bias import setup as setup_lib
 from disent_bias.data import samplers
 from experiments.configs import default
 
@@ -98,16 +99,21 @@ def _emit(record):
   print(json.dumps(record), flush=True)
 
 
+def _setup(config):
+  """``setup.build`` of the resolved config, and its dataset."""
+  dataset = data_lib.load_config(config.data)
+  config = configuration.resolve_config(config, dataset)
+  return setup_lib.build(config, dataset), dataset
+
+
 def _step_setup(fast_conv: bool, batch_size: int):
   """Jitted step functions of beta-VAE on dSprites, and their inputs."""
   config = default.get_config('model=beta_vae,dataset=dsprites')
   config.train.batch_size = batch_size
-  dataset = train.load_dataset(config)
-  config = train.resolve_config(config, dataset)
-  state = train.create_train_state(config, dataset, jax.random.key(0))
-  model = train.make_model(config, dataset).clone(fast_conv=fast_conv)
-  step = functools.partial(train.train_step,
-                           **train.train_step_options(config, model))
+  config.model.conv_impl = 'matmul' if fast_conv else 'native'
+  setup, dataset = _setup(config)
+  state = setup.init_state(jax.random.key(0))
+  step = setup.train_step
   step_key, data_key = jax.random.split(jax.random.key(1))
 
   def render(key):
@@ -174,10 +180,10 @@ def _bench_loop(num_seeds: int):
   config.train.batch_size = _BATCH.value
   config.train.num_seeds = num_seeds
   config.model.conv_impl = _CONV_IMPL.value
-  dataset = train.load_dataset(config)
-  config = train.resolve_config(config, dataset)
-  run = train._Run(config, dataset, train._make_mesh())  # pylint: disable=protected-access
-  keys = train.seed_keys(config.seed, num_seeds)
+  setup, dataset = _setup(config)
+  config = setup.config
+  run = runner.Run(setup, dataset, runner.make_mesh())
+  keys = runner.seed_keys(config.seed, num_seeds)
   holder = [run.init_state(keys)]
   length = _LOOP_STEPS.value
   start = time.perf_counter()
@@ -198,7 +204,7 @@ def _bench_loop(num_seeds: int):
          'timings_ms_per_call': [round(t, 2) for t in timings],
          'compile_seconds': round(compile_s, 1),
          'conv_impl': config.model.conv_impl,
-         'fast_conv': train.use_fast_conv(config),
+         'fast_conv': setup.model.fast_conv,
          'model': config.model.name, 'dataset': config.data.name,
          'batch': _BATCH.value, 'backend': jax.default_backend(),
          'device': str(jax.devices()[0]), 'num_devices': run.mesh.size})

@@ -5,7 +5,7 @@ r"""Scores the newest checkpoint of a training workdir; writes DIR/eval.json.
     [--num_train=10000] [--num_test=5000] [--step=N]
 
 Every model seed of the run is scored on the same samples
-(``disent_bias.metrics.evaluate_workdir``). Default: all metrics at
+(``disent_bias.evaluate.evaluate_workdir``). Default: all metrics at
 disentanglement_lib's sizes; see docs/metrics.md for the run time.
 """
 
@@ -15,6 +15,7 @@ from absl import logging
 import jax
 
 from disent_bias import checkpoint
+from disent_bias import evaluate
 from disent_bias import logging_utils
 from disent_bias import metrics
 from experiments import cli
@@ -41,9 +42,9 @@ def main(argv):
   logging.info('devices: %s', jax.local_devices())
   with cli.one_line_errors(FileNotFoundError, PermissionError,
                            checkpoint.DamagedCheckpointError):
-    metrics.evaluate_workdir(_WORKDIR.value, _METRICS.value, seed=_SEED.value,
-                             num_train=_NUM_TRAIN.value,
-                             num_test=_NUM_TEST.value, step=_STEP.value)
+    evaluate.evaluate_workdir(_WORKDIR.value, _METRICS.value, seed=_SEED.value,
+                              num_train=_NUM_TRAIN.value,
+                              num_test=_NUM_TEST.value, step=_STEP.value)
 
 
 if __name__ == '__main__':

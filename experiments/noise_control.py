@@ -28,8 +28,8 @@ from absl import logging
 import numpy as np
 
 from disent_bias import data
+from disent_bias import runner
 from disent_bias import stats
-from disent_bias import train as train_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import experiment
@@ -88,7 +88,7 @@ def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,
     ceiling = experiment.seed_mig(model, top, dataset, num_points=num_points)
     code_readout = []
     for s in range(num_seeds):
-      p = train_lib.select_seed(params, s)
+      p = runner.select_seed(params, s)
       codes = [model_lib.posterior_stats(model, p, x)['mu']
                for x in (x_train, x_test)]
       code_readout.append(experiment.readout_mig(

@@ -20,6 +20,7 @@ import jax
 from ml_collections import config_flags
 
 from disent_bias import logging_utils
+from disent_bias import runner
 from disent_bias import train
 from disent_bias import workdir
 from experiments import cli
@@ -39,7 +40,7 @@ def main(argv):
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
   # Before the first JAX call below: jax.distributed starts first.
-  train.maybe_initialize_distributed(flags.FLAGS.config)
+  runner.maybe_initialize_distributed(flags.FLAGS.config)
   logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
   with cli.one_line_errors(workdir.ConfigMismatchError,

@@ -6,7 +6,7 @@ import itertools
 import ml_collections
 import pytest
 
-from disent_bias import train
+from disent_bias import configuration
 from disent_bias.models import objectives
 from experiments.configs import common
 from experiments.configs import default
@@ -28,8 +28,8 @@ def _presets():
 def test_every_config_and_preset_is_valid(module, arg):
   config = importlib.import_module(f'experiments.configs.{module}').get_config(
       arg)
-  train.validate_config(config)
-  hparams = train.resolve_hparams(config)
+  configuration.validate_config(config)
+  hparams = configuration.resolve_hparams(config)
   assert set(hparams) == set(objectives.OBJECTIVES[config.model.name].hparams)
   assert all(v is None or v > 0 for v in hparams.values()), hparams
 
@@ -56,7 +56,7 @@ def test_model_name_alone_selects_spec_hyperparameters(model, dataset,
   config = default.get_config()
   config.model.name = model  # As --config.model.name=... does.
   config.data.name = dataset
-  assert train.resolve_hparams(config) == expected
+  assert configuration.resolve_hparams(config) == expected
 
 
 def test_defaults_follow_the_spec():
@@ -119,7 +119,7 @@ def _invalid(**changes):
 ])
 def test_invalid_configs_fail_with_clear_messages(changes, error, message):
   with pytest.raises(error, match=message):
-    train.validate_config(_invalid(**changes))
+    configuration.validate_config(_invalid(**changes))
 
 
 @pytest.mark.parametrize('path,value,message', [
@@ -137,7 +137,7 @@ def test_wrong_types_fail(path, value, message):
     node = node[name]
   node[leaf] = value
   with pytest.raises(TypeError, match=message):
-    train.validate_config(ml_collections.ConfigDict(raw))
+    configuration.validate_config(ml_collections.ConfigDict(raw))
 
 
 @pytest.mark.parametrize('changes,message', [
@@ -150,4 +150,4 @@ def test_wrong_types_fail(path, value, message):
 ])
 def test_values_that_trained_silently_are_rejected(changes, message):
   with pytest.raises(ValueError, match=message):
-    train.validate_config(_invalid(**changes))
+    configuration.validate_config(_invalid(**changes))

@@ -107,7 +107,7 @@ def _comparable(results: dict) -> dict:
   out = {k: results[k] for k in keep}
   out['config'] = {k: v for k, v in results['config'].items()
                    if k != 'distributed'}
-  out['mig_per_seed'] = results['metrics']['mig_per_seed']
+  out['mig_per_seed'] = [r['metrics']['mig'] for r in results['per_seed']]
   return out
 
 

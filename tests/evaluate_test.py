@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from disent_bias import stats
 from disent_bias import train
 from experiments.configs import default
 
@@ -41,8 +42,8 @@ def test_evaluate_binary_writes_eval_json(tmp_path):
   assert result['step'] == 4
   assert (result['seed'], result['num_train'], result['num_test']) == (
       1, 100, 50)
-  assert [r['model_seed'] for r in result['per_seed']] == [0, 1]
-  for record in result['per_seed']:
+  assert [r['seed'] for r in result['per_seed']] == [0, 1]
+  for record in (r['metrics'] for r in result['per_seed']):
     for key in ('mig', 'sap', 'dci.disentanglement', 'dci.completeness',
                 'modularity_explicitness.explicitness_test',
                 'unsupervised.mutual_info_score', 'factor_vae.eval_accuracy',
@@ -50,10 +51,11 @@ def test_evaluate_binary_writes_eval_json(tmp_path):
                 'time_s.encode'):
       assert np.isfinite(record[key]), key
   # The two model seeds differ, so their scores do too.
-  assert result['per_seed'][0]['mig'] != result['per_seed'][1]['mig']
-  np.testing.assert_allclose(
-      result['mean']['mig'],
-      np.mean([r['mig'] for r in result['per_seed']]))
+  first, second = (r['metrics']['mig'] for r in result['per_seed'])
+  assert first != second
+  np.testing.assert_allclose(result['summary']['mig'], (first + second) / 2)
+  np.testing.assert_allclose(result['summary']['mig_sd'],
+                             stats.seed_sd([first, second]))
 
 
 def test_unknown_metric_fails_with_valid_names(tmp_path):

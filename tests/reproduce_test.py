@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from disent_bias import configuration
 from disent_bias import reproduce
 from disent_bias import train
 from disent_bias.models import objectives
@@ -68,11 +69,11 @@ def test_every_preset_gives_valid_train_configs(preset):
       len(subsets.get(d, config.models)) for d in config.datasets)
   for cell in cells:
     cfg = reproduce.cell_config(config, cell)
-    train.validate_config(cfg)
+    configuration.validate_config(cfg)
     assert (cfg.data.name, cfg.data.variant, cfg.model.name) == (
         cell.dataset, cell.variant, cell.model)
     assert cfg.train.num_seeds == config.num_seeds
-    assert set(train.resolve_hparams(cfg)) <= set(cfg.model.hparams)
+    assert set(configuration.resolve_hparams(cfg)) <= set(cfg.model.hparams)
 
 
 def test_dci_option_and_images_protocol():
@@ -133,7 +134,7 @@ def test_paper_protocol_is_the_spec_protocol():
   assert cfg.train.batch_size == 64
   assert cfg.model.architecture == 'conv'
   assert cfg.optimizer.lr == 1e-4
-  assert train.resolve_hparams(cfg) == {'beta': 32.0}  # SPEC section 1.
+  assert configuration.resolve_hparams(cfg) == {'beta': 32.0}  # SPEC section 1.
 
 
 def test_quick_protocol_has_all_models_on_the_toy_tier_and_three_seeds():

@@ -7,7 +7,7 @@ import pytest
 
 from disent_bias import reproduce
 from disent_bias import stats
-from disent_bias import train
+from disent_bias import scoring
 from experiments import noise_control
 
 # Scores of three seeds; mean 0.3, squared deviations 0.04, 0.01, 0.09, so
@@ -33,7 +33,7 @@ class TestSeedSd:
 
 def test_train_reproduce_and_noise_control_use_it():
   per_seed = [{'mig': v} for v in SCORES]
-  reduced = train._reduce_seeds(per_seed, 'eval/')
+  reduced = scoring.reduce_seeds(per_seed, 'eval/')
   np.testing.assert_allclose(reduced['eval/mig_sd'], SAMPLE_SD, rtol=1e-12)
   records = [{'model': 'm', 'dataset': 'd', 'variant': 'original', 'seed': s,
               'scores': {'mig': v}} for s, v in enumerate(SCORES)]

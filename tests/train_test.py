@@ -11,7 +11,12 @@ import jax
 import numpy as np
 import pytest
 
+from disent_bias import configuration
 from disent_bias import data
+from disent_bias import runner
+from disent_bias import scoring
+from disent_bias import setup
+from disent_bias import step
 from disent_bias import train
 from disent_bias.models import objectives
 from experiments.configs import default
@@ -80,8 +85,9 @@ def test_every_objective_trains(name, tmp_path):
   records = [json.loads(line) for line in open(tmp_path / 'metrics.jsonl')]
   assert [r['step'] for r in records if 'train/loss' in r] == [2, 4]
   saved = json.load(open(tmp_path / 'config.json'))
-  for hp in objectives.OBJECTIVES[name].hparams:
-    assert hp in saved['model']['hparams'], hp
+  assert set(saved['model']['hparams']) == set(
+      objectives.OBJECTIVES[name].hparams)
+  assert [r['seed'] for r in results['per_seed']] == [0]
   if objectives.OBJECTIVES[name].disc_init is not None:
     assert np.isfinite(results['final']['train/disc'])
 
@@ -89,35 +95,34 @@ def test_every_objective_trains(name, tmp_path):
 def test_discriminator_size_and_recon_weight_from_the_config():
   config = tiny_config('factor_vae')
   config.model.disc_hidden, config.model.disc_layers = 8, 2
-  config = train.resolve_config(config, tiny_dataset())
-  state = train.create_train_state(config, tiny_dataset(), jax.random.key(0))
+  config = configuration.resolve_config(config, tiny_dataset())
+  state = setup.build(config, tiny_dataset()).init_state(jax.random.key(0))
   assert sorted(state.disc_params) == ['Dense_0', 'Dense_1', 'Dense_2']
   assert state.disc_params['Dense_1']['kernel'].shape == (8, 8)
   config.model.recon_weight = 40.0
-  options = train.train_step_options(config, train.make_model(
-      config, tiny_dataset()))
-  assert options['recon_weight'] == 40.0
-  assert options['hparams'] == train.resolve_hparams(config)
-  assert options['disc_tx'] is not None
+  built = setup.build(config, tiny_dataset())
+  assert built.train_step.keywords['recon_weight'] == 40.0
+  assert built.hparams == configuration.resolve_hparams(config)
+  assert built.disc_optimizer is not None
 
 
 def test_hyperparameters_resolve_from_presets():
   config = tiny_config('factor_vae')
   config.data.name = 'shapes3d'
-  assert train.resolve_hparams(config) == {'gamma': 7.0}
+  assert configuration.resolve_hparams(config) == {'gamma': 7.0}
   config.data.name = 'dsprites'
-  assert train.resolve_hparams(config) == {'gamma': 35.0}
+  assert configuration.resolve_hparams(config) == {'gamma': 35.0}
   config.model.hparams.gamma = 3.0
-  assert train.resolve_hparams(config) == {'gamma': 3.0}
+  assert configuration.resolve_hparams(config) == {'gamma': 3.0}
   config.model.name = 'slow_vae'
   config.model.hparams.gamma = None
-  assert train.resolve_hparams(config) == {'beta': 1.0, 'gamma': 10.0,
-                                           'rate': 6.0}
+  assert configuration.resolve_hparams(config) == {'beta': 1.0, 'gamma': 10.0,
+                                                   'rate': 6.0}
 
 
 def test_train_step_is_traced_once(tmp_path, monkeypatch):
-  monkeypatch.setattr(train, 'train_step',
-                      chex.assert_max_traces(train.train_step, n=1))
+  monkeypatch.setattr(step, 'train_step',
+                      chex.assert_max_traces(step.train_step, n=1))
   config = tiny_config(num_steps=6)
   train.train_and_evaluate(config, str(tmp_path), dataset=tiny_dataset())
 
@@ -125,13 +130,13 @@ def test_train_step_is_traced_once(tmp_path, monkeypatch):
 def test_batch_is_a_function_of_key_and_pairs_follow_the_objective():
   dataset = tiny_dataset()
   key = jax.random.key(3)
-  a = jax.jit(lambda k: train.make_batch(dataset, k, 8))(key)
-  b = train.make_batch(dataset, key, 8)
+  a = jax.jit(lambda k: step.make_batch(dataset, k, 8))(key)
+  b = step.make_batch(dataset, key, 8)
   np.testing.assert_allclose(a['image'], b['image'], rtol=1e-6)
   assert set(a) == {'image'} and a['image'].shape == (8, 6)
-  pair = train.make_batch(dataset, key, 8, 'shared', k=1)
-  w0, w1 = train.sample_batch_factors(key, dataset.factor_sizes, 8, 'shared',
-                                      k=1)
+  pair = step.make_batch(dataset, key, 8, 'shared', k=1)
+  w0, w1 = step.sample_batch_factors(key, dataset.factor_sizes, 8, 'shared',
+                                     k=1)
   # Shared pairs differ in at most k = 1 factor.
   assert int((np.asarray(w0) != np.asarray(w1)).sum(-1).max()) <= 1
   np.testing.assert_allclose(pair['image2'], dataset.render(w1), rtol=1e-6)
@@ -148,10 +153,10 @@ def test_multi_seed_run_equals_seeds_trained_alone(tmp_path):
     alone.seed = 5 + index
     workdir = str(tmp_path / f'alone{index}')
     train.train_and_evaluate(alone, workdir, dataset=tiny_dataset())
-    assert_trees_close(train.select_seed(both, index),
-                       train.select_seed(restored_params(workdir), 0))
+    assert_trees_close(runner.select_seed(both, index),
+                       runner.select_seed(restored_params(workdir), 0))
   # The two seeds really differ.
-  first, second = (jax.tree.leaves(train.select_seed(both, i))[0]
+  first, second = (jax.tree.leaves(runner.select_seed(both, i))[0]
                    for i in range(2))
   assert not np.allclose(first, second)
 
@@ -195,12 +200,13 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_representation_fn_is_the_batched_posterior_mean():
-  config = train.resolve_config(tiny_config(), tiny_dataset())
   dataset = tiny_dataset()
-  model = train.make_model(config, dataset)
-  state = train.create_train_state(config, dataset, jax.random.key(0))
+  built = setup.build(configuration.resolve_config(tiny_config(), dataset),
+                      dataset)
+  model = built.model
+  state = built.init_state(jax.random.key(0))
   _, images = dataset.sample_observations(jax.random.key(1), 10)
-  codes = train.representation_fn(model, state.params, batch_size=4)(
+  codes = scoring.representation_fn(model, state.params, batch_size=4)(
       np.asarray(images))
   mu, _ = model.apply({'params': state.params}, images, method='encode')
   assert codes.shape == (10, 3)
@@ -258,3 +264,25 @@ def test_short_conv_run_on_dsprites(tmp_path):
   assert np.isfinite(results['eval']['eval/active_latents'])
   images = os.listdir(tmp_path / 'images' / 'step_00000004')
   assert sorted(images) == ['reconstructions_seed0.png', 'traversals_seed0.png']
+
+
+def test_results_keep_per_seed_records_and_summaries(tmp_path):
+  config = tiny_config(num_steps=2, num_seeds=2)
+  config.seed = 3
+  config.eval.model_summary = True
+  config.metrics.names = ('mig',)
+  results = train.train_and_evaluate(config, str(tmp_path),
+                                     dataset=tiny_dataset())
+  records = results['per_seed']
+  assert [r['seed'] for r in records] == results['seeds'] == [3, 4]
+  migs = [r['metrics']['mig'] for r in records]
+  np.testing.assert_allclose(results['metrics']['mig'], np.mean(migs))
+  np.testing.assert_allclose(results['metrics']['mig_sd'],
+                             np.std(migs, ddof=1))
+  active = [r['eval']['eval/active_latents'] for r in records]
+  np.testing.assert_allclose(results['eval']['eval/active_latents'],
+                             np.mean(active))
+  losses = [r['final']['train/loss'] for r in records]
+  np.testing.assert_allclose(results['final']['train/loss'], np.mean(losses))
+  flat = json.dumps({k: results[k] for k in ('metrics', 'eval', 'final')})
+  assert '_per_seed' not in flat and 'per_seed' not in results['metrics']

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from disent_bias import checkpoint
-from disent_bias import metrics
+from disent_bias import evaluate
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
 from train_test import tiny_config
@@ -333,7 +333,7 @@ def test_evaluate_fails_on_an_unwritable_workdir_before_scoring(
   with pytest.raises(PermissionError,
                      match=r'eval.json cannot be written: .* is not writable '
                      r'\(Permission denied\)'):
-    metrics.evaluate_workdir(trained, 'mig')
+    evaluate.evaluate_workdir(trained, 'mig')
 
 
 def test_config_differences_name_every_field():

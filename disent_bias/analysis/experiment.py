@@ -1,9 +1,9 @@
 """Small in-memory multi-seed experiments for the analysis and its tests.
 
-``train_seeds`` runs the project's ``train.train_step`` for several seeds at
-once (``jax.vmap`` over seeds, ``lax.scan`` over steps, one compilation) and
-returns the parameters with a leading seed axis; nothing is written to disk
-and there are no eval points. It is meant for CPU-scale checks (the toy tier,
+``train_seeds`` runs the project's train step (``setup.build``) for several
+seeds at once (``jax.vmap`` over seeds, ``lax.scan`` over steps, one
+compilation) and returns the parameters with a leading seed axis; nothing is
+written to disk and there are no eval points. It is meant for CPU-scale checks (the toy tier,
 the 2019 mechanism check) where the full ``train.train_and_evaluate`` loop's
 checkpoints, images and metric suite would cost more than the training.
 ``seed_mig`` and ``seed_decoder_dto`` score the trained seeds.
@@ -14,7 +14,6 @@ codes) with a least-squares readout of the factors.
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import jax
@@ -23,11 +22,12 @@ import ml_collections
 import numpy as np
 import optax
 
+from disent_bias import configuration
 from disent_bias import metrics
-from disent_bias import train
+from disent_bias import runner
+from disent_bias import setup as setup_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import model as model_lib
-from disent_bias.models import objectives as objectives_lib
 
 
 def train_seeds(config: ml_collections.ConfigDict, dataset, *,
@@ -71,29 +71,23 @@ def train_variants(config: ml_collections.ConfigDict, datasets, *,
   """
   datasets = _check_variants(datasets)
   first = datasets[0]
-  config = train.resolve_config(config, first)
-  objective = objectives_lib.get(config.model.name)
-  model = train.make_model(config, first)
-  options = train.train_step_options(config, model)
-  pair_options = train.pair_options(objective, options['hparams'])
-  batch_size = config.train.batch_size
-  step_fn = functools.partial(train.train_step, **options)
+  setup = setup_lib.build(configuration.resolve_config(config, first), first)
+  batch_size = setup.config.train.batch_size
 
   def one(key, dataset):
     init_key, step_key, data_key = jax.random.split(key, 3)
-    state = train.create_train_state(config, first, init_key)
+    state = setup.init_state(init_key)
 
     def body(state, batch_key):
-      batch = train.make_batch(dataset, batch_key, batch_size,
-                               objective.pairs, **pair_options)
-      state, aux = step_fn(state, batch, step_key)
+      batch = setup.make_batch(dataset, batch_key, batch_size)
+      state, aux = setup.train_step(state, batch, step_key)
       return state, aux['loss']
 
     state, losses = jax.lax.scan(body, state,
                                  jax.random.split(data_key, num_steps))
     return state.params, losses
 
-  return model, _vmapped_runs(one, datasets, num_seeds, seed)
+  return setup.model, _vmapped_runs(one, datasets, num_seeds, seed)
 
 
 def train_supervised(config: ml_collections.ConfigDict, datasets, *,
@@ -120,10 +114,9 @@ def train_supervised(config: ml_collections.ConfigDict, datasets, *,
   """
   datasets = _check_variants(datasets)
   first = datasets[0]
-  config = train.resolve_config(config, first)
-  model = train.make_model(config, first)
-  tx = train.make_optimizer(config)
-  batch_size = config.train.batch_size
+  setup = setup_lib.build(configuration.resolve_config(config, first), first)
+  model, tx = setup.model, setup.optimizer
+  batch_size = setup.config.train.batch_size
   sizes = jnp.asarray(first.factor_sizes, jnp.float32)
   if model.num_latents < len(first.factor_sizes):
     raise ValueError(f'the supervised encoder needs at least one latent per '
@@ -132,7 +125,7 @@ def train_supervised(config: ml_collections.ConfigDict, datasets, *,
 
   def one(key, dataset):
     init_key, data_key = jax.random.split(key)
-    params = train.create_train_state(config, first, init_key).params
+    params = setup.init_state(init_key).params
 
     def loss_fn(params, factors):
       images = dataset.render(factors)
@@ -206,7 +199,7 @@ def seed_mig(model, params, dataset, *, num_points: int = 3000,
   num_seeds = jax.tree.leaves(params)[0].shape[0]
   out = []
   for s in range(num_seeds):
-    stats = model_lib.posterior_stats(model, train.select_seed(params, s),
+    stats = model_lib.posterior_stats(model, runner.select_seed(params, s),
                                       images)
     out.append(float(metrics.mig(stats['mu'], factors)))
   return np.asarray(out)
@@ -235,7 +228,7 @@ def seed_decoder_dto(model, params, dataset, *, recon: str,
   num_seeds = jax.tree.leaves(params)[0].shape[0]
   dto, active = [], []
   for s in range(num_seeds):
-    p = train.select_seed(params, s)
+    p = runner.select_seed(params, s)
     stats = model_lib.posterior_stats(model, p, images)
     latents = (np.flatnonzero(stats['active']) if active_only
                else np.arange(stats['mu'].shape[-1]))
@@ -245,8 +238,12 @@ def seed_decoder_dto(model, params, dataset, *, recon: str,
   return np.asarray(dto), np.asarray(active)
 
 
-def _polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
-  """[1, x, x_i x_j, x_i x_j x_k, ...] up to ``degree``, for (N, F) -> (N, P)."""
+def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
+  """[1, x, x_i x_j, x_i x_j x_k, ...] up to ``degree``, (N, F) -> (N, P).
+
+  The design matrix of ``readout_mig``'s polynomial readout: every monomial
+  of degree <= ``degree`` once (P = C(F + degree, degree)).
+  """
   columns = [np.ones((len(x), 1))]
   for d in range(1, degree + 1):
     for index in itertools.combinations_with_replacement(range(x.shape[1]), d):
@@ -278,8 +275,8 @@ def readout_mig(features_train: np.ndarray, factors_train: np.ndarray,
       len(features_train), -1)
   f_test = np.asarray(features_test, np.float64).reshape(len(features_test), -1)
   mean, std = f_train.mean(0), f_train.std(0) + 1e-8
-  a = _polynomial_features((f_train - mean) / std, degree)
-  b = _polynomial_features((f_test - mean) / std, degree)
+  a = polynomial_features((f_train - mean) / std, degree)
+  b = polynomial_features((f_test - mean) / std, degree)
   weights = np.linalg.solve(a.T @ a + ridge * np.eye(a.shape[1]),
                             a.T @ np.asarray(factors_train, np.float64))
   return metrics.mig(b @ weights, factors_test)

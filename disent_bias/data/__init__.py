@@ -7,6 +7,9 @@ dSprites and Shapes3D are the default; real files are used with
 
 from __future__ import annotations
 
+from typing import Any
+
+from disent_bias import checks
 from disent_bias.data import base
 from disent_bias.data import samplers
 from disent_bias.data import state_space
@@ -84,5 +87,48 @@ def load(name: str, *, source: str | None = None, variant: str = 'original',
   return variants.apply_variant(dataset, variant, epsilon)
 
 
+def validate_config(data: Any) -> None:
+  """Checks ``config.data``: dataset name, variant, epsilon and source.
+
+  Raises:
+    ValueError: an unknown name, variant or source, or an impossible epsilon.
+    TypeError: a field of the wrong type.
+  """
+  checks.check_type(data.name, lambda x: isinstance(x, str), 'data.name',
+                    'a str')
+  try:
+    known = names()
+  except ImportError:  # A dataset module is missing; load() will tell.
+    known = None
+  if known is not None and data.name not in known:
+    raise ValueError(f'invalid config: unknown dataset {data.name!r}; valid: '
+                     f'{", ".join(known)}')
+  checks.check_choice(data.variant, VARIANTS, 'data.variant')
+  checks.check_type(data.epsilon, checks.is_number, 'data.epsilon', 'a float',
+                    optional=True)
+  if data.epsilon is not None:
+    checks.check(0.0 < data.epsilon <= 1.0,
+                 f'data.epsilon must be in (0, 1], got {data.epsilon}')
+    checks.check(data.variant != 'original',
+                 f'data.epsilon={data.epsilon} is set but data.variant='
+                 "'original' is not perturbed; set "
+                 '--config.data.variant=perturbed or noise, or drop '
+                 'data.epsilon')
+  if data.source is not None:
+    checks.check_choice(data.source, SOURCES, 'data.source')
+
+
+def load_config(data: Any) -> GroundTruthData:
+  """``load`` with the options of a config's ``data`` section."""
+  options = {}
+  if data.path is not None:
+    options['path'] = data.path
+  if data.data_dir is not None:
+    options['data_dir'] = data.data_dir
+  return load(data.name, source=data.source, variant=data.variant,
+              epsilon=data.epsilon, **options)
+
+
 __all__ = ['GroundTruthData', 'StateSpace', 'VARIANTS', 'SOURCES', 'load',
-           'names', 'base', 'samplers', 'state_space', 'variants']
+           'load_config', 'validate_config', 'names', 'base', 'samplers',
+           'state_space', 'variants']

@@ -19,8 +19,8 @@ from disent_bias.metrics.dci import dci
 from disent_bias.metrics.evaluation import ALL_METRICS
 from disent_bias.metrics.evaluation import ARRAY_METRICS
 from disent_bias.metrics.evaluation import evaluate_representation
-from disent_bias.metrics.evaluation import evaluate_workdir
 from disent_bias.metrics.evaluation import METRICS
+from disent_bias.metrics.evaluation import validate_config
 from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.mig import mig
 from disent_bias.metrics.modularity import modularity_explicitness
@@ -30,7 +30,7 @@ from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [
     'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'beta_vae_score', 'dci',
-    'evaluate_representation', 'evaluate_workdir', 'factor_vae_score', 'mig',
+    'evaluate_representation', 'factor_vae_score', 'mig', 'validate_config',
     'modularity_explicitness', 'sample_codes', 'sap', 'unsupervised',
     'evaluation', 'sampling', 'utils', 'beta_vae_lib', 'dci_lib',
     'factor_vae_lib', 'mig_lib', 'modularity_lib', 'sap_lib',

@@ -17,9 +17,8 @@ from absl import logging
 import jax
 import numpy as np
 
+from disent_bias import checks
 from disent_bias import logging_utils
-from disent_bias import provenance
-from disent_bias import workdir as workdir_lib
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
 from disent_bias.metrics import beta_vae as beta_vae_lib
@@ -158,6 +157,25 @@ def check_names(names) -> tuple[str, ...]:
   return names
 
 
+def validate_config(section) -> None:
+  """Checks a train config's ``metrics`` section (names and sample sizes).
+
+  Raises:
+    ValueError: an unknown metric name or a sample size below 1.
+    TypeError: a field of the wrong type.
+  """
+  names = section.names
+  checks.check_type(names, lambda x: isinstance(x, (list, tuple)) and all(
+      isinstance(n, str) for n in x), 'metrics.names', 'a tuple of str')
+  if not names:
+    return
+  unknown = [n for n in names if n not in METRICS]
+  checks.check(not unknown, f'unknown metrics {unknown}; valid: '
+               f'{", ".join(sorted(METRICS))}')
+  checks.check_positive_ints(section, ('num_train', 'num_test'),
+                             prefix='metrics.')
+
+
 def evaluate_representation(dataset, representation_fn, names, *, seed: int,
                             num_train: int = 10000,
                             num_test: int = 5000) -> dict:
@@ -214,70 +232,3 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
     logging_utils.log_detail('%s: %s (%.1fs)', name, scores,
                              results[f'time_s.{name}'])
   return results
-
-
-def _mean_over_seeds(per_seed: list[dict]) -> dict[str, float]:
-  keys = [k for k, v in per_seed[0].items()
-          if isinstance(v, (int, float)) and not isinstance(v, bool)
-          and k not in ('seed', 'model_seed', 'num_train', 'num_test',
-                        'num_drawn', 'num_encoded')]
-  return {k: float(np.mean([r[k] for r in per_seed])) for k in keys}
-
-
-def evaluate_workdir(workdir: str, names, *, seed: int = 0,
-                     num_train: int = 10000, num_test: int = 5000,
-                     step: int | None = None,
-                     filename: str | None = 'eval.json') -> dict:
-  """Scores every seed of a training run's checkpoint; writes the result.
-
-  Args:
-    workdir: a ``disent_bias.train.train_and_evaluate`` workdir.
-    names: metric names (``METRICS`` keys) or a comma separated string.
-    seed: evaluation seed (the same samples for every model seed).
-    num_train: see ``evaluate_representation``.
-    num_test: see ``evaluate_representation``.
-    step: checkpoint step; the newest that verifies when None.
-    filename: written as ``workdir/filename`` (JSON) unless None.
-
-  Returns:
-    ``{'workdir', 'step', 'dataset', 'metrics', 'seed', 'num_train',
-    'num_test', 'per_seed': [scores of model seed config.seed + s, ...],
-    'mean': mean over model seeds of every numeric entry, 'time_s',
-    'provenance': versions, device and commit (``provenance.provenance``)}``.
-  """
-  # Imported here: train imports this package to score at the end of a run.
-  import os  # pylint: disable=g-import-not-at-top
-  from disent_bias import train  # pylint: disable=g-import-not-at-top
-
-  names = check_names(names)
-  if filename:  # Before hours of scoring, not after.
-    workdir_lib.check_writable(os.path.join(workdir, filename))
-  start = time.perf_counter()
-  restored = train.restore_run(workdir, step)
-  step, config, model, params, dataset = (
-      restored.step, restored.config, restored.model, restored.params,
-      restored.dataset)
-  num_seeds = int(jax.tree.leaves(params)[0].shape[0])
-  logging.info('evaluating %s step %d: %d model seed(s) on %r, metrics %s',
-               workdir, step, num_seeds, dataset, names)
-  per_seed = []
-  for s in range(num_seeds):
-    fn = train.representation_fn(model, train.select_seed(params, s))
-    scores = evaluate_representation(dataset, fn, names, seed=seed,
-                                     num_train=num_train, num_test=num_test)
-    scores['model_seed'] = int(config.seed) + s
-    per_seed.append(scores)
-  result = {
-      'workdir': os.path.abspath(workdir), 'step': int(step),
-      'dataset': dataset.name, 'variant': dataset.variant,
-      'metrics': list(names), 'seed': int(seed), 'num_train': int(num_train),
-      'num_test': int(num_test), 'per_seed': per_seed,
-      'mean': _mean_over_seeds(per_seed),
-      'time_s': time.perf_counter() - start,
-      'provenance': provenance.provenance(),
-  }
-  if filename:
-    path = os.path.join(workdir, filename)
-    workdir_lib.write_json(path, result)
-    logging.info('wrote %s', path)
-  return result

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
 
+from disent_bias import checks
 from disent_bias.models import losses
 from disent_bias.models import networks
 
@@ -47,11 +48,16 @@ class Objective:
       trainable parameters also take ``extra=``; FactorVAE also takes
       ``disc_params=``.
     pairs: None for single images, ``'temporal'`` for Laplace-transition pairs
-      (SlowVAE, PCL; the train loop samples them with the hparam ``rate``),
-      ``'shared'`` for pairs sharing all but ``k`` factors (Ada-GVAE; hparam
-      ``k``, where None means k uniform in [1, K-1]).
+      (SlowVAE, PCL; sampled with the hparam ``rate``), ``'shared'`` for
+      pairs sharing all but ``k`` factors (Ada-GVAE; hparam ``k``, where
+      None means k uniform in [1, K-1]). ``PAIR_OPTIONS[pairs]`` turns the
+      objective's ``pair_hparams`` into the pair sampler's options.
     hparams: names of the method's hyperparameters (config keys); their
-      defaults are the keyword defaults of ``loss_fn`` (``default_hparams``).
+      defaults are the keyword defaults of ``loss_fn`` and of the pair
+      options function (``default_hparams``).
+    pair_hparams: the hyperparameters the pair sampler takes; the loss takes
+      those of ``hparams`` that are keyword parameters of ``loss_fn``
+      (``loss_hparams``); SlowVAE's ``rate`` goes to both.
     init_extra: None, or ``init_extra(key, num_latents) -> pytree`` of extra
       trainable parameters, optimised with the main optimiser together with
       the network parameters and passed to ``loss_fn`` as ``extra=``.
@@ -69,14 +75,63 @@ class Objective:
   loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
   pairs: str | None = None
   hparams: tuple[str, ...] = ()
+  pair_hparams: tuple[str, ...] = ()
   init_extra: Callable[[jax.Array, int], Any] | None = None
   disc_init: Callable[[jax.Array, int], Any] | None = None
   disc_loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]] | None = None
   variational: bool = True
 
+  @property
+  def has_disc(self) -> bool:
+    """Whether a discriminator trains with its own optimiser (FactorVAE)."""
+    return self.disc_init is not None
+
+  @property
+  def has_extra(self) -> bool:
+    """Whether the objective has extra trainable parameters (PCL)."""
+    return self.init_extra is not None
+
+  @property
+  def loss_hparams(self) -> tuple[str, ...]:
+    """The hyperparameters ``loss_fn`` takes (a subset of ``hparams``)."""
+    accepted = inspect.signature(self.loss_fn).parameters
+    return tuple(h for h in self.hparams if h in accepted)
+
+  def split_hparams(self, hparams: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Resolved hyperparameters -> (loss keywords, pair sampler options).
+
+    ``hparams`` holds a value for every name in ``self.hparams``; the pair
+    options are ``{}`` for single-image objectives.
+    """
+    loss = {h: hparams[h] for h in self.loss_hparams}
+    if self.pairs is None:
+      return loss, {}
+    options = PAIR_OPTIONS[self.pairs](
+        **{h: hparams[h] for h in self.pair_hparams})
+    return loss, options
+
 
 # Adam settings of the FactorVAE discriminator (Kim & Mnih, 2018).
 DISC_OPTIMIZER = {'learning_rate': 1e-4, 'b1': 0.5, 'b2': 0.9}
+
+
+def temporal_pair_options(*, rate: float = 6.0) -> dict[str, Any]:
+  """Options of ``samplers.laplace_transition_pairs``: ``{'rate'}``."""
+  return {'rate': float(rate)}
+
+
+def shared_pair_options(*, k: int | None = None) -> dict[str, Any]:
+  """Options of ``samplers.shared_factor_pairs``: ``{'k'}`` (k < 1: None,
+  a k drawn per pair)."""
+  return {'k': None if k is None or k < 1 else int(k)}
+
+
+# Pair kind -> its options function (keyword defaults: the hparam defaults).
+PAIR_OPTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    'temporal': temporal_pair_options,
+    'shared': shared_pair_options,
+}
 
 
 def _encode(params, x, model):
@@ -265,7 +320,7 @@ def slow_vae(params, batch, key, *, step, model, recon='bernoulli',
          + gamma * KL(q(z_{t+1}|x_{t+1}) || p(z_{t+1}|z_t)),
   p a factorised Laplace with the given rate centred on z_t; the second KL
   is estimated with the reparameterised samples (``slow_transition_kl``).
-  ``rate`` is also used by the train loop to sample the pairs.
+  ``rate`` also drives the pair sampler.
 
   References: Klindt et al., ICLR 2021, eq. (5).
   """
@@ -292,18 +347,18 @@ def pcl_init(key: jax.Array, num_latents: int):
 
 
 def pcl(params, batch, key, *, step, model, recon='bernoulli',
-        recon_weight=1.0, rate=6.0, extra):
+        recon_weight=1.0, extra):
   """Permutation-contrastive learning (non-variational).
 
   h = encoder mean head. Logistic regression of real pairs (x_t, x_{t+1})
   (label 1) against pairs whose second element is the next example's x_{t+1}
   in the batch (``roll`` by one; label 0), with ``losses.pcl_logit``.
   The decoder is unused: ``recon``, ``kl`` and ``kl_per_latent`` are zeros.
-  ``rate`` is only read by the train loop to sample the pairs.
+  Its hyperparameter ``rate`` only drives the pair sampler.
 
   References: Hyvarinen & Morioka, AISTATS 2017, Section 3.
   """
-  del key, step, recon, recon_weight, rate
+  del key, step, recon, recon_weight
   h1, _ = _encode(params, batch['image'], model)
   h2, _ = _encode(params, batch['image2'], model)
   real = losses.pcl_logit(h1, h2, extra)
@@ -317,7 +372,7 @@ def pcl(params, batch, key, *, step, model, recon='bernoulli',
 
 
 def ada_gvae(params, batch, key, *, step, model, recon='bernoulli',
-             recon_weight=1.0, beta=1.0, k=None):
+             recon_weight=1.0, beta=1.0):
   """Ada-GVAE on pairs sharing all but k factors (labels not used).
 
   Latents whose KL(q1 || q2) is below (max + min) / 2 (all of them when the
@@ -325,12 +380,12 @@ def ada_gvae(params, batch, key, *, step, model, recon='bernoulli',
   (``losses.ada_gvae_posteriors``). loss =
   recon_1 + recon_2 + beta * (KL_1 + KL_2) of the (averaged) posteriors.
   disentanglement_lib averages the two halves instead of summing them (a
-  factor 2 on the whole loss; same optimum). ``k`` is only read by the
-  train loop to sample the pairs.
+  factor 2 on the whole loss; same optimum). Its hyperparameter ``k`` only
+  drives the pair sampler.
 
   References: Locatello et al., ICML 2020, Section 4.
   """
-  del step, k
+  del step
   x1, x2 = batch['image'], batch['image2']
   mu1, logvar1 = _encode(params, x1, model)
   mu2, logvar2 = _encode(params, x2, model)
@@ -360,10 +415,13 @@ OBJECTIVES: dict[str, Objective] = {
     'dip_vae_i': Objective(dip_vae_i, hparams=('lambda_od', 'lambda_d')),
     'dip_vae_ii': Objective(dip_vae_ii, hparams=('lambda_od', 'lambda_d')),
     'slow_vae': Objective(slow_vae, pairs='temporal',
-                          hparams=('beta', 'gamma', 'rate')),
+                          hparams=('beta', 'gamma', 'rate'),
+                          pair_hparams=('rate',)),
     'pcl': Objective(pcl, pairs='temporal', hparams=('rate',),
-                     init_extra=pcl_init, variational=False),
-    'ada_gvae': Objective(ada_gvae, pairs='shared', hparams=('beta', 'k')),
+                     pair_hparams=('rate',), init_extra=pcl_init,
+                     variational=False),
+    'ada_gvae': Objective(ada_gvae, pairs='shared', hparams=('beta', 'k'),
+                          pair_hparams=('k',)),
 }
 
 
@@ -375,8 +433,65 @@ def get(name: str) -> Objective:
   return OBJECTIVES[name]
 
 
+def keyword_defaults(fn: Callable) -> dict[str, Any]:
+  """The keyword defaults of ``fn``'s signature, by name."""
+  return {p.name: p.default for p in inspect.signature(fn).parameters.values()
+          if p.default is not inspect.Parameter.empty}
+
+
 def default_hparams(name: str) -> dict[str, Any]:
-  """The keyword defaults of an objective's hyperparameters, by name."""
+  """The defaults of an objective's hyperparameters, by name.
+
+  The keyword defaults of its loss function and of its pair options
+  function; a hyperparameter without one is left out (it needs a value in
+  the config).
+  """
   objective = get(name)
-  sig = inspect.signature(objective.loss_fn)
-  return {h: sig.parameters[h].default for h in objective.hparams}
+  defaults = (keyword_defaults(PAIR_OPTIONS[objective.pairs])
+              if objective.pairs else {})
+  defaults.update(keyword_defaults(objective.loss_fn))
+  return {h: defaults[h] for h in objective.hparams if h in defaults}
+
+
+# Hyperparameters that may be negative: k < 1 draws k per pair (Ada-GVAE).
+SIGNED_HPARAMS = ('k',)
+
+
+def validate_config(model: Any) -> None:
+  """Checks ``config.model``'s objective fields (name, likelihood, hparams).
+
+  Raises:
+    ValueError: an unknown model or reconstruction, a hyperparameter the
+      objective does not take, or an impossible value.
+    TypeError: a field of the wrong type.
+  """
+  checks.check_type(model.name, lambda x: isinstance(x, str), 'model.name',
+                    'a str')
+  if model.name not in OBJECTIVES:
+    raise ValueError(f'invalid config: unknown model {model.name!r}; valid: '
+                     f'{", ".join(sorted(OBJECTIVES))}')
+  checks.check(model.recon in losses.RECONSTRUCTION,
+               f'unknown model.recon {model.recon!r}; valid: '
+               f'{", ".join(sorted(losses.RECONSTRUCTION))}')
+  checks.check_type(model.recon_weight, checks.is_number, 'model.recon_weight',
+                    'a float')
+  checks.check(model.recon_weight > 0,
+               f'model.recon_weight must be > 0, got {model.recon_weight}')
+  for name in ('disc_hidden', 'disc_layers'):
+    value = model[name]
+    checks.check(checks.is_int(value) and value >= 1,
+                 f'model.{name} must be a positive int, got {value!r}')
+  objective = OBJECTIVES[model.name]
+  for name, value in model.hparams.items():
+    if value is None:
+      continue
+    takes = ', '.join(objective.hparams) or 'no hyperparameters'
+    checks.check(name in objective.hparams,
+                 f'model.hparams.{name}={value!r} is set but {model.name} '
+                 f'takes ({takes})')
+    checks.check_type(value, checks.is_number, f'model.hparams.{name}',
+                      'a number')
+    checks.check_finite(value, f'model.hparams.{name}')
+    if name not in SIGNED_HPARAMS:  # A weight < 0 trains the opposite way.
+      checks.check(value >= 0,
+                   f'model.hparams.{name} must be >= 0, got {value}')

@@ -16,14 +16,15 @@ Presets go after a colon, e.g.
 
 Hyperparameters. ``config.model.hparams`` holds every method hyperparameter
 as an unset (None) typed placeholder. At run time
-``disent_bias.train.resolve_config`` fills each hyperparameter of the selected
+``disent_bias.configuration.resolve_config`` fills each hyperparameter of the selected
 objective from, in order: an explicit value (``--config.model.hparams.beta=16``),
 ``config.model.presets[model][dataset]``, ``config.model.presets[model]['*']``,
 and the default of the objective function's keyword argument. So
 ``--config.model.name=factor_vae`` alone selects FactorVAE with its own gamma,
 and ``--config.data.name=shapes3d`` switches to the Shapes3D values. Setting a
 hyperparameter the selected objective does not take is an error. The resolved
-values are logged and saved in ``workdir/config.json``.
+values (only the selected objective's) are logged and saved in
+``workdir/config.json``.
 
 Expected result: at 300k steps the MIG values of SPEC section 1 (the paper's
 protocol); 200 steps only checks that everything runs (loss decreasing,
@@ -180,14 +181,24 @@ def get_config(arg=None):
   config.distributed.process_id = config_dict.placeholder(int)
 
   if arg.runlocal:
-    config.train.num_steps = 20
+    smoke(config, steps_per_call=5, eval_every_steps=10)
     config.train.batch_size = 8
-    config.train.steps_per_call = 5
-    config.log_every_steps = 5
-    config.eval_every_steps = 10
-    config.checkpoint_every_steps = 10
-    config.eval.num_summary_images = 16
     config.metrics.names = ()
-    config.metrics.num_train = 100
-    config.metrics.num_test = 50
   return config
+
+
+def smoke(config: ml_collections.ConfigDict, *, steps_per_call: int,
+          eval_every_steps: int) -> None:
+  """Shrinks ``config`` in place to a smoke run that checks a setup.
+
+  20 steps, logged every call, evaluated and checkpointed every
+  ``eval_every_steps``, with small eval and metric samples.
+  """
+  config.train.num_steps = 20
+  config.train.steps_per_call = steps_per_call
+  config.log_every_steps = steps_per_call
+  config.eval_every_steps = eval_every_steps
+  config.checkpoint_every_steps = eval_every_steps
+  config.eval.num_summary_images = 16
+  config.metrics.num_train = 100
+  config.metrics.num_test = 50

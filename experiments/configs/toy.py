@@ -61,13 +61,6 @@ def get_config(arg=None):
   config.metrics.num_train = 3_000
   config.metrics.num_test = 1_000
   if arg.smoke:
-    config.train.num_steps = 20
+    default.smoke(config, steps_per_call=10, eval_every_steps=20)
     config.train.num_seeds = 2
-    config.train.steps_per_call = 10
-    config.log_every_steps = 10
-    config.eval_every_steps = 20
-    config.checkpoint_every_steps = 20
-    config.eval.num_summary_images = 16
-    config.metrics.num_train = 100
-    config.metrics.num_test = 50
   return config

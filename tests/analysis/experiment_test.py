@@ -121,5 +121,5 @@ def test_readout_mig_undoes_a_rotation():
 
 def test_polynomial_features_count():
   x = np.arange(6.0).reshape(2, 3)
-  assert experiment._polynomial_features(x, 1).shape == (2, 4)
-  assert experiment._polynomial_features(x, 3).shape == (2, 20)
+  assert experiment.polynomial_features(x, 1).shape == (2, 4)
+  assert experiment.polynomial_features(x, 3).shape == (2, 20)

@@ -15,9 +15,9 @@ trained to regress the factors; 2 seeds). About 2-2.5 CPU-minutes (101-129
 import numpy as np
 import pytest
 
+from disent_bias import configuration
 from disent_bias import data
 from disent_bias import stats
-from disent_bias import train
 from disent_bias.analysis import experiment
 from experiments.configs import toy as toy_config
 
@@ -36,8 +36,8 @@ NUM_STEPS = {'beta_vae': toy_config.NUM_STEPS, 'pcl': 4_000}
                                  'model=factor_vae'])
 def test_toy_config_is_valid(arg):
   config = toy_config.get_config(arg)
-  train.validate_config(config)
-  hparams = train.resolve_hparams(config)
+  configuration.validate_config(config)
+  hparams = configuration.resolve_hparams(config)
   assert config.data.name == 'toy_bumps'
   assert config.model.architecture == 'mlp' and config.model.recon == 'l2'
   if config.model.name == 'beta_vae':

@@ -1,0 +1,191 @@
+"""Evaluation of trained seeds: representations, eval points, final scores.
+
+Per-seed values stay records: every function here returns one dict per seed
+(in seed order), and ``reduce_seeds`` makes the summaries (mean, and the
+sample sd ``stats.seed_sd`` over several seeds) that ``results.json`` and
+``metrics.jsonl`` show next to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from disent_bias import analysis
+from disent_bias import logging_utils
+from disent_bias import metrics as metrics_lib
+from disent_bias import runner as runner_lib
+from disent_bias import stats
+from disent_bias import step as step_lib
+from disent_bias import traversals
+from disent_bias.models import networks
+
+
+def representation_fn(model: networks.VAE, params: Any,
+                      batch_size: int = 256
+                      ) -> Callable[[np.ndarray], np.ndarray]:
+  """The posterior mean as a numpy function, jitted and batched.
+
+  Args:
+    model: the VAE.
+    params: one model's parameters (no seed axis; see ``runner.select_seed``).
+    batch_size: images per jitted call (the last call is padded).
+
+  Returns:
+    ``fn(images (n, *obs)) -> float32 (n, D)``, with attributes ``jax_fn``
+    (the pure ``(params, images) -> codes`` function, for callers that fuse
+    rendering and encoding into one jitted function) and ``params``.
+  """
+  # Forward-only: XLA's native convolutions are faster here than the
+  # matmul-based layers that speed up the gradient (same parameters).
+  if model.architecture == 'conv':
+    model = model.clone(fast_conv=False)
+
+  def posterior_mean(p, x):
+    return model.apply({'params': p}, x, method='encode')[0]
+
+  encode = jax.jit(posterior_mean)
+
+  def fn(images):
+    images = np.asarray(images, np.float32)
+    outputs = []
+    for start in range(0, len(images), batch_size):
+      chunk = images[start:start + batch_size]
+      n = len(chunk)
+      if n < batch_size:
+        pad = np.zeros((batch_size - n, *chunk.shape[1:]), np.float32)
+        chunk = np.concatenate([chunk, pad])
+      outputs.append(np.asarray(encode(params, chunk))[:n])
+    if not outputs:
+      return np.zeros((0, model.num_latents), np.float32)
+    return np.concatenate(outputs)
+
+  fn.jax_fn = posterior_mean
+  fn.params = params
+  return fn
+
+
+def reduce_seeds(per_seed: Sequence[Mapping[str, Any]], prefix: str = ''
+                 ) -> dict[str, Any]:
+  """Summaries over seeds: the mean, and ``_sd`` with several seeds.
+
+  Args:
+    per_seed: one record per seed with the same keys; values are numbers or
+      arrays (e.g. per latent, averaged elementwise).
+    prefix: prepended to every key.
+
+  Returns:
+    ``{prefix + key: mean}`` and, with several seeds, ``prefix + key +
+    '_sd'``: ``stats.seed_sd`` (ddof=1) of every scalar key.
+  """
+  if not per_seed:
+    return {}
+  out = {}
+  for name in per_seed[0]:
+    values = np.asarray([r[name] for r in per_seed], np.float64)
+    out[prefix + name] = values.mean(0)
+    if len(per_seed) > 1 and values.ndim == 1:
+      out[prefix + name + '_sd'] = stats.seed_sd(values)
+  return out
+
+
+def log_record(per_seed: Sequence[Mapping[str, Any]], prefix: str
+               ) -> dict[str, Any]:
+  """A ``metrics.jsonl`` record: summaries, and ``per_seed`` records (with
+  the prefixed keys) when there are several seeds."""
+  record = reduce_seeds(per_seed, prefix)
+  if len(per_seed) > 1:
+    record['per_seed'] = [{prefix + k: v for k, v in r.items()}
+                          for r in per_seed]
+  return record
+
+
+def train_record(metrics: Mapping[str, np.ndarray], step: int, rate: float
+                 ) -> dict[str, Any]:
+  """The log record of a train interval: each seed's mean over its steps.
+
+  ``metrics`` values have shape (S, T, ...).
+  """
+  num_seeds = next(iter(metrics.values())).shape[0]
+  per_seed = [{k: np.asarray(v[s]).mean(0) for k, v in metrics.items()}
+              for s in range(num_seeds)]
+  record = {'step': step, 'steps_per_second': rate}
+  record.update(log_record(per_seed, 'train/'))
+  return logging_utils.to_jsonable(record)
+
+
+def write_images(run: runner_lib.Run, params: Any, images: np.ndarray,
+                 step: int, seed_index: int,
+                 writer: logging_utils.MetricWriter) -> None:
+  """Reconstructions and KL-ordered latent traversals of one seed."""
+  out = traversals.model_images(
+      run.encode, run.decode, params, images, recon=run.config.model.recon,
+      steps=run.config.eval.traversal_steps, rows=len(images))
+  writer.write_images(step, {
+      f'reconstructions_seed{seed_index}': traversals.reconstruction_grid(out),
+      f'traversals_seed{seed_index}': traversals.traversal_grid(out)})
+
+
+def evaluate(run: runner_lib.Run, state: step_lib.TrainState,
+             keys: runner_lib.SeedKeys, step: int,
+             writer: logging_utils.MetricWriter) -> list[dict[str, float]]:
+  """Eval point: images of every seed, and per seed its
+  ``analysis.model_summary`` as ``{'eval/<name>': value}`` (an empty list
+  when ``eval.model_summary`` is off)."""
+  cfg = run.config.eval
+  per_seed = []
+  for s in range(run.num_seeds):
+    params = runner_lib.select_seed(state.params, s)
+    eval_key = jax.tree.map(lambda k: k[s], keys.eval)
+    image_key, summary_key = jax.random.split(eval_key)
+    num = max(cfg.num_images, cfg.num_summary_images)
+    images = run.sample_images(image_key, num)
+    # Every process computes the images (the same jitted calls on the
+    # global parameters in every process); only process 0's writer writes.
+    write_images(run, params, images[:cfg.num_images], step, s, writer)
+    if cfg.model_summary:
+      summary = analysis.model_summary(
+          run.model, params, jnp.asarray(images[:cfg.num_summary_images]),
+          summary_key, recon=run.config.model.recon,
+          variational=run.objective.variational)
+      per_seed.append({f'eval/{k}': float(v) for k, v in summary.items()})
+  return per_seed
+
+
+def score(run: runner_lib.Run, state: step_lib.TrainState
+          ) -> list[dict[str, Any]]:
+  """``metrics.evaluate_representation`` of every seed (JSON-ready), or
+  empty dicts when ``metrics.names`` is empty."""
+  config = run.config
+  names = tuple(config.metrics.names)
+  if not names:
+    return [{} for _ in range(run.num_seeds)]
+  per_seed = []
+  for s in range(run.num_seeds):
+    fn = representation_fn(run.model, runner_lib.select_seed(state.params, s))
+    scores = metrics_lib.evaluate_representation(
+        run.dataset, fn, names, seed=config.seed + s,
+        num_train=config.metrics.num_train, num_test=config.metrics.num_test)
+    per_seed.append(logging_utils.to_jsonable(scores))
+    logging_utils.log_detail('metrics seed %d: %s', config.seed + s,
+                             short(per_seed[-1]))
+  return per_seed
+
+
+def numeric(record: Mapping[str, Any]) -> dict[str, Any]:
+  """The number-valued entries of a record (no bools, lists or strings)."""
+  return {k: v for k, v in record.items()
+          if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def short(record: Mapping[str, Any]) -> str:
+  """``'name=value, ...'`` of the numbers in a record, for the log."""
+  return ', '.join(f'{k}={v:.4g}' for k, v in record.items()
+                   if isinstance(v, (int, float)))
+
+
+__all__ = ['representation_fn', 'reduce_seeds', 'log_record', 'train_record',
+           'write_images', 'evaluate', 'score', 'numeric', 'short']

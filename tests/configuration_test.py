@@ -1,0 +1,53 @@
+"""Tests of config checking and resolution (``disent_bias.configuration``)
+and of the registries that check their own config sections."""
+
+import json
+
+import pytest
+
+from disent_bias import configuration
+from disent_bias import data
+from disent_bias import metrics
+from disent_bias import workdir as workdir_lib
+from disent_bias.models import objectives
+from experiments.configs import default
+
+
+def test_each_registry_checks_its_own_section():
+  config = default.get_config()
+  config.data.variant = 'blurred'
+  with pytest.raises(ValueError, match="unknown data.variant 'blurred'"):
+    data.validate_config(config.data)
+  config.model.hparams.gamma = 3.0
+  with pytest.raises(ValueError, match=r'beta_vae takes \(beta\)'):
+    objectives.validate_config(config.model)
+  config.metrics.names = ('foo',)
+  with pytest.raises(ValueError, match=r"unknown metrics \['foo'\]"):
+    metrics.validate_config(config.metrics)
+
+
+def test_a_stored_config_of_an_older_version_reads_as_resolved(tmp_path):
+  raw = default.get_config('model=factor_vae').to_dict()
+  raw['model']['hparams'] = {name: None for name in raw['model']['hparams']}
+  raw['model']['hparams']['gamma'] = 35.0
+  raw['model'].update(num_latents=3, architecture='mlp')
+  for name in ('recon_weight', 'disc_hidden', 'disc_layers', 'conv_impl'):
+    del raw['model'][name]
+  (tmp_path / 'config.json').write_text(json.dumps(raw))
+  config = configuration.stored_config(str(tmp_path))
+  assert dict(config.model.hparams) == {'gamma': 35.0}
+  assert (config.model.recon_weight, config.model.disc_hidden,
+          config.model.disc_layers, config.model.conv_impl) == (
+              1.0, 1000, 6, 'matmul')
+  assert configuration.is_resolved(config)
+  resolved = default.get_config('model=factor_vae').to_dict()
+  resolved['model']['hparams'] = {'gamma': 35.0}
+  resolved['model'].update(num_latents=3, architecture='mlp')
+  assert not workdir_lib.config_differences(raw, resolved)
+
+
+def test_hparam_defaults_come_from_the_loss_and_the_pair_sampler():
+  assert objectives.default_hparams('pcl') == {'rate': 6.0}
+  assert objectives.default_hparams('ada_gvae') == {'beta': 1.0, 'k': None}
+  assert objectives.get('pcl').loss_hparams == ()
+  assert objectives.get('slow_vae').loss_hparams == ('beta', 'gamma', 'rate')
