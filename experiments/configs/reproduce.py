@@ -21,7 +21,7 @@ Presets (the text after the colon; options are appended with commas):
           variant is eps 0). 22 cells; ``table.md`` and ``sweep.png``.
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
-          (``tests/reproduce_test.py``, ``colab/04_reproduce_table.ipynb``).
+          (``tests/reproduce/``, ``colab/04_reproduce_table.ipynb``).
   images  The image tier (``disent_bias/data/tiers.py``): the 32x32
           look-alike ``shapes3d32`` on a reduced grid, six of the paper's
           models x original / perturbed / noise (18 cells) x 5 vmapped
@@ -227,7 +227,8 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.analysis.radius = 1
   # Optional sweep (disent_bias.reproduce, "Sweeps"): a dotted train-config
   # field crossed with the grid at these values; '' for none. Variants in
-  # unswept_variants train once and are drawn at the baseline value.
+  # unswept_variants train once and are drawn at the baseline value (which
+  # they need, and which is not one of the points).
   config.sweep = ml_collections.ConfigDict()
   config.sweep.field = ''
   config.sweep.points = ()
