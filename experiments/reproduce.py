@@ -8,6 +8,10 @@ in the shared workdir (e.g. ``--shard=$SLURM_ARRAY_TASK_ID``); the same command
 without ``--shard`` afterwards writes the table of the whole grid, and
 ``python -m experiments.aggregate WORKDIR`` collects every cell's seeds.
 
+The config carries the base train config of every cell
+(``config.base_train``, ``experiments/configs/default.py``'s), so e.g.
+``--config.base_train.optimizer.b2=0.99`` changes it for every cell.
+
 Writes ``workdir/results.json``, ``table.md``, ``bars.png``, the per-variant
 dataset analysis (``analysis/``, ``analysis.png``) and one training workdir
 per cell under ``workdir/cells/``. Rerunning the same command skips finished

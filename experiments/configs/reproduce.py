@@ -21,7 +21,7 @@ Presets (the text after the colon; options are appended with commas):
           variant is eps 0). 22 cells; ``table.md`` and ``sweep.png``.
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
-          (``tests/reproduce_test.py``, ``colab/04_reproduce_table.ipynb``).
+          (``tests/reproduce/``, ``colab/04_reproduce_table.ipynb``).
   images  The image tier (``disent_bias/data/tiers.py``): the 32x32
           look-alike ``shapes3d32`` on a reduced grid, six of the paper's
           models x original / perturbed / noise (18 cells) x 5 vmapped
@@ -35,7 +35,9 @@ Presets (the text after the colon; options are appended with commas):
   ,dci    Option: also score DCI (gradient boosted trees, disentanglement_lib
           defaults) in a preset that does not.
 
-Every cell is ``train.train_and_evaluate`` on ``default.py``'s config with the
+Every cell is ``train.train_and_evaluate`` on ``default.py``'s config (the
+reproduction config carries it as ``base_train``, so
+``--config.base_train.<field>=...`` changes it for every cell) with the
 overrides below (``overrides`` for every cell, then ``dataset_overrides[d]``,
 ``model_overrides[m]``, ``pair_overrides[d][m]``); the grid sets
 ``data.name``, ``data.variant``, ``model.name``, ``train.num_seeds`` and
@@ -67,6 +69,7 @@ measurements on this machine:
 import ml_collections
 
 from experiments.configs import common
+from experiments.configs import default
 
 # The models in the row order of SPEC section 1's table.
 MODELS = ('ae', 'beta_vae', 'factor_vae', 'beta_tcvae', 'slow_vae', 'pcl',
@@ -160,6 +163,20 @@ IMAGES_NUM_SEEDS = 5
 IMAGES = dict(steps=16_000, batch=64, lr=1e-3, hidden=(64, 64),
               num_train=2_000, num_test=1_000, metrics=('mig', 'dci'),
               recon='l2')
+
+
+def _images_hparams(beta, slow_gamma):
+  """The image tier's KL weights: ``beta`` for the beta-VAE family and
+  beta-TCVAE's TC weight, SlowVAE's ``slow_gamma``, Laplace rate 1."""
+  return {
+      'beta_vae': dict(beta=beta),
+      'beta_tcvae': dict(beta=beta),
+      'slow_vae': dict(beta=beta, gamma=slow_gamma, rate=1.0),
+      'pcl': dict(rate=1.0),
+      'ada_gvae': dict(beta=beta),
+  }
+
+
 # KL weights of the tier (reconstruction weight 1: the plain sum of squares,
 # a Gaussian decoder of variance 1/2, the scale at which beta 4 was
 # measured): beta 4 for the beta-VAE family, beta-TCVAE's TC weight 4 (its
@@ -168,13 +185,7 @@ IMAGES = dict(steps=16_000, batch=64, lr=1e-3, hidden=(64, 64),
 # authors' gamma / beta = 10 (gamma 40) the transition prior closed all but
 # one or two latents (5 seeds: MIG 0.38 (0.06) original); measured on the
 # original (3 seeds): gamma 10 0.73 (0.26), gamma 4 0.94 (0.01).
-IMAGES_HPARAMS = {
-    'beta_vae': dict(beta=4.0),
-    'beta_tcvae': dict(beta=4.0),
-    'slow_vae': dict(beta=4.0, gamma=4.0, rate=1.0),
-    'pcl': dict(rate=1.0),
-    'ada_gvae': dict(beta=4.0),
-}
+IMAGES_HPARAMS = _images_hparams(beta=4.0, slow_gamma=4.0)
 # dsprites32: with the L2 likelihood and beta 4 every latent of the
 # beta-VAE collapses to the prior (measured, KL 0); the best setting found
 # for the binary sprites (none disentangles them well in CPU-minutes,
@@ -183,13 +194,7 @@ IMAGES_HPARAMS = {
 IMAGES_DSPRITES = dict(steps=8_000, batch=64, lr=1e-3, hidden=(256, 256),
                        num_train=2_000, num_test=1_000,
                        metrics=('mig', 'dci'), recon='bernoulli')
-IMAGES_DSPRITES_HPARAMS = {
-    'beta_vae': dict(beta=16.0),
-    'beta_tcvae': dict(beta=16.0),
-    'slow_vae': dict(beta=16.0, gamma=160.0, rate=1.0),
-    'pcl': dict(rate=1.0),
-    'ada_gvae': dict(beta=16.0),
-}
+IMAGES_DSPRITES_HPARAMS = _images_hparams(beta=16.0, slow_gamma=160.0)
 
 
 def _common(config, *, name, description, num_seeds, datasets, models,
@@ -197,9 +202,9 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   """Fields shared by every preset; the grid is datasets x variants x models."""
   config.name = name
   config.description = description
-  # The base train config: a module with get_config(arg), and its argument.
-  config.train_config = 'experiments.configs.default'
-  config.train_config_arg = ''
+  # The base train config of every cell (disent_bias.reproduce.grid applies
+  # the overrides below to a copy of it).
+  config.base_train = default.get_config()
   config.seed = 0  # Seed s of a cell is seed + s (train.seed_keys).
   config.num_seeds = num_seeds  # Vmapped in one train_and_evaluate per cell.
   # Grid axes, in table order; dataset names are disent_bias.data names.
@@ -222,7 +227,8 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.analysis.radius = 1
   # Optional sweep (disent_bias.reproduce, "Sweeps"): a dotted train-config
   # field crossed with the grid at these values; '' for none. Variants in
-  # unswept_variants train once and are drawn at the baseline value.
+  # unswept_variants train once and are drawn at the baseline value (which
+  # they need, and which is not one of the points).
   config.sweep = ml_collections.ConfigDict()
   config.sweep.field = ''
   config.sweep.points = ()

@@ -1,0 +1,85 @@
+"""Reproduction of the paper's table: a grid of training runs, aggregated.
+
+A reproduction config (``experiments/configs/reproduce.py``) describes a grid
+of *cells*, one per dataset x variant x model, and carries the base train
+config of every cell (``config.base_train``, e.g.
+``experiments/configs/default.py``'s). Each cell is one
+``train.train_and_evaluate`` run that trains ``num_seeds`` seeds at once
+(``config.train.num_seeds``, vmapped), in its own workdir
+``DIR/cells/<dataset>/<variant>/<model>/``. Its train config is the base
+train config with, in this order, the protocol-wide overrides, the
+dataset's, the model's and the dataset-model pair's, and finally the grid
+coordinates (``data.name``, ``data.variant``, ``model.name``,
+``train.num_seeds``, ``seed``): ``grid``.
+
+Per dataset x variant the dataset-side local PCA analysis (SPEC section 6)
+runs once and is written to ``DIR/analysis/<dataset>/<variant>.json``
+(``local_pca``).
+
+Outputs of ``reproduce(config, workdir)`` (``driver``, ``outputs``):
+- ``DIR/results.json``: one record per cell and seed (model, dataset, variant,
+  seed, scores, timings; ``records``), the mean / sd summary, the analysis
+  summaries;
+- ``DIR/table.md``: per metric, a table laid out like SPEC section 1 (rows
+  models, columns datasets, cells ``mean (sd)`` original / perturbed / noise);
+- ``DIR/bars.png``: grouped bar plot with seed-sd error bars;
+- ``DIR/analysis.png``: histograms of the per-point local PCA alignment.
+
+Progress (cells done / total, elapsed, ETA) is logged after every cell.
+
+Sweeps (``sweep``): ``config.sweep.field`` (a dotted train-config field such
+as ``data.epsilon`` or ``model.hparams.beta``) crossed with the grid at
+``config.sweep.points``; each cell and value has its own workdir
+``DIR/cells/<field>=<value>/<dataset>/<variant>/<model>/``, and the outputs
+are ``table.md`` (one column per value) and ``sweep.png`` (metric against the
+value with seed-sd error bars). Variants in ``sweep.unswept_variants`` train
+once and stand at ``sweep.baseline`` on the axis. Shards (``shards``):
+``reproduce(..., shard=Shard(i, n))`` runs cells ``i, i + n, ...`` of the
+grid in the same workdir (one task of a job array); a run without a shard
+then skips the finished cells and writes the outputs of the whole grid.
+
+A cell whose ``results.json`` is complete is skipped on rerun, so a killed
+reproduction continues where it stopped; an interrupted cell resumes from its
+last checkpoint (``train_and_evaluate`` resumes), and a cell whose
+``results.json`` is torn, empty, short of seeds or without per-seed records
+runs again from its final checkpoint (re-scored, with a warning naming the
+file). A rerun whose config differs for a cell already started is refused
+before anything is written (docs/workdir.md; ``cells``).
+"""
+
+from disent_bias.reproduce.cells import run_cell
+from disent_bias.reproduce.driver import reproduce
+from disent_bias.reproduce.grid import apply_overrides
+from disent_bias.reproduce.grid import apply_sweep
+from disent_bias.reproduce.grid import base_train_config
+from disent_bias.reproduce.grid import Cell
+from disent_bias.reproduce.grid import cell_config
+from disent_bias.reproduce.grid import cross_sweep
+from disent_bias.reproduce.grid import expand_grid
+from disent_bias.reproduce.grid import sweep_axis
+from disent_bias.reproduce.grid import SweepCell
+from disent_bias.reproduce.local_pca import analyze_dataset
+from disent_bias.reproduce.outputs import write_outputs
+from disent_bias.reproduce.plots import plot_analysis
+from disent_bias.reproduce.plots import plot_bars
+from disent_bias.reproduce.records import MECHANISM_KEYS
+from disent_bias.reproduce.records import seed_records
+from disent_bias.reproduce.records import summarize
+from disent_bias.reproduce.shards import Shard
+from disent_bias.reproduce.shards import shard_cells
+from disent_bias.reproduce.shards import write_shard
+from disent_bias.reproduce.sweep import format_sweep_table
+from disent_bias.reproduce.sweep import plot_sweep
+from disent_bias.reproduce.sweep import summarize_sweep
+from disent_bias.reproduce.sweep import write_sweep_outputs
+from disent_bias.reproduce.tables import format_analysis_table
+from disent_bias.reproduce.tables import format_table
+
+__all__ = ['Cell', 'expand_grid', 'apply_overrides', 'base_train_config',
+           'cell_config', 'seed_records', 'summarize', 'format_table',
+           'plot_bars', 'analyze_dataset', 'format_analysis_table',
+           'plot_analysis', 'run_cell', 'write_outputs', 'reproduce',
+           'SweepCell', 'sweep_axis', 'cross_sweep', 'apply_sweep',
+           'summarize_sweep', 'plot_sweep', 'format_sweep_table',
+           'write_sweep_outputs', 'Shard', 'shard_cells', 'write_shard',
+           'MECHANISM_KEYS']

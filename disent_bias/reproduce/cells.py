@@ -1,0 +1,160 @@
+"""One cell's workdir: its recorded config, its results, its training.
+
+A cell's workdir ``DIR/<cell.path>`` holds ``cell.json`` (the cell and its
+train config, written when the cell starts), the training workdir of
+``train.train_and_evaluate`` (checkpoints, ``results.json``) and
+``cell_timing.json``. A cell whose ``results.json`` is complete is skipped;
+one whose results are torn, empty, short of seeds or without per-seed
+records (written before them) runs again: ``train_and_evaluate`` resumes
+from its last checkpoint and scores it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+from absl import logging
+import ml_collections
+
+from disent_bias import logging_utils
+from disent_bias import train
+from disent_bias import workdir as workdir_lib
+from disent_bias.reproduce import files
+from disent_bias.reproduce import grid
+from disent_bias.reproduce import records as records_lib
+
+CELL_FILE = 'cell.json'
+RESULTS_FILE = 'results.json'
+TIMING_FILE = 'cell_timing.json'
+
+
+def cell_record(cell: grid.Cell,
+                train_config: ml_collections.ConfigDict) -> dict[str, Any]:
+  """What ``cell.json`` holds: the cell and its train config."""
+  return {'cell': dataclasses.asdict(cell),
+          'config': files.config_json(train_config)}
+
+
+def cell_mismatch(cell_dir: str, cell: grid.Cell, stored: Any,
+                  record: Mapping[str, Any]) -> str | None:
+  """Why the stored ``cell.json`` refuses ``record``.
+
+  Returns:
+    None when it agrees, is absent or torn (``stored`` None), or differs only
+    in fields added since at their old values; else the message.
+  """
+  if stored is None or stored == record:
+    return None
+  differences = workdir_lib.config_differences(stored, record)
+  if not differences:
+    return None
+  differences = workdir_lib.format_differences(differences)
+  return (f'{cell_dir} was created by a different config for {cell} '
+          f'({differences}); use a fresh --workdir for a different protocol, '
+          'or delete that cell directory to retrain it')
+
+
+def check_cell_config(cell_dir: str, cell: grid.Cell,
+                      train_config: ml_collections.ConfigDict) -> None:
+  """Records the cell's config; refuses a workdir made by a different one.
+
+  Raises:
+    ValueError: ``cell.json`` of a different config.
+  """
+  path = os.path.join(cell_dir, CELL_FILE)
+  stored = workdir_lib.read_json_or_none(path)
+  record = cell_record(cell, train_config)
+  mismatch = cell_mismatch(cell_dir, cell, stored, record)
+  if mismatch:
+    raise ValueError(mismatch)
+  if stored is None:
+    files.write_json(path, record)
+
+
+def check_cells(config: ml_collections.ConfigDict, cells: Sequence[grid.Cell],
+                workdir: str) -> None:
+  """Refuses a rerun whose config differs for a cell already started,
+  before anything is written.
+
+  Raises:
+    ValueError: the first cell whose ``cell.json`` differs.
+  """
+  for cell in cells:
+    cell_dir = os.path.join(workdir, cell.path)
+    path = os.path.join(cell_dir, CELL_FILE)
+    if not os.path.exists(path):
+      continue
+    mismatch = cell_mismatch(
+        cell_dir, cell, workdir_lib.read_json_or_none(path),
+        cell_record(cell, grid.cell_config(config, cell)))
+    if mismatch:
+      raise ValueError(mismatch)
+
+
+def finished_results(path: str, num_seeds: int) -> dict[str, Any] | None:
+  """A cell's ``results.json`` if it is complete, else None.
+
+  None, with a warning naming the file, when it is torn, empty, lacks seeds,
+  or has no per-seed records (a file written before them), so the cell runs
+  again from its checkpoints.
+  """
+  results = workdir_lib.read_json_or_none(path)
+  if results is None:
+    return None
+  if not isinstance(results, dict):
+    results = {}
+  seeds = results.get('seeds', None)
+  per_seed = results.get('per_seed', None)
+  if (not isinstance(seeds, list) or len(seeds) != num_seeds
+      or not isinstance(per_seed, list) or len(per_seed) != num_seeds):
+    logging.warning('%s is incomplete (seeds %s, expected %d, and per-seed '
+                    'records); re-evaluating the cell', path, seeds,
+                    num_seeds)
+    return None
+  return results
+
+
+def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
+             train_fn: Callable[..., Mapping[str, Any]] | None = None
+             ) -> tuple[list[dict[str, Any]], bool]:
+  """Trains and scores one cell unless its ``results.json`` is complete.
+
+  Args:
+    config: the reproduction config.
+    cell: the grid point.
+    workdir: the reproduction directory (the cell uses ``workdir/cell.path``).
+    train_fn: ``train_and_evaluate``-like function (default
+      ``disent_bias.train.train_and_evaluate``).
+
+  Returns:
+    ``(records, trained)``: one record per seed (``records.seed_records``),
+    and False when the cell was already finished.
+  """
+  cell_dir = os.path.join(workdir, cell.path)
+  train_config = grid.cell_config(config, cell)
+  os.makedirs(cell_dir, exist_ok=True)
+  check_cell_config(cell_dir, cell, train_config)
+  results_path = os.path.join(cell_dir, RESULTS_FILE)
+  timing_path = os.path.join(cell_dir, TIMING_FILE)
+  finished = finished_results(results_path, config.num_seeds)
+  if finished is not None:
+    logging.info('%s: finished earlier, skipped', cell)
+    timing = workdir_lib.read_json_or_none(timing_path) or {}
+    return records_lib.seed_records(
+        finished, cell, timing.get('wall_seconds', None),
+        timing.get('cpu_seconds', None)), False
+  if train_fn is None:
+    train_fn = train.train_and_evaluate
+  logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
+               cell_dir)
+  start, cpu_start = time.time(), time.process_time()
+  with logging_utils.nested_run():  # One line per cell at the default -v 0.
+    results = train_fn(train_config, cell_dir)
+  wall, cpu = time.time() - start, time.process_time() - cpu_start
+  if finished_results(results_path, config.num_seeds) is None:
+    files.write_json(results_path, results)  # A train_fn that does not.
+  files.write_json(timing_path, {'wall_seconds': wall, 'cpu_seconds': cpu})
+  return records_lib.seed_records(results, cell, wall, cpu), True

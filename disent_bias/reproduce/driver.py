@@ -1,0 +1,163 @@
+"""The driver: runs (or continues) a grid and writes its outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+from absl import logging
+import ml_collections
+import numpy as np
+
+from disent_bias import progress as progress_lib
+from disent_bias import workdir as workdir_lib
+from disent_bias.reproduce import cells as cells_lib
+from disent_bias.reproduce import files
+from disent_bias.reproduce import grid
+from disent_bias.reproduce import local_pca
+from disent_bias.reproduce import outputs
+from disent_bias.reproduce import shards
+from disent_bias.reproduce import sweep
+
+TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
+
+
+class _Progress:
+  """Cells done / total, elapsed time and ETA across the grid.
+
+  The ETA assumes each remaining cell costs the mean of the cells trained in
+  this process on the same dataset (else over all datasets).
+  """
+
+  def __init__(self, cells: Sequence[grid.Cell]):
+    self.total = len(cells)
+    self.remaining = list(cells)
+    self.done = 0
+    self.start = time.time()
+    self.seconds: dict[str, list[float]] = {}
+
+  def finish(self, cell: grid.Cell, seconds: float | None) -> str:
+    """Counts ``cell`` as done (trained in ``seconds``, None: skipped)."""
+    self.done += 1
+    self.remaining.remove(cell)
+    if seconds is not None:
+      self.seconds.setdefault(cell.dataset, []).append(seconds)
+    return (f'cells {self.done}/{self.total}  elapsed '
+            f'{progress_lib.format_seconds(time.time() - self.start)}  ETA '
+            f'{progress_lib.format_seconds(self.eta())}')
+
+  def eta(self) -> float | None:
+    """Seconds left (None before the first trained cell)."""
+    every = [s for v in self.seconds.values() for s in v]
+    if not self.remaining:
+      return 0.0
+    if not every:
+      return None
+    return sum(float(np.mean(self.seconds.get(cell.dataset) or every))
+               for cell in self.remaining)
+
+
+def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
+              train_fn: TrainFn | None = None,
+              shard: shards.Shard | None = None) -> dict[str, Any]:
+  """Runs (or continues) a reproduction grid and writes its outputs.
+
+  Args:
+    config: a reproduction config (``experiments/configs/reproduce.py``),
+      carrying the base train config of every cell as ``base_train``.
+    workdir: output directory; rerunning with the same one skips finished
+      cells and resumes interrupted ones.
+    train_fn: replaces ``train.train_and_evaluate`` (tests).
+    shard: run only this part of the grid (``shards.shard_cells``), e.g. one
+      task of a job array; shards share ``workdir`` and write
+      ``DIR/shards/<index>_of_<count>.json`` instead of the table. A run
+      without a shard afterwards skips their finished cells and writes the
+      table of the whole grid.
+
+  Returns:
+    The contents of ``DIR/results.json`` (of the shard's file for a shard).
+  """
+  # Shards run concurrently in one workdir: each cell has its own lock.
+  lock = (contextlib.nullcontext() if shard is not None
+          else workdir_lib.lock(workdir))
+  with lock:
+    return _reproduce(config, workdir, train_fn, shard)
+
+
+def _reproduce(config: ml_collections.ConfigDict, workdir: str,
+               train_fn: TrainFn | None,
+               shard: shards.Shard | None) -> dict[str, Any]:
+  """``reproduce`` in a locked workdir (or for one shard)."""
+  start = time.time()
+  cells = shards.shard_cells(grid.expand_grid(config), shard)
+  cells_lib.check_cells(config, cells, workdir)
+  files.write_json(os.path.join(workdir, 'config.json'),
+                   files.config_json(config))
+  logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '
+               'models), %d seed(s) each, in %s', config.get('name', ''),
+               len(cells), len(config.datasets), len(config.variants),
+               len(config.models), config.num_seeds, workdir)
+  records, analyses, run_timings = _run_cells(config, cells, workdir,
+                                              train_fn)
+  timings = {'wall_seconds': time.time() - start, **run_timings}
+  if shard is not None:
+    return shards.write_shard(workdir, shard, records, timings)
+  if grid.sweep_axis(config) is not None:
+    results = sweep.write_sweep_outputs(config, workdir, records, timings)
+  else:
+    results = outputs.write_outputs(config, workdir, records, analyses,
+                                    timings)
+  logging.info('reproduction finished in %s: %s',
+               progress_lib.format_seconds(time.time() - start),
+               os.path.join(workdir, 'table.md'))
+  return results
+
+
+def _analyse(config: ml_collections.ConfigDict, cell: grid.Cell,
+             workdir: str) -> dict[str, Any]:
+  """The dataset analysis of ``cell``'s variant, logged."""
+  a = local_pca.run_analysis(config, cell, workdir)
+  logging.info('analysis %s/%s: median dto %.3f, median offdiag_mass %.3f',
+               cell.dataset, cell.variant, a.get('median_dto', float('nan')),
+               a.get('median_offdiag_mass', float('nan')))
+  return a
+
+
+def _run_cells(config: ml_collections.ConfigDict,
+               cells: Sequence[grid.Cell], workdir: str,
+               train_fn: TrainFn | None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                          dict[str, Any]]:
+  """Runs ``cells`` in order, each dataset variant's analysis first.
+
+  Returns:
+    ``(records, analyses, timings)``: the seeds' records (tagged with the
+    sweep value), the analyses, and this run's timings.
+  """
+  progress = _Progress(cells)
+  records, analyses, analysed = [], [], set()
+  trained_seconds, analysis_seconds = 0.0, 0.0
+  for cell in cells:
+    if config.analysis.enabled and not isinstance(cell, grid.SweepCell) and (
+        cell.dataset, cell.variant) not in analysed:
+      tic = time.time()
+      analyses.append(_analyse(config, cell, workdir))
+      analysis_seconds += time.time() - tic
+      analysed.add((cell.dataset, cell.variant))
+    tic = time.time()
+    cell_records, trained = cells_lib.run_cell(config, cell, workdir,
+                                               train_fn)
+    seconds = time.time() - tic if trained else None
+    trained_seconds += seconds or 0.0
+    records.extend(sweep.tag_sweep(cell_records, cell))
+    logging.info('%s done%s; %s', cell,
+                 f' in {progress_lib.format_seconds(seconds)}'
+                 if trained else ' (skipped)',
+                 progress.finish(cell, seconds))
+  timings = {'train_seconds_this_run': trained_seconds,
+             'analysis_seconds_this_run': analysis_seconds,
+             'cells_trained_this_run': sum(
+                 len(v) for v in progress.seconds.values())}
+  return records, analyses, timings

@@ -1,0 +1,82 @@
+"""The dataset-side local PCA analysis of each dataset variant (SPEC 6).
+
+It runs once per dataset x variant of a grid and is cached in
+``DIR/analysis/<dataset>/<variant>.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Iterable, Mapping
+
+import ml_collections
+import numpy as np
+
+from disent_bias import data as data_lib
+from disent_bias import logging_utils
+from disent_bias import workdir as workdir_lib
+from disent_bias.analysis import dataset as dataset_analysis
+from disent_bias.reproduce import files
+from disent_bias.reproduce import grid
+
+
+def analyze_dataset(dataset: data_lib.GroundTruthData, *, num_points: int,
+                    seed: int, radius: int = 1) -> dict[str, Any]:
+  """``analysis.local_alignment`` at ``num_points`` sampled grid points.
+
+  Returns:
+    The JSON-ready scalars and quantile summaries of ``local_alignment``
+    (``median_dto``, ``median_offdiag_mass``, ...), ``seed``, and the
+    per-point scores as lists under ``<score>_values`` (for histograms).
+  """
+  factors = dataset_analysis.sample_points(dataset, num_points, seed)
+  result = dataset_analysis.local_alignment(dataset, factors, radius=radius)
+  per_point = result.pop('per_point', {})
+  out = logging_utils.to_jsonable(result)
+  out['seed'] = int(seed)
+  for name, values in per_point.items():
+    values = np.asarray(values, np.float64)
+    if values.ndim == 1:
+      out[f'{name}_values'] = values.tolist()
+  return out
+
+
+def analysis_path(workdir: str, dataset: str, variant: str) -> str:
+  """Where the analysis of a dataset variant is cached."""
+  return os.path.join(workdir, 'analysis', dataset, f'{variant}.json')
+
+
+def load_cell_dataset(train_config: ml_collections.ConfigDict
+                      ) -> data_lib.GroundTruthData:
+  """The dataset that a cell's train config (``config.data``) trains on."""
+  d = train_config.data
+  options = {key: d[key] for key in ('path', 'data_dir')
+             if d.get(key, None) is not None}
+  return data_lib.load(d.name, source=d.source, variant=d.variant,
+                       epsilon=d.epsilon, **options)
+
+
+def run_analysis(config: ml_collections.ConfigDict, cell: grid.Cell,
+                 workdir: str) -> dict[str, Any]:
+  """Analysis of ``cell``'s dataset variant (cached on disk)."""
+  path = analysis_path(workdir, cell.dataset, cell.variant)
+  cached = workdir_lib.read_json_or_none(path)
+  if cached is not None:
+    return cached
+  start = time.time()
+  dataset = load_cell_dataset(grid.cell_config(config, cell))
+  result = analyze_dataset(dataset, num_points=config.analysis.num_points,
+                           seed=config.analysis.seed,
+                           radius=config.analysis.radius)
+  result.update(dataset=cell.dataset, variant=cell.variant,
+                epsilon=dataset.epsilon, seconds=time.time() - start)
+  files.write_json(path, result)
+  return result
+
+
+def analysis_summary(analyses: Iterable[Mapping[str, Any]]
+                     ) -> list[dict[str, Any]]:
+  """The per-variant scalars of each analysis (per-point values dropped)."""
+  return [{k: v for k, v in a.items() if not k.endswith('_values')}
+          for a in analyses]

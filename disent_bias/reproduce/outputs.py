@@ -1,0 +1,100 @@
+"""Outputs of a grid without a sweep: results.json, table.md and plots."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+import ml_collections
+
+from disent_bias import provenance
+from disent_bias.reproduce import files
+from disent_bias.reproduce import grid
+from disent_bias.reproduce import local_pca
+from disent_bias.reproduce import plots
+from disent_bias.reproduce import records as records_lib
+from disent_bias.reproduce import tables
+
+MECHANISM_TEXT = (
+    'Decoder Jacobian distance to orthogonality on the active latents (all '
+    'latents for AE and PCL; median over points; 0: orthogonal columns), '
+    'number of active latents (mean posterior variance < 0.5) and the '
+    'fraction of seeds in the polarized regime (`disent_bias.analysis.model`).')
+ANALYSIS_TEXT = ('Median over sampled grid points; 0 means the local '
+                 'principal directions are the factor axes.')
+
+
+def metric_tables(config: ml_collections.ConfigDict,
+                  summary: Sequence[Mapping[str, Any]],
+                  metrics: Sequence[str], level: str) -> list[str]:
+  """Markdown lines: a ``level`` heading and ``format_table`` per metric."""
+  models, datasets = list(config.models), list(config.datasets)
+  parts = []
+  for metric in metrics:
+    parts += [f'{level} {tables.display(config, metric)}', '',
+              tables.format_table(
+                  summary, metric, models=models, datasets=datasets,
+                  variants=list(config.variants),
+                  model_names={m: tables.display(config, m) for m in models},
+                  dataset_names={d: tables.display(config, d)
+                                 for d in datasets}), '']
+  return parts
+
+
+def grid_markdown(config: ml_collections.ConfigDict,
+                  records: Sequence[Mapping[str, Any]],
+                  summary: Sequence[Mapping[str, Any]],
+                  analyses: Sequence[Mapping[str, Any]]) -> str:
+  """``table.md``: the score tables, the mechanism, the analysis."""
+  seeds = sorted({r['seed'] for r in records})
+  parts = [f'# {config.get("description", None) or "Reproduction"}', '',
+           f'{len(seeds)} seeds per cell; entries are mean (sd) over seeds '
+           f'(sample sd, ddof=1), for the variants '
+           f'{" / ".join(config.variants)}.', '']
+  parts += metric_tables(config, summary, list(config.table_metrics), '##')
+  present = {row['metric'] for row in summary}
+  mechanism = [m for m in records_lib.MECHANISM_KEYS if m in present]
+  if mechanism:
+    parts += ['## Mechanism (final eval point)', '', MECHANISM_TEXT, '']
+    parts += metric_tables(config, summary, mechanism, '###')
+  if analyses:
+    parts += ['## Dataset local PCA alignment (SPEC section 6)', '',
+              ANALYSIS_TEXT, '', tables.format_analysis_table(analyses), '']
+  return '\n'.join(parts)
+
+
+def write_outputs(config: ml_collections.ConfigDict, workdir: str,
+                  records: Sequence[Mapping[str, Any]],
+                  analyses: Sequence[Mapping[str, Any]],
+                  timings: Mapping[str, Any]) -> dict[str, Any]:
+  """``results.json``, ``table.md``, ``bars.png`` and the analysis outputs.
+
+  Returns:
+    The contents of ``results.json``.
+  """
+  summary = records_lib.summarize(records)
+  results = {
+      'protocol': config.get('name', None),
+      'num_cells': len(grid.expand_grid(config)),
+      'num_seeds': config.num_seeds,
+      'records': list(records),
+      'summary': summary,
+      'analysis': local_pca.analysis_summary(analyses),
+      'timings': dict(timings),
+      'config': files.config_json(config),
+      'provenance': provenance.provenance(),
+  }
+  files.write_json(os.path.join(workdir, 'results.json'), results)
+  with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
+    f.write(grid_markdown(config, records, summary, analyses))
+  models, datasets = list(config.models), list(config.datasets)
+  metrics = list(config.table_metrics)
+  plots.plot_bars(
+      summary, metrics, os.path.join(workdir, 'bars.png'), models=models,
+      datasets=datasets, variants=list(config.variants),
+      model_names={m: tables.display(config, m) for m in models},
+      dataset_names={d: tables.display(config, d) for d in datasets},
+      metric_names={m: tables.display(config, m) for m in metrics})
+  if analyses:
+    plots.plot_analysis(analyses, os.path.join(workdir, 'analysis.png'))
+  return results
