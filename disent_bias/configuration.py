@@ -18,6 +18,7 @@ from disent_bias import checks
 from disent_bias import data as data_lib
 from disent_bias import metrics as metrics_lib
 from disent_bias import workdir as workdir_lib
+from disent_bias.models import hparams as hparams_lib
 from disent_bias.models import objectives as objectives_lib
 
 ARCHITECTURES = ('conv', 'mlp')
@@ -33,7 +34,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     TypeError: a field of the wrong type.
   """
   checks.check_type(config.seed, checks.is_int, 'seed', 'an int')
-  objectives_lib.validate_config(config.model)
+  hparams_lib.validate_config(config.model)
   data_lib.validate_config(config.data)
   _validate_network(config.model)
   _validate_optimizer(config.optimizer)
@@ -82,7 +83,7 @@ def resolve_hparams(config: ml_collections.ConfigDict) -> dict[str, Any]:
 
   Order: ``config.model.hparams`` (when not None), then
   ``config.model.presets[model][dataset]``, ``presets[model]['*']``, then the
-  objective's default (``objectives.default_hparams``).
+  objective's default (``hparams.default_hparams``).
 
   Raises:
     ValueError: a hyperparameter with no value anywhere.
@@ -91,7 +92,7 @@ def resolve_hparams(config: ml_collections.ConfigDict) -> dict[str, Any]:
   table = config.model.presets.get(name, None) or {}
   for_dataset = dict(table.get(config.data.name, None) or {})
   for_any = dict(table.get('*', None) or {})
-  defaults = objectives_lib.default_hparams(name)
+  defaults = hparams_lib.default_hparams(name)
   explicit = dict(config.model.hparams)
   values = {}
   for hparam in objectives_lib.get(name).hparams:

@@ -148,18 +148,34 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array],
   metrics['param_norm'] = global_norm(params)
   disc_params, disc_opt_state = state.disc_params, state.disc_opt_state
   if objective.has_disc:
-    (_, disc_aux), disc_grads = jax.value_and_grad(
-        objective.disc_loss_fn, has_aux=True)(
-            state.disc_params, state.params, batch, disc_key, model=model)
-    disc_updates, disc_opt_state = disc_tx.update(
-        disc_grads, state.disc_opt_state, state.disc_params)
-    disc_params = optax.apply_updates(state.disc_params, disc_updates)
-    for name, value in disc_aux.items():
-      metrics[name if name.startswith('disc') else f'disc_{name}'] = value
+    disc_params, disc_opt_state, disc_metrics = _disc_step(
+        state, batch, disc_key, objective=objective, model=model,
+        disc_tx=disc_tx)
+    metrics.update(disc_metrics)
   new_state = state.replace(step=state.step + 1, params=params, extra=extra,
                             opt_state=opt_state, disc_params=disc_params,
                             disc_opt_state=disc_opt_state)
   return new_state, metrics
+
+
+def _disc_step(state: TrainState, batch: Mapping[str, jax.Array],
+               key: jax.Array, *, objective: objectives_lib.Objective,
+               model: nn.Module, disc_tx: optax.GradientTransformation
+               ) -> tuple[Any, Any, dict[str, jax.Array]]:
+  """The discriminator's update (FactorVAE) on the step's pre-update params.
+
+  Returns the new discriminator params and optimiser state, and its aux
+  terms named ``disc_*``.
+  """
+  (_, disc_aux), disc_grads = jax.value_and_grad(
+      objective.disc_loss_fn, has_aux=True)(
+          state.disc_params, state.params, batch, key, model=model)
+  disc_updates, disc_opt_state = disc_tx.update(
+      disc_grads, state.disc_opt_state, state.disc_params)
+  disc_params = optax.apply_updates(state.disc_params, disc_updates)
+  metrics = {name if name.startswith('disc') else f'disc_{name}': value
+             for name, value in disc_aux.items()}
+  return disc_params, disc_opt_state, metrics
 
 
 def sample_batch_factors(key: jax.Array, factor_sizes: Sequence[int],

@@ -9,6 +9,7 @@ from disent_bias import configuration
 from disent_bias import data
 from disent_bias import metrics
 from disent_bias import workdir as workdir_lib
+from disent_bias.models import hparams
 from disent_bias.models import objectives
 from experiments.configs import default
 
@@ -20,7 +21,7 @@ def test_each_registry_checks_its_own_section():
     data.validate_config(config.data)
   config.model.hparams.gamma = 3.0
   with pytest.raises(ValueError, match=r'beta_vae takes \(beta\)'):
-    objectives.validate_config(config.model)
+    hparams.validate_config(config.model)
   config.metrics.names = ('foo',)
   with pytest.raises(ValueError, match=r"unknown metrics \['foo'\]"):
     metrics.validate_config(config.metrics)
@@ -47,7 +48,7 @@ def test_a_stored_config_of_an_older_version_reads_as_resolved(tmp_path):
 
 
 def test_hparam_defaults_come_from_the_loss_and_the_pair_sampler():
-  assert objectives.default_hparams('pcl') == {'rate': 6.0}
-  assert objectives.default_hparams('ada_gvae') == {'beta': 1.0, 'k': None}
+  assert hparams.default_hparams('pcl') == {'rate': 6.0}
+  assert hparams.default_hparams('ada_gvae') == {'beta': 1.0, 'k': None}
   assert objectives.get('pcl').loss_hparams == ()
   assert objectives.get('slow_vae').loss_hparams == ('beta', 'gamma', 'rate')

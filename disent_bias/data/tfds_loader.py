@@ -11,6 +11,7 @@ called, so ``import disent_bias.data`` never imports TensorFlow.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Sequence
 
@@ -182,22 +183,8 @@ def load(name: str, data_dir: str | os.PathLike | None = None, *,
                data_dir, split, download, binary=binary)
 
 
-def load_dsprites(data_dir: str | os.PathLike | None = None, *,
-                  split: str = 'train', download: bool = False,
-                  factor_sizes: Sequence[int] | None = None
-                  ) -> base.GroundTruthData:
-  """dSprites from TFDS: ``load('dsprites', ...)``."""
-  return load('dsprites', data_dir, split=split, download=download,
-              factor_sizes=factor_sizes)
-
-
-def load_shapes3d(data_dir: str | os.PathLike | None = None, *,
-                  split: str = 'train', download: bool = False,
-                  factor_sizes: Sequence[int] | None = None
-                  ) -> base.GroundTruthData:
-  """Shapes3D from TFDS: ``load('shapes3d', ...)``."""
-  return load('shapes3d', data_dir, split=split, download=download,
-              factor_sizes=factor_sizes)
-
+# dSprites and Shapes3D from TFDS: ``load(name, ...)`` with the name bound.
+load_dsprites = functools.partial(load, 'dsprites')
+load_shapes3d = functools.partial(load, 'shapes3d')
 
 LOADERS = {'dsprites': load_dsprites, 'shapes3d': load_shapes3d}

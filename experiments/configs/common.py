@@ -23,18 +23,14 @@ def _convert(key: str, text: str, default):
       return False
     raise ValueError(f'config argument {key}={text!r}: expected a boolean '
                      f'({"/".join(_TRUE)} or {"/".join(_FALSE)})')
-  if isinstance(default, int):
-    try:
-      return int(text)
-    except ValueError:
-      raise ValueError(
-          f'config argument {key}={text!r}: expected an int') from None
-  if isinstance(default, float):
-    try:
-      return float(text)
-    except ValueError:
-      raise ValueError(
-          f'config argument {key}={text!r}: expected a float') from None
+  for kind in (int, float):
+    if isinstance(default, kind):
+      try:
+        return kind(text)
+      except ValueError:
+        raise ValueError(f'config argument {key}={text!r}: expected '
+                         f'a{"n" if kind is int else ""} {kind.__name__}'
+                         ) from None
   return text
 
 

@@ -106,7 +106,19 @@ def get_config(arg=None):
                          variant='original', quick=False, runlocal=False)
   config = ml_collections.ConfigDict()
   config.seed = 0  # Seed s of a multi-seed run uses seed + s.
+  config.data = _data(arg)
+  config.model = _model(arg)
+  _training(config, arg)
+  if arg.runlocal:
+    smoke(config, steps_per_call=5, eval_every_steps=10)
+    config.train.batch_size = 8
+    config.metrics.names = ()
+  return config
 
+
+def _data(arg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """``config.data``: which dataset, variant and source."""
+  config = ml_collections.ConfigDict()
   config.data = ml_collections.ConfigDict()
   config.data.name = arg.dataset
   config.data.variant = arg.variant  # original | perturbed | noise
@@ -114,7 +126,12 @@ def get_config(arg=None):
   config.data.source = config_dict.placeholder(str)  # procedural|file|tfds
   config.data.path = config_dict.placeholder(str)  # file source only
   config.data.data_dir = config_dict.placeholder(str)  # tfds source only
+  return config.data
 
+
+def _model(arg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """``config.model``: network, likelihood and objective hyperparameters."""
+  config = ml_collections.ConfigDict()
   config.model = ml_collections.ConfigDict()
   config.model.name = arg.model
   # None: number of ground-truth factors (as in the paper).
@@ -140,7 +157,12 @@ def get_config(arg=None):
       {name: config_dict.placeholder(kind)
        for name, kind in HPARAM_TYPES.items()})
   config.model.presets = PRESETS
+  return config.model
 
+
+def _training(config: ml_collections.ConfigDict,
+              arg: ml_collections.ConfigDict) -> None:
+  """Optimiser, loop, evaluation, metrics and multi-host sections."""
   config.optimizer = ml_collections.ConfigDict()
   config.optimizer.lr = 1e-4  # Adam, disentanglement_lib defaults.
   config.optimizer.b1 = 0.9
@@ -179,12 +201,6 @@ def get_config(arg=None):
   config.distributed.coordinator_address = config_dict.placeholder(str)
   config.distributed.num_processes = config_dict.placeholder(int)
   config.distributed.process_id = config_dict.placeholder(int)
-
-  if arg.runlocal:
-    smoke(config, steps_per_call=5, eval_every_steps=10)
-    config.train.batch_size = 8
-    config.metrics.names = ()
-  return config
 
 
 def smoke(config: ml_collections.ConfigDict, *, steps_per_call: int,

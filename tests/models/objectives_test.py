@@ -9,6 +9,7 @@ import optax
 import pytest
 
 from disent_bias.models import networks
+from disent_bias.models import hparams
 from disent_bias.models import objectives
 
 # Small programs: compile time dominates (tests/conftest.py).
@@ -66,7 +67,7 @@ def test_finite_loss_and_gradients(name):
   assert all(np.all(np.isfinite(g)) for g in leaves)
   # Some gradient is non-zero (the encoder always receives one).
   assert any(np.abs(g).max() > 0 for g in leaves)
-  assert set(objectives.default_hparams(name)) == set(obj.hparams)
+  assert set(hparams.default_hparams(name)) == set(obj.hparams)
 
 
 def test_l2_reconstruction():

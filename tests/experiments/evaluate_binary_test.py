@@ -12,7 +12,7 @@ from disent_bias import stats
 from disent_bias import train
 from experiments.configs import default
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.mark.slow

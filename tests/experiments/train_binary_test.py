@@ -14,7 +14,7 @@ import pytest
 from disent_bias import train
 from experiments.configs import default
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Small programs: compile time dominates, in the subprocesses and in-process
 # (tests/conftest.py).
 ENV = dict(os.environ, JAX_PLATFORMS='cpu', JAX_DISABLE_MOST_OPTIMIZATIONS='1')

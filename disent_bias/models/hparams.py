@@ -1,0 +1,79 @@
+"""The objectives' hyperparameters: their defaults and the model config check.
+
+The objectives registry (``objectives.OBJECTIVES``) validates its own config
+section here: ``validate_config(config.model)``; ``default_hparams`` gives
+the keyword defaults that ``configuration.resolve_hparams`` falls back on.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from disent_bias import checks
+from disent_bias.models import losses
+from disent_bias.models import objectives
+
+
+def keyword_defaults(fn: Callable) -> dict[str, Any]:
+  """The keyword defaults of ``fn``'s signature, by name."""
+  return {p.name: p.default for p in inspect.signature(fn).parameters.values()
+          if p.default is not inspect.Parameter.empty}
+
+
+def default_hparams(name: str) -> dict[str, Any]:
+  """The defaults of an objective's hyperparameters, by name.
+
+  The keyword defaults of its loss function and of its pair options
+  function; a hyperparameter without one is left out (it needs a value in
+  the config).
+  """
+  objective = objectives.get(name)
+  defaults = (keyword_defaults(objectives.PAIR_OPTIONS[objective.pairs])
+              if objective.pairs else {})
+  defaults.update(keyword_defaults(objective.loss_fn))
+  return {h: defaults[h] for h in objective.hparams if h in defaults}
+
+
+# Hyperparameters that may be negative: k < 1 draws k per pair (Ada-GVAE).
+SIGNED_HPARAMS = ('k',)
+
+
+def validate_config(model: Any) -> None:
+  """Checks ``config.model``'s objective fields (name, likelihood, hparams).
+
+  Raises:
+    ValueError: an unknown model or reconstruction, a hyperparameter the
+      objective does not take, or an impossible value.
+    TypeError: a field of the wrong type.
+  """
+  checks.check_type(model.name, lambda x: isinstance(x, str), 'model.name',
+                    'a str')
+  if model.name not in objectives.OBJECTIVES:
+    raise ValueError(f'invalid config: unknown model {model.name!r}; valid: '
+                     f'{", ".join(sorted(objectives.OBJECTIVES))}')
+  checks.check(model.recon in losses.RECONSTRUCTION,
+               f'unknown model.recon {model.recon!r}; valid: '
+               f'{", ".join(sorted(losses.RECONSTRUCTION))}')
+  checks.check_type(model.recon_weight, checks.is_number, 'model.recon_weight',
+                    'a float')
+  checks.check(model.recon_weight > 0,
+               f'model.recon_weight must be > 0, got {model.recon_weight}')
+  for name in ('disc_hidden', 'disc_layers'):
+    value = model[name]
+    checks.check(checks.is_int(value) and value >= 1,
+                 f'model.{name} must be a positive int, got {value!r}')
+  objective = objectives.OBJECTIVES[model.name]
+  for name, value in model.hparams.items():
+    if value is None:
+      continue
+    takes = ', '.join(objective.hparams) or 'no hyperparameters'
+    checks.check(name in objective.hparams,
+                 f'model.hparams.{name}={value!r} is set but {model.name} '
+                 f'takes ({takes})')
+    checks.check_type(value, checks.is_number, f'model.hparams.{name}',
+                      'a number')
+    checks.check_finite(value, f'model.hparams.{name}')
+    if name not in SIGNED_HPARAMS:  # A weight < 0 trains the opposite way.
+      checks.check(value >= 0,
+                   f'model.hparams.{name} must be >= 0, got {value}')
