@@ -12,6 +12,7 @@ from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams
 from disent_bias.models import objectives
 from experiments.configs import default
+from tiny_run import tiny_config
 
 
 def test_each_registry_checks_its_own_section():
@@ -52,3 +53,17 @@ def test_hparam_defaults_come_from_the_loss_and_the_pair_sampler():
   assert hparams.default_hparams('ada_gvae') == {'beta': 1.0, 'k': None}
   assert objectives.get('pcl').loss_hparams == ()
   assert objectives.get('slow_vae').loss_hparams == ('beta', 'gamma', 'rate')
+
+
+def test_hyperparameters_resolve_from_presets():
+  config = tiny_config('factor_vae')
+  config.data.name = 'shapes3d'
+  assert configuration.resolve_hparams(config) == {'gamma': 7.0}
+  config.data.name = 'dsprites'
+  assert configuration.resolve_hparams(config) == {'gamma': 35.0}
+  config.model.hparams.gamma = 3.0
+  assert configuration.resolve_hparams(config) == {'gamma': 3.0}
+  config.model.name = 'slow_vae'
+  config.model.hparams.gamma = None
+  assert configuration.resolve_hparams(config) == {'beta': 1.0, 'gamma': 10.0,
+                                                   'rate': 6.0}

@@ -71,3 +71,17 @@ def test_resolved_config_holds_only_the_objectives_hparams():
                                         tiny_dataset())
   assert dict(config.model.hparams) == {'gamma': 35.0}
   assert configuration.is_resolved(config)
+
+
+def test_discriminator_size_and_recon_weight_from_the_config():
+  config = tiny_config('factor_vae')
+  config.model.disc_hidden, config.model.disc_layers = 8, 2
+  config = configuration.resolve_config(config, tiny_dataset())
+  state = setup.build(config, tiny_dataset()).init_state(jax.random.key(0))
+  assert sorted(state.disc_params) == ['Dense_0', 'Dense_1', 'Dense_2']
+  assert state.disc_params['Dense_1']['kernel'].shape == (8, 8)
+  config.model.recon_weight = 40.0
+  built = setup.build(config, tiny_dataset())
+  assert built.train_step.keywords['recon_weight'] == 40.0
+  assert built.hparams == configuration.resolve_hparams(config)
+  assert built.disc_optimizer is not None
