@@ -166,17 +166,21 @@ def _train_and_evaluate(run: runner_lib.Run, workdir: str, is_main: bool,
       config.model.name, run.dataset.name, config.train.num_steps,
       run.num_seeds, run.batch_size)
   try:
-    while loop.step < config.train.num_steps:
-      state = _train_interval(loop, state)
-      _after_interval(loop, state)
+    try:
+      while loop.step < config.train.num_steps:
+        state = _train_interval(loop, state)
+        _after_interval(loop, state)
+    finally:
+      # A failed run still completes the checkpoint saves it started.
+      loop.mngr.wait_until_finished()
+    results = _finish(loop, state, total_start)
   finally:
-    # A failed run still completes the checkpoint saves it started.
-    loop.mngr.wait_until_finished()
-  results = _finish(loop, state, total_start)
+    # Also on failure: the event file is flushed and closed.
+    loop.writer.close()
+    loop.mngr.close()
   if is_main:
     workdir_lib.write_json(os.path.join(workdir, 'results.json'), results)
   logging_utils.log_detail('done: %s', scoring.short(results['final']))
-  loop.mngr.close()
   return results
 
 

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 
+from disent_bias import logging_utils
 from disent_bias import step
 from disent_bias import train
 from disent_bias.models import objectives
@@ -71,11 +72,17 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert steps == [2, 4, 6, 8]
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(
+    tmp_path, monkeypatch):
   config = tiny_config(num_steps=10, inject_nan_at_step=7)
   config.checkpoint_every_steps = 4
+  closed = []
+  close = logging_utils.MetricWriter.close
+  monkeypatch.setattr(logging_utils.MetricWriter, 'close',
+                      lambda self: closed.append(self) or close(self))
   with pytest.raises(FloatingPointError, match=r'step 7 .*loss=nan'):
     train.train_and_evaluate(config, str(tmp_path), dataset=tiny_dataset())
+  assert closed, 'the metric writer stays open after a failed run'
   assert sorted(os.listdir(tmp_path / 'checkpoints')) == ['4']
   params = restored_params(str(tmp_path))
   assert all(np.isfinite(x).all() for x in jax.tree.leaves(params))
