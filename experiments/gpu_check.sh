@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Accelerator check in one bounded run: the train-step benchmark (1 and 10
+# Accelerator check in one bounded run: the train-step benchmark (1, 10, 32
 # vmapped seeds) and the paper-protocol cell of beta-VAE on dSprites
 # (original and perturbed, 300k steps, batch 64, the conv network), each
 # variant in its own process on the same accelerator, then MIG at
@@ -20,7 +20,7 @@ out=${1:?usage: gpu_check.sh OUT_DIR [BUDGET_SECONDS] [NUM_SEEDS]}
 budget=${2:-540}
 seeds=${3:-1}
 steps=${STEPS:-300000}
-bench_flags=${BENCH_FLAGS:---steps 50 --repeats 5 --flax_conv --loop_seeds=1,10 --loop_steps=500}
+bench_flags=${BENCH_FLAGS:---steps 50 --repeats 5 --flax_conv --loop_seeds=1,10,32 --loop_steps=500}
 mkdir -p "$out"
 t0=$(date +%s)
 left() { echo $(( budget - ($(date +%s) - t0) )); }
