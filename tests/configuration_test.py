@@ -10,7 +10,6 @@ from disent_bias import data
 from disent_bias import metrics
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams
-from disent_bias.models import objectives
 from experiments.configs import default
 from tiny_run import tiny_config
 
@@ -46,13 +45,6 @@ def test_a_stored_config_of_an_older_version_reads_as_resolved(tmp_path):
   resolved['model']['hparams'] = {'gamma': 35.0}
   resolved['model'].update(num_latents=3, architecture='mlp')
   assert not workdir_lib.config_differences(raw, resolved)
-
-
-def test_hparam_defaults_come_from_the_loss_and_the_pair_sampler():
-  assert hparams.default_hparams('pcl') == {'rate': 6.0}
-  assert hparams.default_hparams('ada_gvae') == {'beta': 1.0, 'k': None}
-  assert objectives.get('pcl').loss_hparams == ()
-  assert objectives.get('slow_vae').loss_hparams == ('beta', 'gamma', 'rate')
 
 
 def test_hyperparameters_resolve_from_presets():

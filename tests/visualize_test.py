@@ -1,4 +1,5 @@
-"""Tests of the traversals and ``visualize_workdir`` on a trained toy run."""
+"""Tests of ``visualize_workdir`` on a trained toy run (the traversals:
+traversals_test.py)."""
 
 import os
 
@@ -7,31 +8,6 @@ from PIL import Image
 
 from disent_bias import traversals
 from disent_bias import visualize
-
-
-def test_vectors_become_filled_curves():
-  images = traversals.as_images(np.array([[0.0, 0.5, 1.0]]), curve_height=4)
-  assert images.shape == (1, 4, 3, 1)
-  # Column x is lit from the bottom up to its value's height.
-  np.testing.assert_array_equal(images[0, :, :, 0],
-                                [[0, 0, 1], [0, 0, 1], [0, 1, 1], [0, 1, 1]])
-
-
-def test_latents_are_ordered_by_kl_and_traversed_over_the_posterior():
-  mu = np.array([[0.0, 2.0], [0.0, -2.0], [0.0, 0.0]], np.float32)
-  logvar = np.zeros_like(mu)
-  encode = lambda p, x: (mu[:len(x)], logvar[:len(x)])
-  decode = lambda p, z: np.repeat(z[:, 1:], 4, axis=1)  # Shows latent 1.
-  out = traversals.model_images(encode, decode, None, np.zeros((3, 4)),
-                                recon='l2', steps=5, rows=2)
-  # Latent 1 carries KL 0.5 * 8 / 3, latent 0 none.
-  np.testing.assert_allclose(out.kl, [0.0, 4.0 / 3.0])
-  assert out.order.tolist() == [1, 0]
-  np.testing.assert_allclose(out.ranges[1], np.percentile([2, -2, 0], [2, 98]))
-  assert out.traversals.shape == (2, 5, 2, traversals.CURVE_HEIGHT, 4, 1)
-  # Rank 0 sweeps latent 1 (the image changes), rank 1 latent 0 (it does not).
-  assert not np.array_equal(out.traversals[0, 0], out.traversals[0, -1])
-  np.testing.assert_array_equal(out.traversals[1, 0], out.traversals[1, -1])
 
 
 def test_visualize_writes_gifs_and_plots(toy_run, tmp_path):

@@ -1,0 +1,79 @@
+"""Tests of the library scoring of a trained workdir (``evaluate``); the
+binary: experiments/evaluate_binary_test.py."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from disent_bias import evaluate
+
+
+def test_summary_is_the_mean_and_sample_sd_of_the_scores():
+  per_seed = [
+      {'mig': 0.2, 'dci.disentanglement': 1.0, 'seed': 0, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': True, 'per_latent': [1.0, 2.0]},
+      {'mig': 0.4, 'dci.disentanglement': 1.0, 'seed': 1, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': True, 'per_latent': [1.0, 2.0]},
+      {'mig': 0.9, 'dci.disentanglement': 1.0, 'seed': 2, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': False, 'per_latent': [1.0, 2.0]},
+  ]
+  out = evaluate.summary(per_seed)
+  # Bookkeeping, strings, bools and lists are not scores.
+  assert sorted(out) == ['dci.disentanglement', 'dci.disentanglement_sd',
+                         'mig', 'mig_sd']
+  np.testing.assert_allclose(out['mig'], 0.5)
+  # ddof=1: sqrt((0.09 + 0.01 + 0.16) / 2).
+  np.testing.assert_allclose(out['mig_sd'], np.sqrt(0.13))
+  assert out['dci.disentanglement'] == 1.0
+  assert out['dci.disentanglement_sd'] == 0.0
+  assert all(type(v) is float for v in out.values())
+
+
+def test_summary_of_one_seed_has_no_sd_and_of_none_is_empty():
+  assert evaluate.summary([{'mig': 0.25, 'seed': 3}]) == {'mig': 0.25}
+  assert evaluate.summary(iter([{'mig': 0.25}])) == {'mig': 0.25}
+  assert not evaluate.summary([])
+
+
+def test_unknown_metric_is_refused_before_the_workdir_is_read(tmp_path):
+  with pytest.raises(ValueError, match="unknown metric.*'nope'; valid: mig"):
+    evaluate.evaluate_workdir(str(tmp_path / 'missing'), 'mig,nope')
+  assert not os.listdir(tmp_path)
+
+
+@pytest.mark.usefixtures('fast_compiles')
+def test_evaluate_workdir_writes_eval_json(toy_run, tmp_path):
+  # A copy: the session's toy run is read by other tests (aggregate).
+  workdir = str(tmp_path / 'run')
+  shutil.copytree(toy_run, workdir)
+  result = evaluate.evaluate_workdir(workdir, 'mig', seed=1, num_train=100,
+                                     num_test=50)
+  with open(os.path.join(workdir, 'eval.json'), encoding='utf-8') as f:
+    stored = json.load(f)
+  assert stored == json.loads(json.dumps(result))
+  assert stored['workdir'] == os.path.abspath(workdir)
+  assert (stored['step'], stored['dataset'], stored['variant']) == (
+      20, 'toy_bumps', 'original')
+  assert stored['metrics'] == ['mig']
+  assert (stored['seed'], stored['num_train'], stored['num_test']) == (
+      1, 100, 50)
+  assert [r['seed'] for r in stored['per_seed']] == [0]
+  mig = stored['per_seed'][0]['metrics']['mig']
+  assert 0.0 <= mig <= 1.0
+  # One model seed: the summary is its scores, without an sd.
+  assert stored['summary']['mig'] == mig
+  assert 'mig_sd' not in stored['summary']
+  assert not set(evaluate.BOOKKEEPING) & set(stored['summary'])
+  assert stored['time_s'] > 0 and stored['provenance']
+  # An older checkpoint, not written: the workdir keeps the one eval.json.
+  again = evaluate.evaluate_workdir(workdir, ['mig'], seed=1, num_train=100,
+                                    num_test=50, step=10, filename=None)
+  assert again['step'] == 10
+  assert sorted(os.listdir(workdir)) == sorted(os.listdir(toy_run)
+                                               + ['eval.json'])
