@@ -19,9 +19,9 @@ from disent_bias import data as data_lib
 from disent_bias import metrics as metrics_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams as hparams_lib
+from disent_bias.models import networks
 from disent_bias.models import objectives as objectives_lib
 
-ARCHITECTURES = ('conv', 'mlp')
 CONV_IMPLS = ('matmul', 'native')
 
 
@@ -61,7 +61,8 @@ def _validate_network(m: ml_collections.ConfigDict) -> None:
     checks.check(m.num_latents >= 1,
                  f'model.num_latents must be >= 1, got {m.num_latents}')
   if m.architecture is not None:
-    checks.check_choice(m.architecture, ARCHITECTURES, 'model.architecture')
+    checks.check_choice(m.architecture, networks.ARCHITECTURES,
+                        'model.architecture')
   checks.check(all(checks.is_int(w) and w >= 1 for w in m.hidden),
                f'model.hidden must be positive ints, got {m.hidden}')
   checks.check_choice(m.conv_impl, CONV_IMPLS, 'model.conv_impl')
@@ -172,5 +173,5 @@ def stored_config(workdir: str) -> ml_collections.ConfigDict:
   return config
 
 
-__all__ = ['ARCHITECTURES', 'CONV_IMPLS', 'validate_config', 'resolve_hparams',
+__all__ = ['CONV_IMPLS', 'validate_config', 'resolve_hparams',
            'resolve_config', 'is_resolved', 'stored_config']

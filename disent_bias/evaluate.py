@@ -22,10 +22,6 @@ from disent_bias import scoring
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
 
-# Bookkeeping entries of a score record, not scores: left out of summaries.
-BOOKKEEPING = ('seed', 'num_train', 'num_test', 'num_drawn', 'num_encoded')
-
-
 def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
                      seed: int = 0, num_train: int = 10000,
                      num_test: int = 5000, step: int | None = None,
@@ -71,7 +67,7 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
       'dataset': restored.dataset.name, 'variant': restored.dataset.variant,
       'metrics': list(names), 'seed': int(seed), 'num_train': int(num_train),
       'num_test': int(num_test), 'per_seed': per_seed,
-      'summary': summary(r['metrics'] for r in per_seed),
+      'summary': scoring.score_summary(r['metrics'] for r in per_seed),
       'time_s': time.perf_counter() - start,
       'provenance': provenance.provenance(),
   }
@@ -82,11 +78,4 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
   return result
 
 
-def summary(per_seed) -> dict[str, float]:
-  """``scoring.reduce_seeds`` of the numeric scores, bookkeeping left out."""
-  records = [{k: v for k, v in scoring.numeric(r).items()
-              if k not in BOOKKEEPING} for r in per_seed]
-  return {k: float(v) for k, v in scoring.reduce_seeds(records).items()}
-
-
-__all__ = ['BOOKKEEPING', 'evaluate_workdir', 'summary']
+__all__ = ['evaluate_workdir']

@@ -169,7 +169,7 @@ class Run:
       return None
     per_seed = []
     for s in range(self.num_seeds):
-      data_key = jax.tree.map(lambda k: k[s], keys.data)
+      data_key = select_seed(keys.data, s)
       steps = [self.setup.make_batch(self.dataset,
                                      jax.random.fold_in(data_key, i),
                                      self.batch_size)

@@ -8,7 +8,8 @@ sample sd ``stats.seed_sd`` over several seeds) that ``results.json`` and
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+import functools
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -39,15 +40,7 @@ def representation_fn(model: networks.VAE, params: Any,
     (the pure ``(params, images) -> codes`` function, for callers that fuse
     rendering and encoding into one jitted function) and ``params``.
   """
-  # Forward-only: XLA's native convolutions are faster here than the
-  # matmul-based layers that speed up the gradient (same parameters).
-  if model.architecture == 'conv':
-    model = model.clone(fast_conv=False)
-
-  def posterior_mean(p, x):
-    return model.apply({'params': p}, x, method='encode')[0]
-
-  encode = jax.jit(posterior_mean)
+  posterior_mean, encode = _encoder(model)
 
   def fn(images):
     images = np.asarray(images, np.float32)
@@ -66,6 +59,25 @@ def representation_fn(model: networks.VAE, params: Any,
   fn.jax_fn = posterior_mean
   fn.params = params
   return fn
+
+
+@functools.lru_cache(maxsize=16)
+def _encoder(model: networks.VAE) -> tuple[Callable, Callable]:
+  """``(posterior_mean, jitted posterior_mean)`` of a model: one pair per
+  model, so the representation functions of all its seeds share their
+  compilations (and ``metrics.sampling``'s fused render + encode).
+
+  Forward-only, with XLA's native convolutions: the path every score has
+  used (same parameters as the matmul layers; which is faster depends on
+  the CPU, docs/performance.md).
+  """
+  if model.architecture == 'conv':
+    model = model.clone(fast_conv=False)
+
+  def posterior_mean(p, x):
+    return model.apply({'params': p}, x, method='encode')[0]
+
+  return posterior_mean, jax.jit(posterior_mean)
 
 
 def reduce_seeds(per_seed: Sequence[Mapping[str, Any]], prefix: str = ''
@@ -90,6 +102,19 @@ def reduce_seeds(per_seed: Sequence[Mapping[str, Any]], prefix: str = ''
     if len(per_seed) > 1 and values.ndim == 1:
       out[prefix + name + '_sd'] = stats.seed_sd(values)
   return out
+
+
+# Bookkeeping entries of a score record, not scores: left out of summaries.
+BOOKKEEPING = ('seed', 'num_train', 'num_test', 'num_drawn', 'num_encoded')
+
+
+def score_summary(per_seed: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+  """``reduce_seeds`` of the numeric scores of metric records, bookkeeping
+  left out: the ``metrics`` of ``results.json`` and ``summary`` of
+  ``eval.json``."""
+  records = [{k: v for k, v in numeric(r).items() if k not in BOOKKEEPING}
+             for r in per_seed]
+  return {k: float(v) for k, v in reduce_seeds(records).items()}
 
 
 def log_record(per_seed: Sequence[Mapping[str, Any]], prefix: str
@@ -139,7 +164,7 @@ def evaluate(run: runner_lib.Run, state: step_lib.TrainState,
   per_seed = []
   for s in range(run.num_seeds):
     params = runner_lib.select_seed(state.params, s)
-    eval_key = jax.tree.map(lambda k: k[s], keys.eval)
+    eval_key = runner_lib.select_seed(keys.eval, s)
     image_key, summary_key = jax.random.split(eval_key)
     num = max(cfg.num_images, cfg.num_summary_images)
     images = run.sample_images(image_key, num)
@@ -187,5 +212,6 @@ def short(record: Mapping[str, Any]) -> str:
                    if isinstance(v, (int, float)))
 
 
-__all__ = ['representation_fn', 'reduce_seeds', 'log_record', 'train_record',
-           'write_images', 'evaluate', 'score', 'numeric', 'short']
+__all__ = ['representation_fn', 'reduce_seeds', 'BOOKKEEPING', 'score_summary',
+           'log_record', 'train_record', 'write_images', 'evaluate', 'score',
+           'numeric', 'short']

@@ -235,8 +235,7 @@ def _train_interval(loop: _Loop, state: step_lib.TrainState
     state, metrics = fn(state, loop.keys, batches)
     pending.append(metrics)
     loop.step += length
-  host = jax.device_get(pending)
-  host = {k: np.concatenate([m[k] for m in host], axis=1) for k in host[0]}
+  host = _concat_steps(jax.device_get(pending))
   # Compilation is excluded from the step rate.
   elapsed = time.time() - tic - (run.compile_seconds - compile_before)
   loop.train_seconds += elapsed
@@ -245,6 +244,12 @@ def _train_interval(loop: _Loop, state: step_lib.TrainState
   check_finite(host, start, loop.verified_last_good, loop.workdir)
   loop.log_buffer.append(host)
   return state
+
+
+def _concat_steps(chunks: list[Mapping[str, np.ndarray]]
+                  ) -> dict[str, np.ndarray]:
+  """Per-term (S, T_i) arrays of consecutive chunks joined into (S, sum T_i)."""
+  return {k: np.concatenate([c[k] for c in chunks], axis=1) for k in chunks[0]}
 
 
 def _after_interval(loop: _Loop, state: step_lib.TrainState) -> None:
@@ -272,8 +277,7 @@ def _after_interval(loop: _Loop, state: step_lib.TrainState) -> None:
 def _log(loop: _Loop) -> None:
   """Writes the train record of the buffered steps and the progress line."""
   step, num_steps = loop.step, loop.run.config.train.num_steps
-  merged = {k: np.concatenate([b[k] for b in loop.log_buffer], axis=1)
-            for k in loop.log_buffer[0]}
+  merged = _concat_steps(loop.log_buffer)
   rate = (step - loop.log_start_step) / max(loop.log_seconds, 1e-9)
   loop.last_record = scoring.train_record(merged, step, rate)
   loop.writer.write_scalars(step, {k: v for k, v in loop.last_record.items()
@@ -326,7 +330,7 @@ def _finish(loop: _Loop, state: step_lib.TrainState,
       'num_steps': loop.step,
       'final': {k: v for k, v in last_record.items() if k.startswith('train/')},
       'eval': scoring.reduce_seeds(evals),
-      'metrics': scoring.reduce_seeds([scoring.numeric(r) for r in scores]),
+      'metrics': scoring.score_summary(scores),
       'per_seed': [{'seed': seed, 'metrics': m, 'eval': e, 'final': f}
                    for seed, m, e, f in zip(seeds, scores, evals, finals)],
       'timings': _timings(loop, total_start),

@@ -244,7 +244,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   _emit({'name': 'machine', **provenance.cpu(),
-         'jax': provenance.provenance()['versions']['jax']})
+         'jax': jax.__version__})
   jax_ms, torch_ms, loop_ms = [], [], []
   for r in range(_ROUNDS.value):
     jax_ms.append(_bench_steps(True, 'train_step', with_render=r == 0)[

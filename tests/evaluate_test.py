@@ -5,40 +5,10 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pytest
 
 from disent_bias import evaluate
-
-
-def test_summary_is_the_mean_and_sample_sd_of_the_scores():
-  per_seed = [
-      {'mig': 0.2, 'dci.disentanglement': 1.0, 'seed': 0, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': True, 'per_latent': [1.0, 2.0]},
-      {'mig': 0.4, 'dci.disentanglement': 1.0, 'seed': 1, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': True, 'per_latent': [1.0, 2.0]},
-      {'mig': 0.9, 'dci.disentanglement': 1.0, 'seed': 2, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': False, 'per_latent': [1.0, 2.0]},
-  ]
-  out = evaluate.summary(per_seed)
-  # Bookkeeping, strings, bools and lists are not scores.
-  assert sorted(out) == ['dci.disentanglement', 'dci.disentanglement_sd',
-                         'mig', 'mig_sd']
-  np.testing.assert_allclose(out['mig'], 0.5)
-  # ddof=1: sqrt((0.09 + 0.01 + 0.16) / 2).
-  np.testing.assert_allclose(out['mig_sd'], np.sqrt(0.13))
-  assert out['dci.disentanglement'] == 1.0
-  assert out['dci.disentanglement_sd'] == 0.0
-  assert all(type(v) is float for v in out.values())
-
-
-def test_summary_of_one_seed_has_no_sd_and_of_none_is_empty():
-  assert evaluate.summary([{'mig': 0.25, 'seed': 3}]) == {'mig': 0.25}
-  assert evaluate.summary(iter([{'mig': 0.25}])) == {'mig': 0.25}
-  assert not evaluate.summary([])
+from disent_bias import scoring
 
 
 def test_unknown_metric_is_refused_before_the_workdir_is_read(tmp_path):
@@ -69,7 +39,7 @@ def test_evaluate_workdir_writes_eval_json(toy_run, tmp_path):
   # One model seed: the summary is its scores, without an sd.
   assert stored['summary']['mig'] == mig
   assert 'mig_sd' not in stored['summary']
-  assert not set(evaluate.BOOKKEEPING) & set(stored['summary'])
+  assert not set(scoring.BOOKKEEPING) & set(stored['summary'])
   assert stored['time_s'] > 0 and stored['provenance']
   # An older checkpoint, not written: the workdir keeps the one eval.json.
   again = evaluate.evaluate_workdir(workdir, ['mig'], seed=1, num_train=100,

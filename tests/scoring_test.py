@@ -54,3 +54,33 @@ def test_results_keep_per_seed_records_and_summaries(tmp_path):
   np.testing.assert_allclose(results['final']['train/loss'], np.mean(losses))
   flat = json.dumps({k: results[k] for k in ('metrics', 'eval', 'final')})
   assert '_per_seed' not in flat and 'per_seed' not in results['metrics']
+
+
+def test_summary_is_the_mean_and_sample_sd_of_the_scores():
+  per_seed = [
+      {'mig': 0.2, 'dci.disentanglement': 1.0, 'seed': 0, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': True, 'per_latent': [1.0, 2.0]},
+      {'mig': 0.4, 'dci.disentanglement': 1.0, 'seed': 1, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': True, 'per_latent': [1.0, 2.0]},
+      {'mig': 0.9, 'dci.disentanglement': 1.0, 'seed': 2, 'num_train': 100,
+       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
+       'ok': False, 'per_latent': [1.0, 2.0]},
+  ]
+  out = scoring.score_summary(per_seed)
+  # Bookkeeping, strings, bools and lists are not scores.
+  assert sorted(out) == ['dci.disentanglement', 'dci.disentanglement_sd',
+                         'mig', 'mig_sd']
+  np.testing.assert_allclose(out['mig'], 0.5)
+  # ddof=1: sqrt((0.09 + 0.01 + 0.16) / 2).
+  np.testing.assert_allclose(out['mig_sd'], np.sqrt(0.13))
+  assert out['dci.disentanglement'] == 1.0
+  assert out['dci.disentanglement_sd'] == 0.0
+  assert all(type(v) is float for v in out.values())
+
+
+def test_summary_of_one_seed_has_no_sd_and_of_none_is_empty():
+  assert scoring.score_summary([{'mig': 0.25, 'seed': 3}]) == {'mig': 0.25}
+  assert scoring.score_summary(iter([{'mig': 0.25}])) == {'mig': 0.25}
+  assert not scoring.score_summary([])

@@ -10,8 +10,8 @@ from disent_bias import runner
 from disent_bias import setup
 from disent_bias.analysis import experiment
 from disent_bias.models import objectives
-from train_test import tiny_config
-from train_test import tiny_dataset
+from tiny_run import tiny_config
+from tiny_run import tiny_dataset
 
 # Tiny programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')

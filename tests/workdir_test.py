@@ -24,8 +24,8 @@ from disent_bias import checkpoint
 from disent_bias import evaluate
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
-from train_test import tiny_config
-from train_test import tiny_dataset
+from tiny_run import tiny_config
+from tiny_run import tiny_dataset
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,11 +81,7 @@ def _warnings(caplog):
 
 def _changed(field, value):
   config = tiny_config(num_steps=4)
-  node = config
-  *parents, leaf = field.split('.')
-  for name in parents:
-    node = node[name]
-  node[leaf] = value
+  config.update_from_flattened_dict({field: value})
   return config
 
 

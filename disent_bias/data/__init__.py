@@ -100,9 +100,8 @@ def validate_config(data: Any) -> None:
     known = names()
   except ImportError:  # A dataset module is missing; load() will tell.
     known = None
-  if known is not None and data.name not in known:
-    raise ValueError(f'invalid config: unknown dataset {data.name!r}; valid: '
-                     f'{", ".join(known)}')
+  if known is not None:
+    checks.check_choice(data.name, known, 'dataset')
   checks.check_choice(data.variant, VARIANTS, 'data.variant')
   checks.check_type(data.epsilon, checks.is_number, 'data.epsilon', 'a float',
                     optional=True)

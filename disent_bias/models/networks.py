@@ -9,6 +9,10 @@ import jax
 import jax.numpy as jnp
 
 
+# The ``architecture`` values of ``VAE``.
+ARCHITECTURES = ('conv', 'mlp')
+
+
 def _conv_valid(x: jax.Array, kernel: jax.Array) -> jax.Array:
   """Stride-1 VALID convolution, NHWC x HWIO -> NHWC, as matrix products.
 
@@ -245,7 +249,8 @@ class VAE(nn.Module):
       self.decoder = MLPDecoder(tuple(self.observation_shape), tuple(self.hidden))
     else:
       raise ValueError(
-          f"unknown architecture {self.architecture!r}; valid: conv, mlp")
+          f'unknown architecture {self.architecture!r}; valid: '
+          f'{", ".join(ARCHITECTURES)}')
 
   def encode(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     return self.encoder(x)

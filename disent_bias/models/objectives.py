@@ -50,13 +50,11 @@ class Objective:
       (SlowVAE, PCL; sampled with the hparam ``rate``), ``'shared'`` for
       pairs sharing all but ``k`` factors (Ada-GVAE; hparam ``k``, where
       None means k uniform in [1, K-1]). ``PAIR_OPTIONS[pairs]`` turns the
-      objective's ``pair_hparams`` into the pair sampler's options.
+      objective's ``pair_hparams`` into the pair sampler's options. The loss
+      takes the ``loss_hparams``; SlowVAE's ``rate`` goes to both.
     hparams: names of the method's hyperparameters (config keys); their
       defaults are the keyword defaults of ``loss_fn`` and of the pair
       options function (``default_hparams``).
-    pair_hparams: the hyperparameters the pair sampler takes; the loss takes
-      those of ``hparams`` that are keyword parameters of ``loss_fn``
-      (``loss_hparams``); SlowVAE's ``rate`` goes to both.
     init_extra: None, or ``init_extra(key, num_latents) -> pytree`` of extra
       trainable parameters, optimised with the main optimiser together with
       the network parameters and passed to ``loss_fn`` as ``extra=``.
@@ -74,7 +72,6 @@ class Objective:
   loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
   pairs: str | None = None
   hparams: tuple[str, ...] = ()
-  pair_hparams: tuple[str, ...] = ()
   init_extra: Callable[[jax.Array, int], Any] | None = None
   disc_init: Callable[[jax.Array, int], Any] | None = None
   disc_loss_fn: Callable[..., tuple[jax.Array, dict[str, jax.Array]]] | None = None
@@ -94,6 +91,15 @@ class Objective:
   def loss_hparams(self) -> tuple[str, ...]:
     """The hyperparameters ``loss_fn`` takes (a subset of ``hparams``)."""
     accepted = inspect.signature(self.loss_fn).parameters
+    return tuple(h for h in self.hparams if h in accepted)
+
+  @property
+  def pair_hparams(self) -> tuple[str, ...]:
+    """The hyperparameters the pair sampler takes: those of ``hparams`` that
+    are keyword parameters of ``PAIR_OPTIONS[pairs]``."""
+    if self.pairs is None:
+      return ()
+    accepted = inspect.signature(PAIR_OPTIONS[self.pairs]).parameters
     return tuple(h for h in self.hparams if h in accepted)
 
   def split_hparams(self, hparams: Mapping[str, Any]
@@ -414,13 +420,10 @@ OBJECTIVES: dict[str, Objective] = {
     'dip_vae_i': Objective(dip_vae_i, hparams=('lambda_od', 'lambda_d')),
     'dip_vae_ii': Objective(dip_vae_ii, hparams=('lambda_od', 'lambda_d')),
     'slow_vae': Objective(slow_vae, pairs='temporal',
-                          hparams=('beta', 'gamma', 'rate'),
-                          pair_hparams=('rate',)),
+                          hparams=('beta', 'gamma', 'rate')),
     'pcl': Objective(pcl, pairs='temporal', hparams=('rate',),
-                     pair_hparams=('rate',), init_extra=pcl_init,
-                     variational=False),
-    'ada_gvae': Objective(ada_gvae, pairs='shared', hparams=('beta', 'k'),
-                          pair_hparams=('k',)),
+                     init_extra=pcl_init, variational=False),
+    'ada_gvae': Objective(ada_gvae, pairs='shared', hparams=('beta', 'k')),
 }
 
 

@@ -47,39 +47,21 @@ file). A rerun whose config differs for a cell already started is refused
 before anything is written (docs/workdir.md; ``cells``).
 """
 
-from disent_bias.reproduce.cells import run_cell
 from disent_bias.reproduce.driver import reproduce
-from disent_bias.reproduce.grid import apply_overrides
-from disent_bias.reproduce.grid import apply_sweep
-from disent_bias.reproduce.grid import base_train_config
 from disent_bias.reproduce.grid import Cell
 from disent_bias.reproduce.grid import cell_config
-from disent_bias.reproduce.grid import cross_sweep
 from disent_bias.reproduce.grid import expand_grid
 from disent_bias.reproduce.grid import sweep_axis
-from disent_bias.reproduce.grid import SweepCell
 from disent_bias.reproduce.local_pca import analyze_dataset
-from disent_bias.reproduce.outputs import write_outputs
-from disent_bias.reproduce.plots import plot_analysis
-from disent_bias.reproduce.plots import plot_bars
 from disent_bias.reproduce.records import MECHANISM_KEYS
 from disent_bias.reproduce.records import seed_records
 from disent_bias.reproduce.records import summarize
 from disent_bias.reproduce.shards import Shard
 from disent_bias.reproduce.shards import shard_cells
-from disent_bias.reproduce.shards import write_shard
-from disent_bias.reproduce.sweep import format_sweep_table
-from disent_bias.reproduce.sweep import plot_sweep
-from disent_bias.reproduce.sweep import summarize_sweep
-from disent_bias.reproduce.sweep import write_sweep_outputs
 from disent_bias.reproduce.tables import format_analysis_table
 from disent_bias.reproduce.tables import format_table
 
-__all__ = ['Cell', 'expand_grid', 'apply_overrides', 'base_train_config',
-           'cell_config', 'seed_records', 'summarize', 'format_table',
-           'plot_bars', 'analyze_dataset', 'format_analysis_table',
-           'plot_analysis', 'run_cell', 'write_outputs', 'reproduce',
-           'SweepCell', 'sweep_axis', 'cross_sweep', 'apply_sweep',
-           'summarize_sweep', 'plot_sweep', 'format_sweep_table',
-           'write_sweep_outputs', 'Shard', 'shard_cells', 'write_shard',
-           'MECHANISM_KEYS']
+__all__ = ['Cell', 'expand_grid', 'cell_config', 'sweep_axis', 'seed_records',
+           'summarize', 'MECHANISM_KEYS', 'format_table',
+           'format_analysis_table', 'analyze_dataset', 'Shard', 'shard_cells',
+           'reproduce']

@@ -47,16 +47,6 @@ def analysis_path(workdir: str, dataset: str, variant: str) -> str:
   return os.path.join(workdir, 'analysis', dataset, f'{variant}.json')
 
 
-def load_cell_dataset(train_config: ml_collections.ConfigDict
-                      ) -> data_lib.GroundTruthData:
-  """The dataset that a cell's train config (``config.data``) trains on."""
-  d = train_config.data
-  options = {key: d[key] for key in ('path', 'data_dir')
-             if d.get(key, None) is not None}
-  return data_lib.load(d.name, source=d.source, variant=d.variant,
-                       epsilon=d.epsilon, **options)
-
-
 def run_analysis(config: ml_collections.ConfigDict, cell: grid.Cell,
                  workdir: str) -> dict[str, Any]:
   """Analysis of ``cell``'s dataset variant (cached on disk)."""
@@ -65,7 +55,7 @@ def run_analysis(config: ml_collections.ConfigDict, cell: grid.Cell,
   if cached is not None:
     return cached
   start = time.time()
-  dataset = load_cell_dataset(grid.cell_config(config, cell))
+  dataset = data_lib.load_config(grid.cell_config(config, cell).data)
   result = analyze_dataset(dataset, num_points=config.analysis.num_points,
                            seed=config.analysis.seed,
                            radius=config.analysis.radius)

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 import ml_collections
 
 from disent_bias import provenance
+from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import local_pca
@@ -63,6 +64,29 @@ def grid_markdown(config: ml_collections.ConfigDict,
   return '\n'.join(parts)
 
 
+def write_results(config: ml_collections.ConfigDict, workdir: str,
+                  fields: Mapping[str, Any], markdown: str) -> dict[str, Any]:
+  """Writes a protocol's ``results.json`` and ``table.md`` (both atomic).
+
+  ``results.json`` holds the protocol, cell and seed counts, then ``fields``
+  in their order, then the config and provenance.
+
+  Returns:
+    The contents of ``results.json``.
+  """
+  results = {
+      'protocol': config.get('name', None),
+      'num_cells': len(grid.expand_grid(config)),
+      'num_seeds': config.num_seeds,
+      **fields,
+      'config': files.config_json(config),
+      'provenance': provenance.provenance(),
+  }
+  files.write_json(os.path.join(workdir, 'results.json'), results)
+  workdir_lib.write_text(os.path.join(workdir, 'table.md'), markdown)
+  return results
+
+
 def write_outputs(config: ml_collections.ConfigDict, workdir: str,
                   records: Sequence[Mapping[str, Any]],
                   analyses: Sequence[Mapping[str, Any]],
@@ -73,20 +97,12 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
     The contents of ``results.json``.
   """
   summary = records_lib.summarize(records)
-  results = {
-      'protocol': config.get('name', None),
-      'num_cells': len(grid.expand_grid(config)),
-      'num_seeds': config.num_seeds,
-      'records': list(records),
-      'summary': summary,
-      'analysis': local_pca.analysis_summary(analyses),
-      'timings': dict(timings),
-      'config': files.config_json(config),
-      'provenance': provenance.provenance(),
-  }
-  files.write_json(os.path.join(workdir, 'results.json'), results)
-  with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
-    f.write(grid_markdown(config, records, summary, analyses))
+  results = write_results(
+      config, workdir,
+      {'records': list(records), 'summary': summary,
+       'analysis': local_pca.analysis_summary(analyses),
+       'timings': dict(timings)},
+      grid_markdown(config, records, summary, analyses))
   models, datasets = list(config.models), list(config.datasets)
   metrics = list(config.table_metrics)
   plots.plot_bars(

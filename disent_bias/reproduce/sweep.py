@@ -15,9 +15,8 @@ from matplotlib import figure as mpl_figure
 import ml_collections
 import numpy as np
 
-from disent_bias import provenance
-from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
+from disent_bias.reproduce import outputs
 from disent_bias.reproduce import plots
 from disent_bias.reproduce import records as records_lib
 from disent_bias.reproduce import tables
@@ -146,19 +145,10 @@ def write_sweep_outputs(config: ml_collections.ConfigDict, workdir: str,
     The contents of ``results.json``.
   """
   summary = summarize_sweep(config, records)
-  results = {
-      'protocol': config.get('name', None),
-      'num_cells': len(grid.expand_grid(config)),
-      'num_seeds': config.num_seeds,
-      'sweep': grid.sweep_axis(config),
-      'records': list(records),
-      'summary': summary,
-      'timings': dict(timings),
-      'config': files.config_json(config),
-      'provenance': provenance.provenance(),
-  }
-  files.write_json(os.path.join(workdir, 'results.json'), results)
-  with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
-    f.write(sweep_markdown(config, summary))
+  results = outputs.write_results(
+      config, workdir,
+      {'sweep': grid.sweep_axis(config), 'records': list(records),
+       'summary': summary, 'timings': dict(timings)},
+      sweep_markdown(config, summary))
   plot_sweep(config, summary, os.path.join(workdir, 'sweep.png'))
   return results

@@ -118,46 +118,44 @@ def get_config(arg=None):
 
 def _data(arg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """``config.data``: which dataset, variant and source."""
-  config = ml_collections.ConfigDict()
-  config.data = ml_collections.ConfigDict()
-  config.data.name = arg.dataset
-  config.data.variant = arg.variant  # original | perturbed | noise
-  config.data.epsilon = config_dict.placeholder(float)  # None: dataset default
-  config.data.source = config_dict.placeholder(str)  # procedural|file|tfds
-  config.data.path = config_dict.placeholder(str)  # file source only
-  config.data.data_dir = config_dict.placeholder(str)  # tfds source only
-  return config.data
+  data = ml_collections.ConfigDict()
+  data.name = arg.dataset
+  data.variant = arg.variant  # original | perturbed | noise
+  data.epsilon = config_dict.placeholder(float)  # None: dataset default
+  data.source = config_dict.placeholder(str)  # procedural|file|tfds
+  data.path = config_dict.placeholder(str)  # file source only
+  data.data_dir = config_dict.placeholder(str)  # tfds source only
+  return data
 
 
 def _model(arg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """``config.model``: network, likelihood and objective hyperparameters."""
-  config = ml_collections.ConfigDict()
-  config.model = ml_collections.ConfigDict()
-  config.model.name = arg.model
+  model = ml_collections.ConfigDict()
+  model.name = arg.model
   # None: number of ground-truth factors (as in the paper).
-  config.model.num_latents = config_dict.placeholder(int)
+  model.num_latents = config_dict.placeholder(int)
   # conv | mlp; None: conv for (H, W, C) images, mlp for vectors.
-  config.model.architecture = config_dict.placeholder(str)
-  config.model.hidden = (256, 256)  # MLP widths (mlp architecture only).
+  model.architecture = config_dict.placeholder(str)
+  model.hidden = (256, 256)  # MLP widths (mlp architecture only).
   # Conv layers as space-to-depth matmuls ('matmul') or XLA's native
   # (transposed) convolutions ('native', cuDNN on GPU): the same function and
   # parameters. 'matmul' is faster on both: the train loop's step took 0.63 vs
   # 2.42 ms on an H200 (docs/performance.md).
-  config.model.conv_impl = 'matmul'
-  config.model.recon = 'bernoulli'  # bernoulli | l2 (summed over pixels).
+  model.conv_impl = 'matmul'
+  model.recon = 'bernoulli'  # bernoulli | l2 (summed over pixels).
   # Weight c of the reconstruction term (objectives.py): with l2, a Gaussian
   # decoder of variance 1 / (2c), so KL weights keep their usual meaning on
   # data of any noise scale. 1 is disentanglement_lib's loss.
-  config.model.recon_weight = 1.0
+  model.recon_weight = 1.0
   # FactorVAE's discriminator: disc_layers x Dense(disc_hidden) (Kim & Mnih,
   # disentanglement_lib: 6 x 1000).
-  config.model.disc_hidden = 1000
-  config.model.disc_layers = 6
-  config.model.hparams = ml_collections.ConfigDict(
+  model.disc_hidden = 1000
+  model.disc_layers = 6
+  model.hparams = ml_collections.ConfigDict(
       {name: config_dict.placeholder(kind)
        for name, kind in HPARAM_TYPES.items()})
-  config.model.presets = PRESETS
-  return config.model
+  model.presets = PRESETS
+  return model
 
 
 def _training(config: ml_collections.ConfigDict,

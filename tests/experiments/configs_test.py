@@ -90,12 +90,8 @@ def test_parse_arg_types_and_unknown_keys():
 
 def _invalid(**changes):
   config = default.get_config()
-  for path, value in changes.items():
-    node = config
-    *parents, leaf = path.split('__')
-    for name in parents:
-      node = node[name]
-    node[leaf] = value
+  config.update_from_flattened_dict(
+      {path.replace('__', '.'): value for path, value in changes.items()})
   return config
 
 
@@ -130,14 +126,11 @@ def test_invalid_configs_fail_with_clear_messages(changes, error, message):
 ])
 def test_wrong_types_fail(path, value, message):
   # A config rebuilt from a dict (e.g. config.json) has no type safety.
-  raw = default.get_config().to_dict()
-  node = raw
-  *parents, leaf = path.split('.')
-  for name in parents:
-    node = node[name]
-  node[leaf] = value
+  config = ml_collections.ConfigDict(default.get_config().to_dict(),
+                                     type_safe=False)
+  config.update_from_flattened_dict({path: value})
   with pytest.raises(TypeError, match=message):
-    configuration.validate_config(ml_collections.ConfigDict(raw))
+    configuration.validate_config(config)
 
 
 @pytest.mark.parametrize('changes,message', [

@@ -1,33 +1,19 @@
 """Tests for the BetaVAE score (``metrics.beta_vae``) on a tiny vector
 dataset."""
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from disent_bias import metrics
-from disent_bias.data import base
 from disent_bias.metrics import beta_vae
+import factor_codes
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
-SIZES = (3, 4, 5)
-
-
-def _dataset(pure=True, sizes=SIZES):
-  """Observations are the factor values themselves, as floats."""
-  if pure:
-    render = lambda f: jnp.asarray(f, jnp.float32)
-  else:
-    render = lambda f: np.asarray(f, np.float32)
-  names = [f'f{i}' for i in range(len(sizes))]
-  return base.GroundTruthData('tiny', sizes, names, (len(sizes),), render,
-                              is_pure=pure)
-
-
-def identity(x):
-  return np.asarray(x)
+SIZES = factor_codes.SIZES
+_dataset = factor_codes.factor_dataset
+identity = factor_codes.identity
 
 
 class TestBetaVae:

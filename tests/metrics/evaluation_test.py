@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 
 from disent_bias import metrics
-from disent_bias.data import base
+import factor_codes
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
 
 def _dataset(sizes=(2, 3, 3)):
-  return base.GroundTruthData(
-      'tiny', sizes, [f'f{i}' for i in range(len(sizes))], (len(sizes),),
-      lambda f: jnp.asarray(f, jnp.float32))
+  return factor_codes.factor_dataset(sizes=sizes)
 
 
 def _identity(x):

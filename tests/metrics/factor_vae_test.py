@@ -7,26 +7,14 @@ import numpy as np
 import pytest
 
 from disent_bias import metrics
-from disent_bias.data import base
+import factor_codes
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 
-SIZES = (3, 4, 5)
-
-
-def _dataset(pure=True, sizes=SIZES):
-  """Observations are the factor values themselves, as floats."""
-  if pure:
-    render = lambda f: jnp.asarray(f, jnp.float32)
-  else:
-    render = lambda f: np.asarray(f, np.float32)
-  return base.GroundTruthData('tiny', sizes, [f'f{i}' for i in range(len(sizes))],
-                              (len(sizes),), render, is_pure=pure)
-
-
-def identity(x):
-  return np.asarray(x)
+SIZES = factor_codes.SIZES
+_dataset = factor_codes.factor_dataset
+identity = factor_codes.identity
 
 
 FAST = dict(num_train=60, num_eval=30)
