@@ -39,16 +39,22 @@ def _git(*args: str) -> str | None:
   return out.stdout.strip()
 
 
+# The commit of a source tree copied without its git directory.
+COMMIT_ENV = 'DISENT_BIAS_COMMIT'
+
+
 @functools.lru_cache(maxsize=1)
 def git_commit() -> dict[str, Any]:
   """``{'commit': sha or None, 'dirty': bool or None}`` of the source tree.
 
   ``dirty`` says whether tracked files differ from the commit, so a result
-  from uncommitted code is marked as such. Read once per process.
+  from uncommitted code is marked as such. Read once per process. A copy of
+  the tree without its git directory (a batch job's machine) names its
+  commit in the environment variable ``COMMIT_ENV``.
   """
   commit = _git('rev-parse', 'HEAD')
   if not commit:
-    return {'commit': None, 'dirty': None}
+    return {'commit': os.environ.get(COMMIT_ENV) or None, 'dirty': None}
   status = _git('status', '--porcelain', '--untracked-files=no')
   return {'commit': commit, 'dirty': None if status is None else bool(status)}
 

@@ -93,7 +93,12 @@ class ConfigMismatchError(ValueError):
 
 
 def write_text(path: str, text: str) -> None:
-  """Writes ``text`` atomically: a temporary file in the same dir, renamed.
+  """Writes ``text`` (UTF-8) atomically (``write_bytes``)."""
+  write_bytes(path, text.encode('utf-8'))
+
+
+def write_bytes(path: str, data: bytes) -> None:
+  """Writes ``data`` atomically: a temporary file in the same dir, renamed.
 
   A process killed during the write leaves the previous file (or none), never
   a torn one; the temporary file has a unique name, so concurrent writers
@@ -105,8 +110,8 @@ def write_text(path: str, text: str) -> None:
                              prefix=f'.{os.path.basename(path)}.',
                              suffix='.tmp')
   try:
-    with os.fdopen(fd, 'w', encoding='utf-8') as f:
-      f.write(text)
+    with os.fdopen(fd, 'wb') as f:
+      f.write(data)
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -18,8 +18,11 @@ from disent_bias.metrics.beta_vae import beta_vae_score
 from disent_bias.metrics.dci import dci
 from disent_bias.metrics.evaluation import ALL_METRICS
 from disent_bias.metrics.evaluation import ARRAY_METRICS
+from disent_bias.metrics.evaluation import array_sample
 from disent_bias.metrics.evaluation import evaluate_representation
 from disent_bias.metrics.evaluation import METRICS
+from disent_bias.metrics.evaluation import SAMPLE_KEYS
+from disent_bias.metrics.evaluation import score_sample
 from disent_bias.metrics.evaluation import validate_config
 from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.mig import mig
@@ -29,7 +32,8 @@ from disent_bias.metrics.sap import sap
 from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [
-    'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'beta_vae_score', 'dci',
+    'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'SAMPLE_KEYS', 'array_sample',
+    'score_sample', 'beta_vae_score', 'dci',
     'evaluate_representation', 'factor_vae_score', 'mig', 'validate_config',
     'modularity_explicitness', 'sample_codes', 'sap', 'unsupervised',
     'evaluation', 'sampling', 'utils', 'beta_vae_lib', 'dci_lib',

@@ -176,6 +176,73 @@ def validate_config(section) -> None:
                              prefix='metrics.')
 
 
+def array_sample(dataset, representation_fn, *, seed: int,
+                 num_train: int = 10000, num_test: int = 5000
+                 ) -> dict[str, np.ndarray]:
+  """The codes and factors every array metric of ``evaluate_representation``
+  scores (the same draws and codes), to save and score elsewhere.
+
+  A representation can be encoded where the model is (an accelerator) and
+  scored later, on another machine, by ``score_sample``: the scores equal
+  those of ``evaluate_representation`` with the same ``seed`` and sizes.
+
+  Returns:
+    ``{'codes_train' (N, D) float64, 'factors_train' (N, K'), 'codes_test'
+    (M, D), 'factors_test' (M, K')}``, factors int64 of the varying factors.
+  """
+  draws = {'arrays': _draw_arrays(dataset, int(seed), int(num_train),
+                                  int(num_test))}
+  codes = sampling.encode_draws(dataset, representation_fn,
+                                list(draws.values()))
+  ctx = _Context(dataset, int(seed), draws, dict(zip(draws, codes)))
+  return dict(zip(SAMPLE_KEYS, ctx.arrays()))
+
+
+# The arrays of ``array_sample``, in the order the array metrics take them.
+SAMPLE_KEYS = ('codes_train', 'factors_train', 'codes_test', 'factors_test')
+
+
+def score_sample(sample, names, *, seed: int) -> dict:
+  """Array metrics (``ARRAY_METRICS``) of an ``array_sample``.
+
+  Args:
+    sample: the four arrays of ``array_sample`` (a dict or an ``.npz``).
+    names: array metric names.
+    seed: the seed the sample was drawn with (the classifiers' seed).
+
+  Returns:
+    ``{'<name>' or '<name>.<key>': score, 'time_s.<name>', 'cpu_s.<name>'}``.
+
+  Raises:
+    ValueError: a name that is not an array metric.
+  """
+  names = check_names(names)
+  others = [n for n in names if n not in ARRAY_METRICS]
+  if others:
+    raise ValueError(f'{", ".join(others)} cannot be scored from a saved '
+                     f'sample; array metrics: {", ".join(ARRAY_METRICS)}')
+  arrays = [np.asarray(sample[k]) for k in SAMPLE_KEYS]
+  draws = {'arrays': {'train': arrays[1], 'test': arrays[3]}}
+  codes = {'arrays': {'train': arrays[0], 'test': arrays[2]}}
+  ctx = _SampleContext(None, int(seed), draws, codes)
+  results = {}
+  for name in names:
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for key, value in METRICS[name](ctx).items():
+      results[f'{name}.{key}' if key else name] = value
+    results[f'time_s.{name}'] = time.perf_counter() - start
+    results[f'cpu_s.{name}'] = time.process_time() - cpu_start
+  return results
+
+
+class _SampleContext(_Context):
+  """A context whose factors are already those of the varying factors."""
+
+  def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    draws, codes = self.draws['arrays'], self.codes['arrays']
+    return codes['train'], draws['train'], codes['test'], draws['test']
+
+
 def evaluate_representation(dataset, representation_fn, names, *, seed: int,
                             num_train: int = 10000,
                             num_test: int = 5000) -> dict:

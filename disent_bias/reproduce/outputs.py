@@ -45,13 +45,16 @@ def metric_tables(config: ml_collections.ConfigDict,
 def grid_markdown(config: ml_collections.ConfigDict,
                   records: Sequence[Mapping[str, Any]],
                   summary: Sequence[Mapping[str, Any]],
-                  analyses: Sequence[Mapping[str, Any]]) -> str:
-  """``table.md``: the score tables, the mechanism, the analysis."""
+                  analyses: Sequence[Mapping[str, Any]],
+                  note: str = '') -> str:
+  """``table.md``: the score tables, the mechanism, the analysis; ``note``
+  (if any) is a paragraph under the title."""
   seeds = sorted({r['seed'] for r in records})
-  parts = [f'# {config.get("description", None) or "Reproduction"}', '',
-           f'{len(seeds)} seeds per cell; entries are mean (sd) over seeds '
-           f'(sample sd, ddof=1), for the variants '
-           f'{" / ".join(config.variants)}.', '']
+  parts = [f'# {config.get("description", None) or "Reproduction"}', '']
+  parts += [note, ''] if note else []
+  parts += [f'{len(seeds)} seeds per cell; entries are mean (sd) over seeds '
+            f'(sample sd, ddof=1), for the variants '
+            f'{" / ".join(config.variants)}.', '']
   parts += metric_tables(config, summary, list(config.table_metrics), '##')
   present = {row['metric'] for row in summary}
   mechanism = [m for m in records_lib.MECHANISM_KEYS if m in present]
@@ -90,8 +93,10 @@ def write_results(config: ml_collections.ConfigDict, workdir: str,
 def write_outputs(config: ml_collections.ConfigDict, workdir: str,
                   records: Sequence[Mapping[str, Any]],
                   analyses: Sequence[Mapping[str, Any]],
-                  timings: Mapping[str, Any]) -> dict[str, Any]:
-  """``results.json``, ``table.md``, ``bars.png`` and the analysis outputs.
+                  timings: Mapping[str, Any], note: str = ''
+                  ) -> dict[str, Any]:
+  """``results.json``, ``table.md``, ``bars.png`` and the analysis outputs
+  (``note``: a paragraph under ``table.md``'s title).
 
   Returns:
     The contents of ``results.json``.
@@ -102,7 +107,7 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
       {'records': list(records), 'summary': summary,
        'analysis': local_pca.analysis_summary(analyses),
        'timings': dict(timings)},
-      grid_markdown(config, records, summary, analyses))
+      grid_markdown(config, records, summary, analyses, note))
   models, datasets = list(config.models), list(config.datasets)
   metrics = list(config.table_metrics)
   plots.plot_bars(

@@ -13,12 +13,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from disent_bias import scoring
 from disent_bias import stats
 from disent_bias.reproduce import grid
 
-# Keys of a seed's metric record that are bookkeeping, not scores; timings
+# Keys of a seed's metric record that are bookkeeping, not scores (the score
+# run's counts, ``scoring.BOOKKEEPING``, and its list of metrics); timings
 # are named '<kind>_s.<metric>' (seconds).
-NON_SCORE_KEYS = ('seed', 'num_train', 'num_test', 'metrics')
+NON_SCORE_KEYS = scoring.BOOKKEEPING + ('metrics',)
 # Mechanism readouts (``analysis.model_summary`` at the final eval point, a
 # seed's ``eval`` record): score name -> eval key. The decoder's column
 # orthogonality on the active latents, how many latents are active, and

@@ -98,6 +98,26 @@ DISPLAY = {
 }
 VARIANTS = ('original', 'perturbed', 'noise')
 
+# The paper's length (disentanglement_lib's 300k steps): the only earlier
+# accelerator run (results/gpu/) reached MIG 0.11 on the original dSprites at
+# 40k steps, half the paper's 0.23, with the reconstruction still falling, so
+# nothing supports a shorter run.
+PAPER_STEPS = 300_000
+PAPER_CORE_MODELS = ('beta_vae', 'pcl')
+PAPER_CORE_NUM_SEEDS = 5
+# Seed-steps per second by number of vmapped seeds: the train loop's chunk of
+# beta-VAE on dSprites, batch 64, 500 steps per call, matmul convolutions, on
+# one H200 (results/gpu/README.md).
+H200_SEED_STEPS_PER_SECOND = {'1': 1590.0, '10': 3263.0}
+# Cost of a step relative to beta-VAE's (estimates until measured): the pair
+# models encode and decode two images per example, FactorVAE trains a
+# discriminator beside the VAE.
+MODEL_STEP_COST = {'pcl': 2.0, 'slow_vae': 2.0, 'ada_gvae': 2.0,
+                   'factor_vae': 2.0}
+# A unit's estimated seconds at most: a 10-minute batch command less its
+# set-up (wheels, imports), the scoring and the packing, with margin.
+PAPER_UNIT_SECONDS = 450.0
+
 # The toy tier's dataset (registered in disent_bias/data/toy.py).
 TOY_DATASET = 'toy_bumps'
 
@@ -234,6 +254,20 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.sweep.points = ()
   config.sweep.unswept_variants = ()
   config.sweep.baseline = 0.0
+  # Bounded jobs (experiments/job.py, disent_bias/reproduce/units.py): units
+  # of seeds sized so that each trains to full length within unit_seconds
+  # at the measured seed-steps per second (by number of vmapped seeds; one
+  # H200, beta-VAE on dSprites, batch 64, results/gpu/) times the model's
+  # relative cost per step, plus overhead_seconds of compile and scoring.
+  config.job = ml_collections.ConfigDict()
+  config.job.unit_seconds = PAPER_UNIT_SECONDS
+  config.job.overhead_seconds = 60.0
+  config.job.reserve_seconds = 15.0  # Kept for packing at the budget's end.
+  config.job.seed_steps_per_second = dict(H200_SEED_STEPS_PER_SECOND)
+  config.job.model_cost = dict(MODEL_STEP_COST)
+  # Scored in the job; the cell's other metrics (DCI's trees) are scored from
+  # the saved samples when the job's folder is ingested on a CPU.
+  config.job.accelerator_metrics = ('mig',)
 
 
 def _paper(config):
@@ -242,12 +276,24 @@ def _paper(config):
           datasets=('dsprites', 'shapes3d'), models=MODELS)
   config.overrides = dict(
       model=dict(architecture='conv'),
-      train=dict(num_steps=300_000, batch_size=64),
+      train=dict(num_steps=PAPER_STEPS, batch_size=64, steps_per_call=500),
       optimizer=dict(lr=1e-4),
       metrics=dict(names=('mig', 'dci'), num_train=10_000, num_test=5_000),
-      eval_every_steps=50_000,
-      checkpoint_every_steps=10_000,
+      log_every_steps=10_000,
+      eval_every_steps=PAPER_STEPS,  # The final eval point only.
+      checkpoint_every_steps=50_000,
   )
+
+
+def _paper_core(config):
+  """beta-VAE and PCL, the two models that carry the claim, at the paper's
+  settings: 2 datasets x 3 variants x 2 models x 5 seeds, 300k steps."""
+  _paper(config)
+  config.name = 'paper_core'
+  config.description = ('Paper protocol, core (SPEC 1): beta-VAE and PCL, '
+                        '300k steps, 5 seeds')
+  config.models = PAPER_CORE_MODELS
+  config.num_seeds = PAPER_CORE_NUM_SEEDS
 
 
 def _mlp_overrides(steps, batch, lr, hidden, num_train, num_test,
@@ -325,6 +371,20 @@ def _smoke(config):
   config.analysis.num_points = 16
 
 
+def _job_smoke(config):
+  """``smoke`` with DCI, for the bounded-job cycle on a CPU (tests, CI)."""
+  _smoke(config)
+  config.name = 'job_smoke'
+  config.description = 'Smoke test of bounded jobs'
+  config.overrides['metrics']['names'] = ('mig', 'dci')
+  config.table_metrics = ('mig', 'dci.disentanglement')
+  # A CPU: one unit per cell (both seeds), a few seconds each.
+  config.job.unit_seconds = 60.0
+  config.job.overhead_seconds = 10.0
+  config.job.reserve_seconds = 2.0
+  config.job.seed_steps_per_second = {'1': 50.0, '2': 80.0}
+
+
 # eps_dose: perturbation amplitudes of the toy tier's perturbed and noise
 # variants (its default is 0.1, disent_bias/data/variants.py); the original
 # variant is the curve's eps 0.
@@ -349,8 +409,9 @@ def _eps_dose(config):
   config.sweep.baseline = 0.0
 
 
-PRESETS = {'paper': _paper, 'quick': _quick, 'images': _images,
-           'smoke': _smoke, 'eps_dose': _eps_dose}
+PRESETS = {'paper': _paper, 'paper_core': _paper_core, 'quick': _quick,
+           'images': _images, 'smoke': _smoke, 'job_smoke': _job_smoke,
+           'eps_dose': _eps_dose}
 
 
 def get_config(arg=None):
@@ -360,9 +421,8 @@ def get_config(arg=None):
     arg: a preset of ``PRESETS`` (default ``'quick'``), optionally with
       ``,dci`` (score DCI too), or ``images,sprites``.
   """
-  arg = common.parse_arg(arg, paper=False, quick=False, images=False,
-                         smoke=False, eps_dose=False, dci=False,
-                         sprites=False)
+  arg = common.parse_arg(arg, dci=False, sprites=False,
+                         **{name: False for name in PRESETS})
   chosen = [name for name in PRESETS if arg[name]] or ['quick']
   if len(chosen) != 1:
     raise ValueError(f'choose one reproduction preset of '

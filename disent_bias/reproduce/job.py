@@ -1,0 +1,231 @@
+"""A bounded job: train the next units of a protocol, pack them for transfer.
+
+``run_job(config, out_dir, budget_seconds=...)`` reads the ledger, then
+trains pending units one after the other (each to its full length, in a
+scratch workdir) while the next one's estimated time fits the budget that is
+left. For each finished unit it scores on the spot the metrics cheap on an
+accelerator (``config.job.accelerator_metrics``: MIG), saves every seed's
+``metrics.array_sample`` (posterior means and factors of the metric sample)
+so the tree-based metrics run later on a CPU (``ingest``), and packs the unit
+into ``out_dir`` (``pack``). A unit that does not finish leaves nothing.
+
+The job never writes the ledger: ``ingest`` does, on the machine that keeps
+the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from typing import Any, Callable, Mapping
+
+from absl import logging
+import jax
+import ml_collections
+import numpy as np
+
+from disent_bias import logging_utils
+from disent_bias import metrics as metrics_lib
+from disent_bias import progress as progress_lib
+from disent_bias import provenance
+from disent_bias import scoring
+from disent_bias import train
+from disent_bias.reproduce import grid
+from disent_bias.reproduce import pack
+from disent_bias.reproduce import units as units_lib
+
+TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
+# Bytes of a unit's payload per seed and sample point (codes float32, factors
+# int16), with room for the records: to check the pack limits beforehand.
+_BYTES_PER_POINT = 64
+
+
+def deferred_metrics(config: ml_collections.ConfigDict,
+                     cell: grid.Cell) -> tuple[tuple[str, ...],
+                                               tuple[str, ...]]:
+  """``(now, later)``: the cell's metrics scored in the job and at ingest.
+
+  Raises:
+    ValueError: a metric that cannot be scored from a saved sample.
+  """
+  names = tuple(grid.cell_config(config, cell).metrics.names)
+  now = tuple(n for n in names if n in config.job.accelerator_metrics)
+  later = tuple(n for n in names if n not in now)
+  bad = [n for n in later if n not in metrics_lib.ARRAY_METRICS]
+  if bad:
+    raise ValueError(
+        f'{cell}: metrics {bad} need the model; a job saves only the array '
+        f'metrics\' sample ({", ".join(metrics_lib.ARRAY_METRICS)}): add them '
+        'to job.accelerator_metrics or drop them from metrics.names')
+  return now, later
+
+
+def sample_arrays(sample: Mapping[str, np.ndarray], seed: int
+                  ) -> dict[str, np.ndarray]:
+  """A seed's ``array_sample`` in compact, lossless form (codes float32:
+  the encoder's own precision; factors int16)."""
+  out = {}
+  for key, value in sample.items():
+    kind = np.float32 if key.startswith('codes') else np.int16
+    if kind is np.float32 and not np.array_equal(
+        value, value.astype(np.float32)):
+      raise ValueError(f'{key} of seed {seed} is not float32-exact')
+    out[f'seed{seed}/{key}'] = np.asarray(value).astype(kind)
+  return out
+
+
+def score_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
+               workdir: str) -> tuple[list[dict[str, Any]],
+                                      dict[str, np.ndarray]]:
+  """Per seed: the accelerator metrics, and the saved sample's arrays."""
+  now, _ = deferred_metrics(config, unit.cell)
+  restored = train.restore_run(workdir)
+  mc = restored.config.metrics
+  scores, arrays = [], {}
+  for index in range(unit.count):
+    seed = restored.config.seed + index
+    fn = scoring.representation_fn(
+        restored.model, jax.tree.map(lambda x, i=index: x[i],
+                                     restored.params))
+    tic = time.perf_counter()
+    sample = metrics_lib.array_sample(restored.dataset, fn, seed=seed,
+                                      num_train=mc.num_train,
+                                      num_test=mc.num_test)
+    record = {'seed': seed, 'num_train': int(mc.num_train),
+              'num_test': int(mc.num_test),
+              'time_s.encode': time.perf_counter() - tic}
+    if now:
+      record.update(metrics_lib.score_sample(sample, now, seed=seed))
+    scores.append(logging_utils.to_jsonable(record))
+    arrays.update(sample_arrays(sample, seed))
+  return scores, arrays
+
+
+def unit_bytes(config: ml_collections.ConfigDict,
+               unit: units_lib.Unit) -> int:
+  """An upper estimate of a unit's packed size."""
+  mc = grid.cell_config(config, unit.cell).metrics
+  return unit.count * (mc.num_train + mc.num_test) * _BYTES_PER_POINT + 65536
+
+
+class _Budget:
+  """Seconds left, and the estimate of a unit from this job's own rates."""
+
+  def __init__(self, config: ml_collections.ConfigDict, seconds: float):
+    self.config = config
+    self.deadline = time.time() + seconds
+    self.measured: dict[tuple[str, str, int], float] = {}
+
+  def left(self) -> float:
+    return self.deadline - time.time()
+
+  def estimate(self, unit: units_lib.Unit) -> float:
+    """Seconds of ``unit``: measured in this job for the same model, dataset
+    and seed count (no compile cache across units: compile counted), else
+    the protocol's figures."""
+    key = (unit.cell.model, unit.cell.dataset, unit.count)
+    if key in self.measured:
+      return self.measured[key]
+    return units_lib.estimate_seconds(self.config, unit.cell, unit.count)
+
+  def record(self, unit: units_lib.Unit, seconds: float) -> None:
+    key = (unit.cell.model, unit.cell.dataset, unit.count)
+    self.measured[key] = max(seconds, self.measured.get(key, 0.0))
+
+
+def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
+            budget_seconds: float, ledger_path: str | None = None,
+            scratch_dir: str | None = None, max_units: int | None = None,
+            train_fn: TrainFn | None = None,
+            limits: pack.Limits = pack.Limits()) -> dict[str, Any]:
+  """Trains pending units while they fit ``budget_seconds``; packs them.
+
+  Args:
+    config: a reproduction config with a ``job`` section.
+    out_dir: the job folder (``pack``); a folder of an earlier job with the
+      same protocol is continued (its units count as done).
+    budget_seconds: wall time this call may use, packing included.
+    ledger_path: the protocol's ledger (None or missing: nothing done yet).
+    scratch_dir: where units train (default: a temporary directory, removed).
+    max_units: stop after this many units.
+    train_fn: replaces ``train.train_and_evaluate`` (tests).
+    limits: what the folder may hold.
+
+  Returns:
+    The manifest (``job.json``).
+  """
+  budget = _Budget(config, budget_seconds - float(config.job.reserve_seconds))
+  folder = pack.JobFolder(out_dir, limits)
+  if folder.manifest.get('protocol', config.name) != config.name:
+    raise ValueError(f'{out_dir} holds a job of protocol '
+                     f'{folder.manifest["protocol"]!r}; give another --out')
+  ledger = units_lib.merged_ledger(config,
+                                   units_lib.read_ledger(ledger_path))
+  skip = set(folder.unit_ids())
+  todo = [u for u in units_lib.pending_units(ledger) if u.id not in skip]
+  job_id = folder.manifest.get('job') or time.strftime(
+      f'%Y%m%dT%H%M%SZ-{os.getpid()}', time.gmtime())
+  folder.write_manifest(job=job_id, protocol=config.get('name', None),
+                        provenance=provenance.provenance(), state='running')
+  _log(folder, f'job {job_id}: protocol {config.get("name", None)}, '
+       f'{len(todo)} pending unit(s), budget {budget_seconds:.0f} s, '
+       f'devices {jax.devices()}')
+  scratch = scratch_dir or tempfile.mkdtemp(prefix='disent_bias_job_')
+  done = 0
+  try:
+    for unit in todo:
+      if max_units is not None and done >= max_units:
+        break
+      need = budget.estimate(unit)
+      if need > budget.left() or not folder.fits(unit_bytes(config, unit)):
+        _log(folder, f'{unit}: needs about {need:.0f} s, '
+             f'{budget.left():.0f} s left (or no room to pack); next')
+        continue
+      _run_unit(config, unit, folder, budget, scratch, train_fn, job_id)
+      done += 1
+  finally:
+    if scratch_dir is None:
+      shutil.rmtree(scratch, ignore_errors=True)
+  folder.write_manifest(state='finished', finished=time.time())
+  _log(folder, f'job {job_id}: {done} unit(s) packed in {out_dir}')
+  return folder.manifest
+
+
+def _run_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
+              folder: pack.JobFolder, budget: _Budget, scratch: str,
+              train_fn: TrainFn | None, job_id: str) -> None:
+  """Trains, scores and packs one unit."""
+  now, later = deferred_metrics(config, unit.cell)
+  train_config = units_lib.unit_train_config(config, unit)
+  workdir = os.path.join(scratch, unit.id)
+  _log(folder, f'{unit}: training {train_config.train.num_steps} steps '
+       f'({budget.left():.0f} s left)')
+  tic = time.time()
+  with logging_utils.nested_run():
+    results = (train_fn or train.train_and_evaluate)(train_config, workdir)
+  trained = time.time() - tic
+  scores, arrays = score_unit(config, unit, workdir)
+  seconds = time.time() - tic
+  budget.record(unit, seconds)
+  timings = dict(results.get('timings', {}))
+  rate = timings.get('steps_per_second', None)
+  throughput = {'unit_seconds': seconds, 'train_wall_seconds': trained,
+                'seed_steps_per_second': rate and rate * unit.count,
+                **timings}
+  record = {'unit': unit.id, 'job': job_id, 'metrics_now': now,
+            'metrics_later': later, 'results': results, 'scores': scores,
+            'throughput': throughput}
+  folder.add_unit(unit.id, record, arrays, seconds=seconds,
+                  seed_steps_per_second=throughput['seed_steps_per_second'])
+  _log(folder, f'{unit}: done in {progress_lib.format_seconds(seconds)} '
+       f'({throughput["seed_steps_per_second"] or 0:.0f} seed-steps/s); '
+       + ', '.join(f'seed {s["seed"]} ' + scoring.short(
+           {k: s[k] for k in now if k in s}) for s in scores))
+
+
+def _log(folder: pack.JobFolder, line: str) -> None:
+  """A progress line on stderr (absl) and in ``job.log``."""
+  logging.info('%s', line)
+  folder.log(f'{time.strftime("%H:%M:%S")} {line}')

@@ -1,0 +1,79 @@
+"""Tests of disent_bias.reproduce.units: sizing, order and the ledger."""
+
+import pytest
+
+from disent_bias.reproduce import grid
+from disent_bias.reproduce import units
+from experiments.configs import reproduce as reproduce_configs
+
+
+def test_split_seeds_covers_every_seed_once_in_near_equal_blocks():
+  for num_seeds in range(1, 12):
+    for block in range(1, num_seeds + 1):
+      parts = units.split_seeds(num_seeds, block)
+      seeds = [f + i for f, c in parts for i in range(c)]
+      assert seeds == list(range(num_seeds))
+      counts = [c for _, c in parts]
+      assert max(counts) <= block and max(counts) - min(counts) <= 1
+
+
+def test_seed_rate_interpolates_between_measured_counts():
+  rates = {'1': 100.0, '10': 1000.0}
+  assert units.seed_rate(rates, 1) == 100.0
+  assert units.seed_rate(rates, 4) == pytest.approx(400.0)
+  assert units.seed_rate(rates, 30) == 1000.0
+  with pytest.raises(ValueError, match='seed_steps_per_second'):
+    units.seed_rate({}, 2)
+
+
+def test_paper_core_units_fit_one_job_at_the_measured_rate():
+  config = reproduce_configs.get_config('paper_core')
+  plan = units.plan_units(config)
+  cells = grid.expand_grid(config)
+  assert len(cells) == 12
+  for cell in cells:
+    mine = [u for u in plan if u.cell == cell]
+    assert [s for u in mine for s in u.seed_indices] == list(range(5))
+    for u in mine:
+      assert units.estimate_seconds(config, cell, u.count) <= (
+          config.job.unit_seconds)
+  # beta-VAE in blocks of 2, 2, 1 seeds; PCL (twice the cost) one by one.
+  assert [u.count for u in plan if u.cell == cells[0]] == [2, 2, 1]
+  assert {u.count for u in plan if u.cell.model == 'pcl'} == {1}
+  # Block-major: every cell's first block comes before any second block.
+  assert [u.first for u in plan[:len(cells)]] == [0] * len(cells)
+
+
+def test_a_cell_that_cannot_fit_is_refused_in_one_line():
+  config = reproduce_configs.get_config('paper_core')
+  config.job.unit_seconds = 100.0
+  with pytest.raises(ValueError, match='job.unit_seconds=100'):
+    units.plan_units(config)
+
+
+def test_paper_presets_run_long_calls_and_defer_dci():
+  for preset in ('paper', 'paper_core'):
+    config = reproduce_configs.get_config(preset)
+    for cell in grid.expand_grid(config):
+      train_config = grid.cell_config(config, cell)
+      assert train_config.train.steps_per_call >= 500
+      assert train_config.log_every_steps == 10_000
+      assert train_config.eval_every_steps == train_config.train.num_steps
+      assert 'dci' in train_config.metrics.names
+      unit = units.cell_units(config, cell)[0]
+      assert tuple(units.unit_train_config(config, unit).metrics.names) == ()
+    assert 'dci' not in config.job.accelerator_metrics
+
+
+def test_ledger_keeps_its_units_when_the_plan_changes():
+  config = reproduce_configs.get_config('paper_core')
+  ledger = units.merged_ledger(config, None)
+  first = next(iter(ledger['units']))
+  ledger['units'][first]['state'] = units.DONE
+  config.job.seed_steps_per_second = {'1': 1e6}  # Now one unit per cell.
+  merged = units.merged_ledger(config, ledger)
+  assert merged['units'] == ledger['units']
+  assert first not in [u.id for u in units.pending_units(merged)]
+  config.name = 'other'
+  with pytest.raises(ValueError, match='protocol'):
+    units.merged_ledger(config, ledger)
