@@ -10,7 +10,11 @@ Presets (the text after the colon; options are appended with commas):
           original / perturbed / noise (42 cells) x 10 vmapped seeds, 300k
           steps, batch 64, Adam 1e-4, the disentanglement_lib conv network,
           SPEC hyperparameters (``default.py``'s ``PRESETS``), MIG and DCI at
-          disentanglement_lib's sample sizes. For a GPU / TPU.
+          disentanglement_lib's sample sizes, 500 steps per call. For a GPU
+          / TPU, in bounded jobs (``experiments/job.py``, docs/gpu.md).
+  paper_core  ``paper`` for beta-VAE and PCL (the two models that carry the
+          claim), 5 seeds: 12 cells, 48 units of one job each at the H200
+          rate (``results/paper_core/``).
   quick   The toy tier for the paper's seven models and the rest of
           disentanglement_lib's zoo (AnnealedVAE, DIP-VAE-I / II): 30 cells x
           3 seeds, MIG and DCI. For this 2-core CPU (design and cost below). The paper's claim: beta-VAE's MIG lower on ``perturbed``
@@ -22,6 +26,8 @@ Presets (the text after the colon; options are appended with commas):
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
           (``tests/reproduce/``, ``colab/04_reproduce_table.ipynb``).
+  job_smoke  ``smoke`` with DCI and a job section sized for a CPU: the
+          bounded-job cycle end to end (``tests/reproduce/job_test.py``).
   images  The image tier (``disent_bias/data/tiers.py``): the 32x32
           look-alike ``shapes3d32`` on a reduced grid, six of the paper's
           models x original / perturbed / noise (18 cells) x 5 vmapped
