@@ -14,8 +14,11 @@ a reproduction or of its shards) and returns one row per model seed:
   readouts, ``eval_json.*`` the scores of ``experiments.evaluate`` if run;
 - ``timings.*`` and ``provenance.*`` (library versions, device, commit).
 
-``save(frame, path)`` writes CSV, plus parquet when pyarrow is installed.
-Needs the ``aggregate`` extra (pandas).
+A run whose ``results.json`` cannot be read (torn, or an older version's
+without per-seed records) is skipped with a warning naming the file; no
+readable run at all is refused. ``save(frame, path)`` writes CSV, plus
+parquet when pyarrow is installed (``path`` must not be a directory). Needs
+the ``aggregate`` extra (pandas).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any, Iterable, Mapping
 
 from absl import logging
 
+from disent_bias import errors
 from disent_bias import reproduce
 from disent_bias import scoring
 from disent_bias import workdir as workdir_lib
@@ -39,24 +43,45 @@ try:
 except ImportError:
   pyarrow = None
 
+# What every training result holds (``train.train_and_evaluate``).
+_RESULT_FIELDS = ('model', 'dataset', 'variant', 'seeds', 'config')
 # Directories that hold no runs of their own.
 _SKIP_DIRS = ('checkpoints', 'replaced', 'damaged_checkpoints', 'images',
               'tensorboard', 'visualize', 'analysis', 'shards')
 
 
 def find_runs(root: str) -> list[str]:
-  """Training workdirs under ``root`` (it included), sorted."""
+  """Training workdirs under ``root`` (it included), sorted; a reproduction
+  root is not one (its cells are)."""
   runs = []
   for directory, subdirs, files in os.walk(root):
     subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
-    if 'results.json' in files and 'config.json' in files:
+    if _is_run(directory, files):
       runs.append(directory)
   return sorted(runs)
 
 
-def _is_training_results(results: Any) -> bool:
-  return isinstance(results, Mapping) and {'seeds', 'config', 'model'} <= set(
-      results)
+def _is_run(directory: str, files: list[str]) -> bool:
+  """Results and a config, and not a reproduction root's."""
+  found = workdir_lib.directory_kind(directory)
+  return {'results.json', 'config.json'} <= set(files) and (
+      found is None or found[0] != workdir_lib.REPRODUCTION)
+
+
+def _training_results(run: str) -> dict[str, Any]:
+  """The ``results.json`` of a training workdir.
+
+  Raises:
+    ValueError: it is torn or lacks a field of a training result.
+  """
+  results = workdir_lib.read_json(os.path.join(run, 'results.json'))
+  if not isinstance(results, Mapping):
+    raise ValueError('not a training result (not a JSON object)')
+  missing = [k for k in _RESULT_FIELDS if k not in results]
+  if missing or not isinstance(results['config'], Mapping):
+    raise ValueError('not a training result (it lacks '
+                     f'{", ".join(missing) or "a config"})')
+  return dict(results)
 
 
 def _seed_columns(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
@@ -90,10 +115,13 @@ def _eval_json(run: str) -> dict[int, dict[str, Any]]:
 
 
 def run_rows(run: str, root: str) -> list[dict[str, Any]]:
-  """One row per model seed of one training workdir (module docstring)."""
-  results = workdir_lib.read_json_or_none(os.path.join(run, 'results.json'))
-  if not _is_training_results(results):
-    return []
+  """One row per model seed of one training workdir (module docstring).
+
+  Raises:
+    ValueError: its ``results.json`` is torn, not a training result, or has
+      no per-seed records (an older version's file).
+  """
+  results = _training_results(run)
   cell = reproduce.Cell(results['dataset'], results['variant'],
                         results['model'])
   config = dict(results['config'])
@@ -125,32 +153,67 @@ def run_rows(run: str, root: str) -> list[dict[str, Any]]:
 def collect(dirs: Iterable[str]) -> pd.DataFrame:
   """One ``pandas.DataFrame`` row per model seed of every run under ``dirs``.
 
+  A run whose ``results.json`` cannot be read (torn, an older version's
+  file) is skipped with a warning naming it; the others make the table.
+
   Raises:
     ImportError: pandas is not installed (the ``aggregate`` extra).
     FileNotFoundError: a directory that does not exist.
+    errors.InvalidInputError: no readable training run under ``dirs``.
   """
   if pd is None:
     raise ImportError('aggregate needs pandas: pip install '
                       '"disent_bias[aggregate]"')
-  rows = []
+  dirs = list(dirs)
+  rows, skipped = [], 0
   for root in dirs:
     if not os.path.isdir(root):
       raise FileNotFoundError(f'no such directory: {root}')
     runs = find_runs(root)
     logging.info('%s: %d training run(s)', root, len(runs))
     for run in runs:
-      rows += run_rows(run, root)
+      try:
+        rows += run_rows(run, root)
+      except ValueError as e:
+        logging.warning('skipped %s: %s', os.path.join(run, 'results.json'),
+                        e)
+        skipped += 1
+  if not rows:
+    raise errors.InvalidInputError(
+        f'no readable training run under {", ".join(dirs)}'
+        + (f' ({skipped} skipped, named above)' if skipped else '')
+        + '; give the workdirs of experiments.train or experiments.reproduce')
+  return _table(rows)
+
+
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+  """The rows as a frame, identifying columns first, sorted by run and seed."""
   frame = pd.DataFrame(rows)
   first = ['path', 'model', 'dataset', 'variant', 'seed', 'num_steps']
-  if not frame.empty:
-    frame = frame[[c for c in first if c in frame] +
-                  [c for c in frame if c not in first]]
-    frame = frame.sort_values(['root', 'path', 'seed'], kind='stable')
+  frame = frame[[c for c in first if c in frame] +
+                [c for c in frame if c not in first]]
+  frame = frame.sort_values(['root', 'path', 'seed'], kind='stable')
   return frame.reset_index(drop=True)
 
 
+def check_out(path: str) -> None:
+  """Refuses an output path that is a directory.
+
+  Raises:
+    IsADirectoryError: ``path`` is a directory.
+  """
+  if os.path.isdir(path):
+    raise IsADirectoryError(f'--out={path} is a directory; give a file name, '
+                            f'e.g. --out={os.path.join(path, "runs.csv")}')
+
+
 def save(frame: pd.DataFrame, path: str) -> list[str]:
-  """Writes ``path`` (CSV) and, with pyarrow, ``<path stem>.parquet``."""
+  """Writes ``path`` (CSV) and, with pyarrow, ``<path stem>.parquet``.
+
+  Raises:
+    IsADirectoryError: ``path`` is a directory (``check_out``).
+  """
+  check_out(path)
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   frame.to_csv(path, index=False)
   written = [path]

@@ -23,13 +23,14 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from disent_bias import errors
 from disent_bias import workdir as workdir_lib
 
 DIGESTS_FILE = 'checkpoint_digests.json'
 DAMAGED_DIR = 'damaged_checkpoints'
 
 
-class DamagedCheckpointError(ValueError):
+class DamagedCheckpointError(errors.UserError, ValueError):
   """A checkpoint that cannot be read or does not match its digest."""
 
 

@@ -72,6 +72,7 @@ def _validate_optimizer(o: ml_collections.ConfigDict) -> None:
   for name in ('lr', 'b1', 'b2', 'eps'):
     checks.check_type(o[name], checks.is_number, f'optimizer.{name}',
                       'a float')
+    checks.check_finite(o[name], f'optimizer.{name}')
   checks.check(o.lr > 0 and o.eps > 0,
                'optimizer.lr and optimizer.eps must be > 0, '
                f'got {o.lr} and {o.eps}')

@@ -15,12 +15,14 @@ from typing import Any, Sequence
 from absl import logging
 import jax
 
+from disent_bias import errors
 from disent_bias import metrics as metrics_lib
 from disent_bias import provenance
 from disent_bias import runner
 from disent_bias import scoring
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
+
 
 def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
                      seed: int = 0, num_train: int = 10000,
@@ -44,8 +46,15 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
     config.seed + s, 'metrics': its scores}, ...], 'summary': mean over model
     seeds of every numeric score, and ``<key>_sd`` (``stats.seed_sd``) with
     several seeds, 'time_s', 'provenance'}``.
+
+  Raises:
+    ValueError: an unknown metric name.
+    FileNotFoundError / workdir.WorkdirKindError: ``workdir`` is missing or
+      holds no training run (checked before anything is written).
   """
-  names = metrics_lib.evaluation.check_names(names)
+  with errors.user_input():
+    names = metrics_lib.evaluation.check_names(names)
+  workdir_lib.check_kind(workdir, workdir_lib.TRAINING, must_hold=True)
   if filename:  # Before hours of scoring, not after.
     workdir_lib.check_writable(os.path.join(workdir, filename))
   start = time.perf_counter()

@@ -21,6 +21,7 @@ from absl import logging
 import numpy as np
 from PIL import Image
 
+from disent_bias import checks
 from disent_bias import workdir
 
 try:
@@ -98,6 +99,9 @@ class MetricWriter:
   def truncate_after(self, step: int, drop_evals: bool = False) -> None:
     """Keeps the records up to ``step`` (atomically rewritten).
 
+    Damaged lines are dropped with a warning (``read_jsonl``), so a damaged
+    log never blocks a resume.
+
     Args:
       step: the step the run resumes from (0 without a checkpoint).
       drop_evals: also drop the eval records (no ``train/loss``) at ``step``,
@@ -162,15 +166,39 @@ class MetricWriter:
 
 
 def read_jsonl(path: str) -> list[dict]:
-  """All records of a JSON-lines file (a torn last line is skipped)."""
-  records = []
-  with open(path, encoding='utf-8') as f:
-    for line in f:
-      try:
-        records.append(json.loads(line))
-      except json.JSONDecodeError:
-        continue
+  """The records of a ``metrics.jsonl`` file: JSON objects with a ``step``.
+
+  A line that is not one (torn by a kill, not UTF-8, invalid JSON, no
+  integer ``step``) is skipped, with one warning naming the file and each
+  such line's number and fault.
+  """
+  records, damaged = [], []
+  with open(path, 'rb') as f:
+    for number, line in enumerate(f, 1):
+      record, fault = _parse_record(line)
+      if fault:
+        damaged.append(f'line {number} ({fault})')
+      elif record is not None:
+        records.append(record)
+  if damaged:
+    logging.warning('%s: dropped %d damaged line(s), kept the other records: '
+                    '%s', path, len(damaged), workdir.format_list(damaged))
   return records
+
+
+def _parse_record(line: bytes) -> tuple[dict | None, str | None]:
+  """``(record, None)``, ``(None, fault)``, or ``(None, None)`` if blank."""
+  if not line.strip():
+    return None, None
+  try:
+    record = json.loads(line.decode('utf-8'))
+  except UnicodeDecodeError:
+    return None, 'not UTF-8'
+  except json.JSONDecodeError:
+    return None, 'invalid JSON'
+  if not isinstance(record, dict) or not checks.is_int(record.get('step')):
+    return None, 'no integer "step"'
+  return record, None
 
 
 def image_grid(images: np.ndarray, pad: int = 1, *, pad_value: float = 1.0,

@@ -31,6 +31,7 @@ import os
 import time
 from typing import Any, Callable, Mapping
 
+from absl import logging
 import jax
 from jax.experimental import multihost_utils
 import ml_collections
@@ -39,6 +40,7 @@ import numpy as np
 from disent_bias import checkpoint
 from disent_bias import configuration
 from disent_bias import data as data_lib
+from disent_bias import errors
 from disent_bias import logging_utils
 from disent_bias import progress as progress_lib
 from disent_bias import provenance
@@ -73,24 +75,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     The contents of ``results.json`` (module docstring).
 
   Raises:
-    ValueError / TypeError: an invalid config (before any compilation).
+    ValueError / TypeError: an invalid config or data file (before any
+      compilation).
+    workdir.WorkdirKindError: ``workdir`` holds another kind of run (a
+      reproduction, evaluation output).
     workdir.ConfigMismatchError: the workdir was made by a different config.
     workdir.WorkdirBusyError: another process is running in ``workdir``.
     FloatingPointError: a non-finite loss (the last good checkpoint is kept).
   """
   total_start = time.time()
-  configuration.validate_config(config)
-  # Before the dataset: building one may start the JAX backend (procedural
-  # renderers hold jnp arrays), and jax.distributed must start first.
-  runner_lib.maybe_initialize_distributed(config)
-  if dataset is None:
-    dataset = data_lib.load_config(config.data)
-  config = configuration.resolve_config(config, dataset)
-  mesh = runner_lib.make_mesh()
-  if config.train.batch_size % mesh.size:
-    raise ValueError(
-        f'invalid config: train.batch_size={config.train.batch_size} must be '
-        f'divisible by the number of devices ({mesh.size})')
+  config, dataset, mesh = _checked_inputs(config, workdir, dataset)
   is_main = jax.process_index() == 0
   os.makedirs(workdir, exist_ok=True)
   with _lock(workdir, is_main):
@@ -101,6 +95,29 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       multihost_utils.sync_global_devices('disent_bias: workdir prepared')
     run = runner_lib.Run(setup_lib.build(config, dataset), dataset, mesh)
     return _train_and_evaluate(run, workdir, is_main, total_start)
+
+
+def _checked_inputs(config: ml_collections.ConfigDict, workdir: str,
+                    dataset: data_lib.GroundTruthData | None
+                    ) -> tuple[ml_collections.ConfigDict,
+                               data_lib.GroundTruthData, jax.sharding.Mesh]:
+  """The resolved config, the dataset and the mesh, before anything is
+  written; what fails here is the user's to fix (``errors.user_input``)."""
+  with errors.user_input():
+    configuration.validate_config(config)
+    workdir_lib.check_kind(workdir, workdir_lib.TRAINING)
+    # Before the dataset: building one may start the JAX backend (procedural
+    # renderers hold jnp arrays), and jax.distributed must start first.
+    runner_lib.maybe_initialize_distributed(config)
+    if dataset is None:
+      dataset = data_lib.load_config(config.data)
+    config = configuration.resolve_config(config, dataset)
+    mesh = runner_lib.make_mesh()
+    if config.train.batch_size % mesh.size:
+      raise ValueError(
+          f'invalid config: train.batch_size={config.train.batch_size} must '
+          f'be divisible by the number of devices ({mesh.size})')
+  return config, dataset, mesh
 
 
 def _lock(workdir: str, is_main: bool):
@@ -290,14 +307,63 @@ def _log(loop: _Loop) -> None:
 
 
 def _final_train_record(loop: _Loop) -> dict[str, Any]:
-  """The last train record: this run's, or the log's when the run resumed
-  after its last step."""
+  """The train record of the final step, never an earlier one.
+
+  This run's; for a run that resumed at its last step, the one its complete
+  ``results.json`` holds for this step, else the log's record of this step.
+  A source that lacks it is named in a warning.
+  """
   if loop.last_record:
     return loop.last_record
-  path = loop.writer.path
+  results = os.path.join(loop.workdir, 'results.json')
+  stored = _stored_final_record(results, loop.step, _seeds(loop.run))
+  logged = _logged_record(loop.writer.path, loop.step)
+  if logged is None and loop.step:
+    missing = (f'{loop.writer.path} has no train record of the final step '
+               f'{loop.step}')
+    if stored is not None:
+      logging.warning('%s; the final train terms are kept from %s', missing,
+                      results)
+    else:
+      logging.warning('%s and %s is not a complete result of that step, so '
+                      'it gets no final train terms (checkpoints and scores '
+                      'are unaffected; --restart trains again)', missing,
+                      results)
+  return stored or logged or {}
+
+
+def _stored_final_record(path: str, step: int, seeds: list[int]
+                         ) -> dict[str, Any] | None:
+  """The final train record held by a ``results.json`` of ``step`` and
+  ``seeds`` with every seed's ``final``; None if it is not one."""
+  results = workdir_lib.read_json_or_none(path)
+  if not isinstance(results, dict) or (
+      results.get('num_steps'), results.get('seeds')) != (step, seeds):
+    return None
+  final, per_seed = results.get('final'), results.get('per_seed')
+  if (not isinstance(final, dict) or 'train/loss' not in final
+      or not isinstance(per_seed, list) or len(per_seed) != len(seeds)
+      or not all(isinstance(r, dict) and isinstance(r.get('final'), dict)
+                 for r in per_seed)):
+    return None
+  record = dict(final)
+  if len(seeds) > 1:
+    record['per_seed'] = [r['final'] for r in per_seed]
+  return record
+
+
+def _logged_record(path: str, step: int) -> dict[str, Any] | None:
+  """The log's train record of ``step`` (None if it has none)."""
+  if not os.path.exists(path):
+    return None
   records = [r for r in logging_utils.read_jsonl(path)
-             if 'train/loss' in r] if os.path.exists(path) else []
-  return records[-1] if records else {}
+             if r['step'] == step and 'train/loss' in r]
+  return records[-1] if records else None
+
+
+def _seeds(run: runner_lib.Run) -> list[int]:
+  """The model seeds of a run, in seed order."""
+  return [run.config.seed + s for s in range(run.num_seeds)]
 
 
 def _seed_finals(record: Mapping[str, Any], num_seeds: int
@@ -321,7 +387,7 @@ def _finish(loop: _Loop, state: step_lib.TrainState,
   evals = evals or [{} for _ in range(run.num_seeds)]
   scores = scoring.score(run, state)
   finals = _seed_finals(last_record, run.num_seeds)
-  seeds = [config.seed + s for s in range(run.num_seeds)]
+  seeds = _seeds(run)
   results = {
       'model': config.model.name,
       'dataset': run.dataset.name,
@@ -430,11 +496,14 @@ def restore_run(workdir: str, step: int | None = None, *,
     picks one), and the dataset.
 
   Raises:
-    FileNotFoundError: no config.json, no checkpoint, or none at ``step``
-      (the message lists the steps on disk).
+    FileNotFoundError: no such directory, no config.json, no checkpoint, or
+      none at ``step`` (the message lists the steps on disk).
+    workdir.WorkdirKindError: ``workdir`` holds no training run.
     checkpoint.DamagedCheckpointError: the checkpoint at ``step`` is damaged.
   """
-  config = configuration.stored_config(workdir)
+  workdir_lib.check_kind(workdir, workdir_lib.TRAINING, must_hold=True)
+  with errors.user_input():
+    config = configuration.stored_config(workdir)
   mngr = checkpoint.manager(workdir, read_only=True)
   steps = mngr.all_steps()
   if not steps:
@@ -444,7 +513,8 @@ def restore_run(workdir: str, step: int | None = None, *,
         f'no checkpoint at step {step} in {workdir}/checkpoints; steps on '
         f'disk: {", ".join(map(str, sorted(steps)))}')
   if dataset is None:
-    dataset = data_lib.load_config(config.data)
+    with errors.user_input():
+      dataset = data_lib.load_config(config.data)
   run = runner_lib.Run(setup_lib.build(config, dataset), dataset,
                        runner_lib.make_mesh())
   keys = run.seed_keys(config.seed)

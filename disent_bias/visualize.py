@@ -27,6 +27,7 @@ from disent_bias import logging_utils
 from disent_bias import runner
 from disent_bias import train
 from disent_bias import traversals
+from disent_bias import workdir as workdir_lib
 from disent_bias.metrics import utils as metric_utils
 from disent_bias.metrics.mig import mig_matrix
 
@@ -103,7 +104,13 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
 
   Returns:
     ``{'step', 'out', 'files': [paths], 'orders': {seed: latents by KL}}``.
+
+  Raises:
+    workdir.WorkdirKindError: ``workdir`` holds no training run, or ``out``
+      holds a run.
   """
+  if out is not None:
+    workdir_lib.check_kind(out, workdir_lib.EVALUATION, '--out')
   restored = train.restore_run(workdir, step)
   step, config, model, params, dataset = (
       restored.step, restored.config, restored.model, restored.params,

@@ -1,6 +1,9 @@
 """The workdir contract: config check, lock, atomic JSON (docs/workdir.md).
 
 A training workdir holds one run. Before anything is written to it:
+- ``check_kind`` refuses a directory that holds another kind of run (a
+  reproduction, evaluation output: ``directory_kind``); every binary checks
+  the directories it writes or reads so;
 - one process takes the workdir's lock (``lock``); a second start fails with
   the holder's process id, and the lock of a process that died is taken over
   with a warning;
@@ -21,14 +24,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import glob
 import json
 import os
 import socket
 import tempfile
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from absl import logging
 import filelock
+
+from disent_bias import errors
 
 LOCK_FILE = '.lock'
 OWNER_FILE = '.lock.owner.json'
@@ -80,12 +86,16 @@ RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
 _MAX_LISTED = 8
 
 
-class WorkdirBusyError(RuntimeError):
+class WorkdirBusyError(errors.UserError, RuntimeError):
   """Another live process holds the workdir's lock."""
 
 
-class ConfigMismatchError(ValueError):
+class ConfigMismatchError(errors.UserError, ValueError):
   """The new config differs from the one that made the workdir."""
+
+
+class WorkdirKindError(errors.UserError, ValueError):
+  """A directory that holds another kind of run than the one asked for."""
 
 
 # ----------------------------------------------------------------------------
@@ -199,14 +209,18 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
           if not _same(a.get(name, absent), b.get(name, absent))}
 
 
-def format_differences(differences: Mapping[str, tuple[Any, Any]]) -> str:
-  """``'model.name: 'beta_vae' -> 'annealed_vae'; ...'`` (at most 8 named)."""
-  items = [f'{name}: {old!r} -> {new!r}'
-           for name, (old, new) in differences.items()]
+def format_list(items: Sequence[str]) -> str:
+  """``'a; b; ...'``: at most 8 items, then ``'... and N more'``."""
   text = '; '.join(items[:_MAX_LISTED])
   if len(items) > _MAX_LISTED:
     text += f'; ... and {len(items) - _MAX_LISTED} more'
   return text
+
+
+def format_differences(differences: Mapping[str, tuple[Any, Any]]) -> str:
+  """``'model.name: 'beta_vae' -> 'annealed_vae'; ...'`` (at most 8 named)."""
+  return format_list([f'{name}: {old!r} -> {new!r}'
+                      for name, (old, new) in differences.items()])
 
 
 def _resumable(name: str) -> bool:
@@ -265,6 +279,92 @@ def check_config(workdir: str, new: Mapping[str, Any], *,
         f'{workdir} (step {newest_step}), so results and checkpoints would '
         f'disagree; set --config.train.num_steps={newest_step} or more '
         f'(extending a run is allowed), or {_WAYS_OUT}')
+
+
+# ----------------------------------------------------------------------------
+# What a directory holds.
+
+TRAINING = 'a training run'
+REPRODUCTION = 'a reproduction'
+EVALUATION = 'evaluation output'
+
+# Without a readable config.json, what each kind holds at its top level
+# (glob patterns), looked for in this order: a reproduction's cells, a
+# training run's checkpoints and log, the outputs of experiments.evaluate,
+# visualize, analyze and noise_control.
+_MARKERS = ((REPRODUCTION, ('cells',)),
+            (TRAINING, ('checkpoints', 'metrics.jsonl')),
+            (EVALUATION, ('eval.json', 'analysis.json', 'noise_control.json',
+                          'reconstructions_seed*.png')))
+
+
+def _config_keys(path: str) -> set[str]:
+  """The top-level keys of ``path/config.json`` (none when absent or torn)."""
+  try:
+    config = read_json(os.path.join(path, 'config.json'))
+  except (OSError, ValueError):
+    return set()
+  return set(config) if isinstance(config, dict) else set()
+
+
+def directory_kind(path: str) -> tuple[str, str] | None:
+  """What ``path`` holds: ``(kind, evidence)``, or None (absent, empty or
+  nothing recognised).
+
+  A readable ``config.json`` decides: a reproduction config has
+  ``base_train`` or ``datasets``, a train config ``train`` and ``model``.
+  Otherwise the files of each kind decide (``_MARKERS``).
+  """
+  if not os.path.isdir(path):
+    return None
+  keys = _config_keys(path)
+  if keys & {'base_train', 'datasets'}:
+    return REPRODUCTION, 'its config.json is a reproduction config'
+  if {'train', 'model'} <= keys:
+    return TRAINING, 'its config.json is a train config'
+  for kind, patterns in _MARKERS:
+    for pattern in patterns:
+      found = sorted(glob.glob(os.path.join(glob.escape(path), pattern)))
+      if found:
+        return kind, f'it has {os.path.basename(found[0])}'
+  return None
+
+
+def check_kind(path: str, expected: str, flag: str = '--workdir', *,
+               must_hold: bool = False) -> None:
+  """Refuses ``path`` if it holds another kind of run than ``expected``.
+
+  Called before anything is written to ``path``.
+
+  Args:
+    path: the directory.
+    expected: ``TRAINING``, ``REPRODUCTION`` or ``EVALUATION``.
+    flag: the flag that named it, for the message.
+    must_hold: for a binary that reads the run: ``path`` must exist and hold
+      ``expected``.
+
+  Raises:
+    WorkdirKindError: it holds another kind (the message says which and how
+      that was recognised), or ``must_hold`` and it holds nothing known.
+    NotADirectoryError: ``path`` is a file.
+    FileNotFoundError: ``must_hold`` and there is no such directory.
+  """
+  if os.path.lexists(path) and not os.path.isdir(path):
+    raise NotADirectoryError(f'{flag}={path} is a file, not a directory')
+  if must_hold and not os.path.isdir(path):
+    raise FileNotFoundError(f'{flag}={path}: no such directory')
+  found = directory_kind(path)
+  if found is None and must_hold:
+    raise WorkdirKindError(f'{flag}={path} does not hold {expected} (nothing '
+                           f'in it was recognised); give another {flag}')
+  if found is None or found[0] == expected:
+    return
+  kind, evidence = found
+  cells = (f', or one of its cells ({os.path.join(path, "cells")}/...)'
+           if kind == REPRODUCTION and expected == TRAINING else '')
+  raise WorkdirKindError(
+      f'{flag}={path} holds {kind} ({evidence}), not {expected}; nothing was '
+      f'written: give another {flag}{cells}')
 
 
 def moved_aside_stamp() -> str:

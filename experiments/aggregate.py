@@ -24,7 +24,8 @@ def main(argv):
     raise app.UsageError('give one or more workdirs: python -m '
                          'experiments.aggregate DIR [DIR ...]')
   logging_utils.quiet_third_party_logs()
-  with cli.one_line_errors(FileNotFoundError, ImportError):
+  with cli.user_errors():
+    aggregate.check_out(_OUT.value)
     frame = aggregate.collect(argv[1:])
     for path in aggregate.save(frame, _OUT.value):
       logging.info('wrote %s (%d rows, %d columns)', path, len(frame),

@@ -34,6 +34,7 @@ from disent_bias import analysis
 from disent_bias import data
 from disent_bias import workdir as workdir_lib
 from disent_bias.data import perturbations
+from experiments import cli
 
 matplotlib.use('Agg')
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
@@ -153,8 +154,9 @@ def _plot_images(original, variant, factors, path):
 
 def main(argv):
   del argv
-  run(_DATASET.value, _VARIANT.value, _WORKDIR.value, _NUM_POINTS.value,
-      _EPSILON.value, _SEED.value, _BLUR.value)
+  with cli.user_errors():
+    run(_DATASET.value, _VARIANT.value, _WORKDIR.value, _NUM_POINTS.value,
+        _EPSILON.value, _SEED.value, _BLUR.value)
 
 
 if __name__ == '__main__':

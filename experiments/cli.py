@@ -1,4 +1,4 @@
-"""Flag parsing shared by the binaries: config errors as one clear line."""
+"""Shared by the binaries: flag parsing, and user errors as one clear line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import sys
 from typing import Iterator
 
 from absl import app
+from absl import logging
+
+from disent_bias import errors
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -69,13 +72,23 @@ def _valid_fields(flag: str, parent: str, argv: list[str]) -> str:
     return ''  # The hint is optional; the error line stands without it.
 
 
-@contextlib.contextmanager
-def one_line_errors(*kinds: type[Exception]) -> Iterator[None]:
-  """Ends the program with ``FATAL <message>`` (status 1) for these errors.
+# Exit status of a user error (absl's own flag errors exit with 1).
+USER_ERROR_STATUS = 2
 
-  For user errors whose message says what to do; a traceback adds nothing.
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+  """Ends the program with ``FATAL <Type>: <message>`` and status 2 on a
+  user error (``disent_bias.errors.is_user_error``).
+
+  Its message names what to fix; the traceback is shown only with
+  ``--verbosity=1``. Any other exception is an internal error and keeps its
+  traceback. Every binary wraps its work in it.
   """
   try:
     yield
-  except kinds as e:
-    sys.exit(f'FATAL {type(e).__name__}: {e}')
+  except Exception as e:  # pylint: disable=broad-except
+    if not errors.is_user_error(e) or logging.get_verbosity() >= 1:
+      raise
+    sys.stderr.write(f'FATAL {errors.one_line(e)}\n')
+    sys.exit(USER_ERROR_STATUS)

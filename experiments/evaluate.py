@@ -14,7 +14,6 @@ from absl import flags
 from absl import logging
 import jax
 
-from disent_bias import checkpoint
 from disent_bias import evaluate
 from disent_bias import logging_utils
 from disent_bias import metrics
@@ -40,8 +39,7 @@ def main(argv):
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
   logging.info('devices: %s', jax.local_devices())
-  with cli.one_line_errors(FileNotFoundError, PermissionError,
-                           checkpoint.DamagedCheckpointError):
+  with cli.user_errors():
     evaluate.evaluate_workdir(_WORKDIR.value, _METRICS.value, seed=_SEED.value,
                               num_train=_NUM_TRAIN.value,
                               num_test=_NUM_TEST.value, step=_STEP.value)

@@ -34,6 +34,7 @@ from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import experiment
 from disent_bias.analysis import model as model_lib
+from experiments import cli
 from experiments.configs import toy as toy_config
 
 _MODEL = flags.DEFINE_string('model', 'beta_vae', 'objective to train')
@@ -133,9 +134,10 @@ def _write(records: Sequence[dict], workdir: str) -> None:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  run(_MODEL.value, _EPSILONS.value, _WORKDIR.value,
-      num_seeds=_NUM_SEEDS.value, num_steps=_NUM_STEPS.value,
-      num_points=_NUM_POINTS.value)
+  with cli.user_errors():
+    run(_MODEL.value, _EPSILONS.value, _WORKDIR.value,
+        num_seeds=_NUM_SEEDS.value, num_steps=_NUM_STEPS.value,
+        num_points=_NUM_POINTS.value)
 
 
 if __name__ == '__main__':

@@ -24,7 +24,6 @@ from ml_collections import config_flags
 
 from disent_bias import logging_utils
 from disent_bias import reproduce
-from disent_bias import workdir
 from experiments import cli
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory of the '
@@ -43,7 +42,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
-  with cli.one_line_errors(workdir.WorkdirBusyError):
+  with cli.user_errors():
     reproduce.reproduce(flags.FLAGS.config, _WORKDIR.value, shard=_shard())
 
 

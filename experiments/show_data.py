@@ -15,7 +15,9 @@ from absl import flags
 from absl import logging
 
 from disent_bias import data
+from disent_bias import errors
 from disent_bias import plotting
+from experiments import cli
 
 _DATASET = flags.DEFINE_string('dataset', 'dsprites', 'Dataset name.')
 _OUT = flags.DEFINE_string('out', None, 'Output folder.', required=True)
@@ -31,12 +33,14 @@ _NUM_SAMPLES = flags.DEFINE_integer('num_samples', 16,
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  dataset = data.load(_DATASET.value, variant=_VARIANT.value,
-                      epsilon=_EPSILON.value)
-  path = os.path.join(_OUT.value, plotting.overview_filename(
-      dataset.name, dataset.variant))
-  plotting.save_dataset_overview(dataset, path, seed=_SEED.value,
-                                 num_samples=_NUM_SAMPLES.value)
+  with cli.user_errors():
+    with errors.user_input():
+      dataset = data.load(_DATASET.value, variant=_VARIANT.value,
+                          epsilon=_EPSILON.value)
+    path = os.path.join(_OUT.value, plotting.overview_filename(
+        dataset.name, dataset.variant))
+    plotting.save_dataset_overview(dataset, path, seed=_SEED.value,
+                                   num_samples=_NUM_SAMPLES.value)
   logging.info('wrote %s', path)
 
 

@@ -22,7 +22,6 @@ from ml_collections import config_flags
 from disent_bias import logging_utils
 from disent_bias import runner
 from disent_bias import train
-from disent_bias import workdir
 from experiments import cli
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, '
@@ -43,8 +42,7 @@ def main(argv):
   runner.maybe_initialize_distributed(flags.FLAGS.config)
   logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
-  with cli.one_line_errors(workdir.ConfigMismatchError,
-                           workdir.WorkdirBusyError):
+  with cli.user_errors():
     train.train_and_evaluate(flags.FLAGS.config, _WORKDIR.value,
                              restart=_RESTART.value)
 

@@ -11,7 +11,6 @@ the latent-vs-factor mutual information heatmap of every model seed into
 from absl import app
 from absl import flags
 
-from disent_bias import checkpoint
 from disent_bias import logging_utils
 from disent_bias import visualize
 from experiments import cli
@@ -32,8 +31,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
-  with cli.one_line_errors(FileNotFoundError,
-                           checkpoint.DamagedCheckpointError):
+  with cli.user_errors():
     visualize.visualize_workdir(
         _WORKDIR.value, _OUT.value, step=_STEP.value,
         num_images=_NUM_IMAGES.value, traversal_steps=_STEPS.value,

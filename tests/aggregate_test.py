@@ -1,13 +1,16 @@
 """Tests of ``disent_bias.aggregate`` on a sharded smoke sweep and a run."""
 
 import json
+import logging
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from disent_bias import aggregate
+from disent_bias import errors
 from disent_bias import provenance
 from disent_bias import reproduce
 from disent_bias import train
@@ -70,3 +73,39 @@ def test_results_record_the_provenance(toy_run):
   assert recorded['versions']['numpy'] == np.__version__
   assert recorded['device_kind']
   assert recorded['git_commit'] is None or len(recorded['git_commit']) == 40
+
+
+def test_unreadable_results_are_skipped_and_named(toy_run, tmp_path, caplog):
+  root = tmp_path / 'runs'
+  for name in ('good', 'old', 'torn'):
+    (root / name).mkdir(parents=True)
+    for file in ('config.json', 'results.json'):
+      shutil.copy(os.path.join(toy_run, file), root / name / file)
+  old = json.loads((root / 'old' / 'results.json').read_text())
+  del old['per_seed']  # A result of an older version.
+  (root / 'old' / 'results.json').write_text(json.dumps(old))
+  (root / 'torn' / 'results.json').write_text('{"model": "beta_v')
+  with caplog.at_level(logging.WARNING):
+    frame = aggregate.collect([str(root)])
+  assert frame['path'].tolist() == ['good']
+  warnings = [r.getMessage() for r in caplog.records
+              if r.levelno >= logging.WARNING]
+  assert warnings[0].startswith(
+      f'skipped {root}/old/results.json: results for ')
+  assert 'no per-seed records' in warnings[0]
+  assert warnings[1].startswith(
+      f'skipped {root}/torn/results.json: {root}/torn/results.json is not '
+      'valid JSON')
+
+
+def test_empty_input_and_a_directory_as_out_are_refused(tmp_path):
+  with pytest.raises(errors.InvalidInputError,
+                     match=f'no readable training run under {tmp_path}; give '
+                     'the workdirs of experiments.train or '
+                     'experiments.reproduce'):
+    aggregate.collect([str(tmp_path)])
+  with pytest.raises(IsADirectoryError,
+                     match=rf'--out={tmp_path} is a directory; give a file '
+                     rf'name, e.g. --out={tmp_path}/runs.csv'):
+    aggregate.save(pd.DataFrame({'a': [1]}), str(tmp_path))
+  assert not os.listdir(tmp_path)

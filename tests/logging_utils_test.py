@@ -160,7 +160,21 @@ def test_png_and_gif_round_trip(tmp_path):
     logging_utils.save_gif(str(tmp_path / 'y.gif'), np.zeros((0, 2, 2, 1)))
 
 
-def test_read_jsonl_skips_torn_lines(tmp_path):
+def test_read_jsonl_drops_damaged_lines_and_names_them(tmp_path, caplog):
   path = tmp_path / 'metrics.jsonl'
-  path.write_text('{"step": 1}\n{"step": 2, "loss"\n{"step": 3}\n')
-  assert [r['step'] for r in logging_utils.read_jsonl(str(path))] == [1, 3]
+  path.write_bytes(b'{"step": 1}\n{"loss": 2.0}\n{"step": 2, "x": "\xff"}\n'
+                   b'\n{"step": 3}\n[1]\n{"step": "4"}\n{"step": 5, "loss"')
+  with caplog.at_level(std_logging.WARNING):
+    records = logging_utils.read_jsonl(str(path))
+  assert [r['step'] for r in records] == [1, 3]
+  assert caplog.records[-1].getMessage() == (
+      f'{path}: dropped 5 damaged line(s), kept the other records: line 2 '
+      '(no integer "step"); line 3 (not UTF-8); line 6 (no integer "step"); '
+      'line 7 (no integer "step"); line 8 (invalid JSON)')
+
+
+def test_truncate_after_repairs_a_damaged_log(tmp_path):
+  path = tmp_path / 'metrics.jsonl'
+  path.write_bytes(b'{"step": 2}\n{"step"\n{"no": "step"}\n{"step": 4}\n')
+  logging_utils.MetricWriter(str(path)).truncate_after(2)
+  assert path.read_text() == '{"step": 2}\n'

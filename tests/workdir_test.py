@@ -11,6 +11,7 @@ import glob
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 from disent_bias import checkpoint
 from disent_bias import evaluate
 from disent_bias import train
+from disent_bias import visualize
 from disent_bias import workdir as workdir_lib
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
@@ -354,3 +356,153 @@ def test_fields_added_since_a_run_count_at_their_old_values():
   now['model']['other'] = 1
   assert workdir_lib.config_differences(stored, now)['model.other'] == (
       '<absent>', 1)
+
+
+# ----------------------------------------------------------------------------
+# 7. A damaged metrics.jsonl (issue 26): never the source of a result, never
+# a block to resuming.
+
+
+def _keep_first_line(path):
+  with open(path, 'rb') as f:
+    first = f.readline()
+  with open(path, 'wb') as f:
+    f.write(first)
+
+
+def _finals(results):
+  return results['final'], [r['final'] for r in results['per_seed']]
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'deleted'])
+def test_finished_run_keeps_its_final_train_terms_when_the_log_is_damaged(
+    trained, tmp_path, caplog, damage):
+  workdir = _copy(trained, tmp_path)
+  log = os.path.join(workdir, 'metrics.jsonl')
+  results_path = os.path.join(workdir, 'results.json')
+  before = workdir_lib.read_json(results_path)
+  if damage == 'truncated':  # Keeps step 2's train record only.
+    _keep_first_line(log)
+  else:
+    os.remove(log)
+  with caplog.at_level(logging.WARNING):
+    results = train.train_and_evaluate(tiny_config(num_steps=4), workdir,
+                                       dataset=tiny_dataset())
+  assert _finals(results) == _finals(before)
+  assert _finals(workdir_lib.read_json(results_path)) == _finals(before)
+  assert (f'{log} has no train record of the final step 4; the final train '
+          f'terms are kept from {results_path}') in _warnings(caplog)
+
+
+def test_final_train_terms_never_come_from_an_earlier_step(
+    trained, tmp_path, caplog):
+  workdir = _copy(trained, tmp_path)
+  log = os.path.join(workdir, 'metrics.jsonl')
+  results_path = os.path.join(workdir, 'results.json')
+  _keep_first_line(log)
+  with open(results_path, 'r+') as f:
+    f.truncate(30)
+  with caplog.at_level(logging.WARNING):
+    results = train.train_and_evaluate(tiny_config(num_steps=4), workdir,
+                                       dataset=tiny_dataset())
+  assert results['num_steps'] == 4
+  assert results['final'] == {} and results['per_seed'][0]['final'] == {}
+  assert (f'{log} has no train record of the final step 4 and {results_path} '
+          'is not a complete result of that step') in _warnings(caplog)
+
+
+def test_damaged_log_lines_are_dropped_with_a_warning_and_the_run_resumes(
+    trained, tmp_path, caplog):
+  workdir = _copy(trained, tmp_path)
+  log = os.path.join(workdir, 'metrics.jsonl')
+  with open(log, 'rb') as f:
+    lines = f.readlines()
+  with open(log, 'wb') as f:
+    f.writelines([lines[0], b'{"train/loss": 1.0}\n',
+                  b'{"step": 3, "x": "\xff"}\n', b'{"step": 3, "tra\n',
+                  *lines[1:]])
+  with caplog.at_level(logging.WARNING):
+    results = train.train_and_evaluate(tiny_config(num_steps=6), workdir,
+                                       dataset=tiny_dataset())
+  assert results['num_steps'] == 6
+  assert (f'{log}: dropped 3 damaged line(s), kept the other records: line 2 '
+          '(no integer "step"); line 3 (not UTF-8); line 4 (invalid JSON)'
+          ) in _warnings(caplog)
+  assert _train_steps(workdir) == [2, 4, 6]
+
+
+# ----------------------------------------------------------------------------
+# 8. A directory that holds another kind of run (issue 26).
+
+
+def _write(path, text=''):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, 'w') as f:
+    f.write(text)
+
+
+_REPRODUCTION_CONFIG = json.dumps({'base_train': {}, 'datasets': ['x']})
+
+
+@pytest.mark.parametrize('files,kind', [
+    ({}, None),
+    ({'config.json': _REPRODUCTION_CONFIG}, workdir_lib.REPRODUCTION),
+    ({'config.json': '{"train": {}, "model": {}}'}, workdir_lib.TRAINING),
+    ({'config.json': '{"tr', 'cells/a/cell.json': '{}'},
+     workdir_lib.REPRODUCTION),
+    ({'config.json': '{"tr', 'metrics.jsonl': ''}, workdir_lib.TRAINING),
+    ({'noise_control.json': '[]'}, workdir_lib.EVALUATION),
+    ({'reconstructions_seed0.png': ''}, workdir_lib.EVALUATION),
+    ({'notes.txt': ''}, None),
+])
+def test_directory_kind(tmp_path, files, kind):
+  for name, text in files.items():
+    _write(str(tmp_path / name), text)
+  found = workdir_lib.directory_kind(str(tmp_path))
+  assert (found and found[0]) == kind
+
+
+@pytest.mark.parametrize('files,holds', [
+    ({'config.json': _REPRODUCTION_CONFIG},
+     'a reproduction (its config.json is a reproduction config)'),
+    ({'noise_control.json': '[]'},
+     'evaluation output (it has noise_control.json)'),
+])
+def test_train_evaluate_and_visualize_refuse_another_kind_of_directory(
+    tmp_path, files, holds):
+  directory = str(tmp_path / 'other')
+  for name, text in files.items():
+    _write(os.path.join(directory, name), text)
+  before = _snapshot(directory)
+  message = re.escape(f'--workdir={directory} holds {holds}, not a training '
+                      'run; nothing was written: give another --workdir')
+  with pytest.raises(workdir_lib.WorkdirKindError, match=message):
+    train.train_and_evaluate(tiny_config(), directory, dataset=tiny_dataset())
+  with pytest.raises(workdir_lib.WorkdirKindError, match=message):
+    evaluate.evaluate_workdir(directory, 'mig')
+  with pytest.raises(workdir_lib.WorkdirKindError, match=message):
+    visualize.visualize_workdir(directory)
+  assert _snapshot(directory) == before
+  assert sorted(os.listdir(directory)) == sorted(files)
+
+
+def test_visualize_refuses_a_run_as_out_and_evaluate_a_dir_without_one(
+    trained, tmp_path):
+  workdir = _copy(trained, tmp_path)
+  before = _snapshot(workdir)
+  with pytest.raises(workdir_lib.WorkdirKindError,
+                     match=r'--out=.* holds a training run .*give another '
+                     '--out'):
+    visualize.visualize_workdir(workdir, out=workdir)
+  assert _snapshot(workdir) == before
+  missing = str(tmp_path / 'missing')
+  with pytest.raises(FileNotFoundError,
+                     match=f'--workdir={missing}: no such directory'):
+    evaluate.evaluate_workdir(missing, 'mig')
+  assert not os.path.exists(missing)
+  empty = str(tmp_path / 'empty')
+  os.makedirs(empty)
+  with pytest.raises(workdir_lib.WorkdirKindError,
+                     match=f'--workdir={empty} does not hold a training run'):
+    evaluate.evaluate_workdir(empty, 'mig')
+  assert not os.listdir(empty)

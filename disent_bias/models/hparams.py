@@ -57,6 +57,7 @@ def validate_config(model: Any) -> None:
                f'{", ".join(sorted(losses.RECONSTRUCTION))}')
   checks.check_type(model.recon_weight, checks.is_number, 'model.recon_weight',
                     'a float')
+  checks.check_finite(model.recon_weight, 'model.recon_weight')
   checks.check(model.recon_weight > 0,
                f'model.recon_weight must be > 0, got {model.recon_weight}')
   for name in ('disc_hidden', 'disc_layers'):

@@ -62,14 +62,14 @@ def check_cell_config(cell_dir: str, cell: grid.Cell,
   """Records the cell's config; refuses a workdir made by a different one.
 
   Raises:
-    ValueError: ``cell.json`` of a different config.
+    workdir.ConfigMismatchError: ``cell.json`` of a different config.
   """
   path = os.path.join(cell_dir, CELL_FILE)
   stored = workdir_lib.read_json_or_none(path)
   record = cell_record(cell, train_config)
   mismatch = cell_mismatch(cell_dir, cell, stored, record)
   if mismatch:
-    raise ValueError(mismatch)
+    raise workdir_lib.ConfigMismatchError(mismatch)
   if stored is None:
     files.write_json(path, record)
 
@@ -80,7 +80,7 @@ def check_cells(config: ml_collections.ConfigDict, cells: Sequence[grid.Cell],
   before anything is written.
 
   Raises:
-    ValueError: the first cell whose ``cell.json`` differs.
+    workdir.ConfigMismatchError: the first cell whose ``cell.json`` differs.
   """
   for cell in cells:
     cell_dir = os.path.join(workdir, cell.path)
@@ -91,7 +91,7 @@ def check_cells(config: ml_collections.ConfigDict, cells: Sequence[grid.Cell],
         cell_dir, cell, workdir_lib.read_json_or_none(path),
         cell_record(cell, grid.cell_config(config, cell)))
     if mismatch:
-      raise ValueError(mismatch)
+      raise workdir_lib.ConfigMismatchError(mismatch)
 
 
 def finished_results(path: str, num_seeds: int) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from absl import logging
 import ml_collections
 import numpy as np
 
+from disent_bias import errors
 from disent_bias import progress as progress_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import cells as cells_lib
@@ -78,7 +79,13 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
 
   Returns:
     The contents of ``DIR/results.json`` (of the shard's file for a shard).
+
+  Raises:
+    workdir.WorkdirKindError: ``workdir`` holds another kind of run (a
+      training run, evaluation output), before anything is written.
+    workdir.ConfigMismatchError: a started cell was made by another config.
   """
+  workdir_lib.check_kind(workdir, workdir_lib.REPRODUCTION)
   # Shards run concurrently in one workdir: each cell has its own lock.
   lock = (contextlib.nullcontext() if shard is not None
           else workdir_lib.lock(workdir))
@@ -91,8 +98,9 @@ def _reproduce(config: ml_collections.ConfigDict, workdir: str,
                shard: shards.Shard | None) -> dict[str, Any]:
   """``reproduce`` in a locked workdir (or for one shard)."""
   start = time.time()
-  cells = shards.shard_cells(grid.expand_grid(config), shard)
-  cells_lib.check_cells(config, cells, workdir)
+  with errors.user_input():
+    cells = shards.shard_cells(grid.expand_grid(config), shard)
+    cells_lib.check_cells(config, cells, workdir)
   files.write_json(os.path.join(workdir, 'config.json'),
                    files.config_json(config))
   logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '

@@ -140,6 +140,9 @@ def test_wrong_types_fail(path, value, message):
      r'model.hparams.beta must be >= 0, got -1.0'),
     (dict(data__epsilon=0.1),
      r"data.epsilon=0.1 is set but data.variant='original' is not perturbed"),
+    (dict(optimizer__lr=float('inf')), r'optimizer.lr must be finite, got inf'),
+    (dict(model__recon_weight=float('inf')),
+     r'model.recon_weight must be finite, got inf'),
 ])
 def test_values_that_trained_silently_are_rejected(changes, message):
   with pytest.raises(ValueError, match=message):

@@ -121,3 +121,41 @@ def test_cli_unknown_config_field_is_one_line(tmp_path):
       "architecture, conv_impl, disc_hidden, disc_layers, hidden, hparams, "
       "name, num_latents, presets, recon, recon_weight")
   assert not os.listdir(tmp_path)
+
+
+def _truncated_dsprites(tmp_path):
+  """A dSprites .npz cut in half, as a broken download leaves it."""
+  path = str(tmp_path / 'dsprites.npz')
+  n = 48
+  np.savez_compressed(path, imgs=np.zeros((n, 8, 8), np.uint8),
+                      latents_classes=np.zeros((n, 6), np.int64),
+                      latents_values=np.zeros((n, 6)))
+  with open(path, 'r+b') as f:
+    f.truncate(os.path.getsize(path) // 2)
+  return ('--config.data.name=dsprites', '--config.data.source=file',
+          f'--config.data.path={path}')
+
+
+@pytest.mark.parametrize('fault,message', [
+    ('beta', 'FATAL ValueError: invalid config: model.hparams.beta must be '
+     '>= 0, got -1.0'),
+    ('model', "FATAL ValueError: invalid config: unknown model 'nope'; "
+     'valid: ada_gvae, ae,'),
+    ('dsprites', 'dsprites.npz: not a readable .npz (zip) file'),
+])
+def test_user_errors_end_the_binary_in_one_line(tmp_path, fault, message):
+  overrides = {'beta': ('--config.model.hparams.beta=-1',),
+               'model': ('--config.model.name=nope',),
+               'dsprites': _truncated_dsprites(tmp_path)}[fault]
+  workdir = str(tmp_path / 'run')
+  proc = subprocess.run(_command(workdir, *overrides), cwd=REPO, env=ENV,
+                        capture_output=True, text=True, timeout=300)
+  lines = proc.stderr.strip().splitlines()
+  assert proc.returncode == 2, proc.stderr
+  assert len(lines) <= 3 and 'Traceback' not in proc.stderr
+  assert message in lines[-1]
+  assert not os.path.exists(workdir)
+  verbose = subprocess.run(_command(workdir, *overrides, '--verbosity=1'),
+                           cwd=REPO, env=ENV, capture_output=True, text=True,
+                           timeout=300)
+  assert verbose.returncode != 0 and 'Traceback' in verbose.stderr

@@ -2,12 +2,15 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
 
 from disent_bias import reproduce
 from disent_bias import train
+from disent_bias import workdir as workdir_lib
+from experiments.configs import default
 from experiments.configs import reproduce as reproduce_configs
 
 
@@ -126,6 +129,33 @@ def test_refused_rerun_names_the_fields_and_writes_nothing(tmp_path, smoke,
                      r'config.train.num_steps: \d+ -> 11'):
     reproduce.reproduce(changed, str(tmp_path), train_fn=fake_train())
   assert (tmp_path / 'config.json').read_bytes() == before
+
+
+def _files(directory):
+  """Every file under ``directory`` with its bytes."""
+  out = {}
+  for parent, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(parent, name)
+      with open(path, 'rb') as f:
+        out[os.path.relpath(path, directory)] = f.read()
+  return out
+
+
+def test_training_workdir_is_refused_and_kept(tmp_path, smoke, fake_train):
+  workdir = tmp_path / 'run'
+  (workdir / 'checkpoints' / '40').mkdir(parents=True)
+  (workdir / 'config.json').write_text(default.get_config().to_json())
+  (workdir / 'results.json').write_text('{"num_steps": 40}')
+  before = _files(workdir)
+  train_fn = fake_train()
+  with pytest.raises(workdir_lib.WorkdirKindError,
+                     match=re.escape(
+                         f'--workdir={workdir} holds a training run (its '
+                         'config.json is a train config), not a '
+                         'reproduction; nothing was written')):
+    reproduce.reproduce(smoke(), str(workdir), train_fn=train_fn)
+  assert _files(workdir) == before and not train_fn.calls
 
 
 def test_cell_json_is_written_once_and_kept(tmp_path, smoke, fake_train):
