@@ -38,10 +38,8 @@ from absl import flags
 from ml_collections import config_flags
 
 from disent_bias import logging_utils
-from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
-from disent_bias.reproduce import pack
 from disent_bias.reproduce import units
 from experiments import cli
 
@@ -75,8 +73,7 @@ def main(argv):
     raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
   logging_utils.quiet_third_party_logs()
   config = flags.FLAGS.config
-  with cli.one_line_errors(workdir_lib.WorkdirBusyError,
-                           pack.IncompleteJobError, ValueError):
+  with cli.user_errors():
     if _INGEST.value is not None:
       if _WORKDIR.value is None:
         raise app.UsageError('--ingest needs --workdir (the protocol\'s '

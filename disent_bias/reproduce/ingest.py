@@ -23,6 +23,7 @@ from absl import logging
 import ml_collections
 import numpy as np
 
+from disent_bias import errors
 from disent_bias import logging_utils
 from disent_bias import metrics as metrics_lib
 from disent_bias import scoring
@@ -71,7 +72,7 @@ def _check_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
           [expected.seed + i for i in range(unit.count)],
           expected.train.num_steps)
   if got != want:
-    raise ValueError(f'unit {unit.id} of the job folder trained {got}, the '
+    raise errors.InvalidInputError(f'unit {unit.id} of the job folder trained {got}, the '
                      f'protocol expects {want}; not ingested')
 
 
@@ -89,7 +90,7 @@ def ingest(config: ml_collections.ConfigDict, job_dir: str, workdir: str, *,
   """
   manifest = pack.read_manifest(job_dir)
   if manifest.get('protocol') != config.get('name', None):
-    raise ValueError(f'{job_dir} holds a job of protocol '
+    raise errors.InvalidInputError(f'{job_dir} holds a job of protocol '
                      f'{manifest.get("protocol")!r}, the config is '
                      f'{config.get("name", None)!r}')
   with workdir_lib.lock(workdir):
@@ -107,7 +108,7 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
   for entry in manifest['units']:
     led = ledger['units'].get(entry['id'], None)
     if led is None:
-      raise ValueError(f'unit {entry["id"]} of {job_dir} is not in the '
+      raise errors.InvalidInputError(f'unit {entry["id"]} of {job_dir} is not in the '
                        f'ledger {ledger_path} (planned differently); not '
                        'ingested')
     if led['state'] == units_lib.DONE:

@@ -26,6 +26,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from disent_bias import errors
 from disent_bias import logging_utils
 from disent_bias import metrics as metrics_lib
 from disent_bias import progress as progress_lib
@@ -55,7 +56,7 @@ def deferred_metrics(config: ml_collections.ConfigDict,
   later = tuple(n for n in names if n not in now)
   bad = [n for n in later if n not in metrics_lib.ARRAY_METRICS]
   if bad:
-    raise ValueError(
+    raise errors.InvalidInputError(
         f'{cell}: metrics {bad} need the model; a job saves only the array '
         f'metrics\' sample ({", ".join(metrics_lib.ARRAY_METRICS)}): add them '
         'to job.accelerator_metrics or drop them from metrics.names')
@@ -159,7 +160,7 @@ def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
   budget = _Budget(config, budget_seconds - float(config.job.reserve_seconds))
   folder = pack.JobFolder(out_dir, limits)
   if folder.manifest.get('protocol', config.name) != config.name:
-    raise ValueError(f'{out_dir} holds a job of protocol '
+    raise errors.InvalidInputError(f'{out_dir} holds a job of protocol '
                      f'{folder.manifest["protocol"]!r}; give another --out')
   ledger = units_lib.merged_ledger(config,
                                    units_lib.read_ledger(ledger_path))

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from disent_bias import errors
 from disent_bias import logging_utils
 from disent_bias import workdir as workdir_lib
 
@@ -36,7 +37,7 @@ LOG = 'job.log'
 MiB = 1 << 20
 
 
-class IncompleteJobError(ValueError):
+class IncompleteJobError(errors.UserError, ValueError):
   """A job folder whose files do not match its manifest."""
 
 

@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import ml_collections
 
+from disent_bias import errors
 from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
@@ -78,8 +79,9 @@ def seed_rate(throughput: Mapping[str, float], num_seeds: int) -> float:
   """
   points = sorted((int(k), float(v)) for k, v in throughput.items())
   if not points:
-    raise ValueError('job.seed_steps_per_second is empty: give measured '
-                     'seed-steps per second by number of vmapped seeds')
+    raise errors.InvalidInputError(
+        'job.seed_steps_per_second is empty: give measured seed-steps per '
+        'second by number of vmapped seeds')
   counts = [c for c, _ in points]
   i = bisect.bisect_left(counts, num_seeds)
   if i == 0:
@@ -129,7 +131,7 @@ def cell_units(config: ml_collections.ConfigDict,
   fits = [n for n in range(1, config.num_seeds + 1)
           if estimate_seconds(config, cell, n) <= limit]
   if not fits:
-    raise ValueError(
+    raise errors.InvalidInputError(
         f'job.unit_seconds={limit:g}: one seed of {cell} needs about '
         f'{estimate_seconds(config, cell, 1):.0f} s at the measured rate; '
         'raise job.unit_seconds or shorten train.num_steps')
@@ -146,7 +148,7 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
     ValueError: a sweep (units cover plain grids) or a cell that does not fit.
   """
   if grid.sweep_axis(config) is not None:
-    raise ValueError('jobs run plain grids; this reproduction config has a '
+    raise errors.InvalidInputError('jobs run plain grids; this reproduction config has a '
                      'sweep (config.sweep.field): run it with '
                      'experiments.reproduce')
   per_cell = [cell_units(config, cell) for cell in grid.expand_grid(config)]
@@ -183,7 +185,7 @@ def read_ledger(path: str | None) -> dict[str, Any] | None:
   ledger = workdir_lib.read_json(path)
   if not isinstance(ledger, dict) or not isinstance(
       ledger.get('units', None), dict):
-    raise ValueError(f'{path} is not a ledger (no "units" mapping); restore '
+    raise errors.InvalidInputError(f'{path} is not a ledger (no "units" mapping); restore '
                      'it from the repository')
   return ledger
 
@@ -198,7 +200,7 @@ def merged_ledger(config: ml_collections.ConfigDict,
   """
   ledger = dict(ledger or {'protocol': config.get('name', None), 'units': {}})
   if ledger.get('protocol', None) != config.get('name', None):
-    raise ValueError(f'the ledger is of protocol {ledger.get("protocol")!r}, '
+    raise errors.InvalidInputError(f'the ledger is of protocol {ledger.get("protocol")!r}, '
                      f'the config of {config.get("name", None)!r}')
   units = dict(ledger['units'])
   covered = {_cell_key(e['cell']) for e in units.values()}

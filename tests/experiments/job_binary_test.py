@@ -52,7 +52,7 @@ def test_a_half_copied_folder_is_refused_in_one_line(tmp_path):
       'part-000.zip': {'bytes': 10, 'sha256': '0' * 64}}, units=[])
   proc = _job(tmp_path, f'--ingest={tmp_path / "out"}',
               f'--workdir={tmp_path / "work"}')
-  assert proc.returncode == 1
+  assert proc.returncode == 2
   assert proc.stderr.strip().splitlines()[-1].startswith(
       'FATAL IncompleteJobError')
   assert 'copied only in part' in proc.stderr

@@ -75,7 +75,8 @@ def test_dci_option_and_images_protocol():
 
 def test_unknown_preset_lists_valid_ones():
   with pytest.raises(ValueError,
-                     match='dci, eps_dose, images, paper, quick, smoke'):
+                     match='dci, eps_dose, images, job_smoke, paper, '
+                     'paper_core, quick, smoke, sprites'):
     reproduce_configs.get_config('fast')
   with pytest.raises(ValueError, match='choose one'):
     reproduce_configs.get_config('quick,paper')
