@@ -54,7 +54,8 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
 
 
 def _validate_network(m: ml_collections.ConfigDict) -> None:
-  """``model.num_latents``, ``architecture``, ``hidden`` and ``conv_impl``."""
+  """``model.num_latents``, ``architecture``, ``hidden``, ``conv_impl`` and
+  ``compute_dtype``."""
   checks.check_type(m.num_latents, checks.is_int, 'model.num_latents',
                     'an int', optional=True)
   if m.num_latents is not None:
@@ -66,6 +67,8 @@ def _validate_network(m: ml_collections.ConfigDict) -> None:
   checks.check(all(checks.is_int(w) and w >= 1 for w in m.hidden),
                f'model.hidden must be positive ints, got {m.hidden}')
   checks.check_choice(m.conv_impl, CONV_IMPLS, 'model.conv_impl')
+  checks.check_choice(m.compute_dtype, tuple(networks.COMPUTE_DTYPES),
+                      'model.compute_dtype')
 
 
 def _validate_optimizer(o: ml_collections.ConfigDict) -> None:

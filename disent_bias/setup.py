@@ -71,7 +71,9 @@ def make_model(config: ml_collections.ConfigDict,
                       observation_shape=tuple(observation_shape),
                       architecture=config.model.architecture,
                       hidden=tuple(config.model.hidden),
-                      fast_conv=config.model.conv_impl == 'matmul')
+                      fast_conv=config.model.conv_impl == 'matmul',
+                      dtype=networks.COMPUTE_DTYPES[
+                          config.model.compute_dtype])
 
 
 def make_optimizer(config: ml_collections.ConfigDict

@@ -58,7 +58,7 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
 ADDED_FIELDS = {'model.recon_weight': 1.0, 'model.disc_hidden': 1000,
                 'model.disc_layers': 6, 'model.conv_impl': 'matmul',
                 'eval.model_summary': True, 'data.path': None,
-                'data.data_dir': None}
+                'data.data_dir': None, 'model.compute_dtype': 'float32'}
 
 # Older versions stored every hyperparameter name of the config, unset ones
 # as None; a None there and an absent name are the same field.

@@ -19,7 +19,9 @@ after warm-up; every call is blocked on):
   (``runner.Run``: ``--loop_steps`` steps per call through ``lax.scan``,
   batches rendered inside, seeds vmapped) of beta-VAE on dSprites, per number
   of seeds; reports ``steps_per_second`` (of the whole vmapped set) and
-  ``seed_steps_per_second`` (times the number of seeds);
+  ``seed_steps_per_second`` (times the number of seeds)
+  (``experiments.throughput_lib.measure_loop``; ``experiments.throughput``
+  measures the loop's forms: bfloat16, XLA flags, one process each);
 - ``render``: rendering a batch of 64 for dsprites and shapes3d;
 - ``torch_reference`` (``--torch_python``): the PyTorch step of
   ``shared/bench/torch_reference_step.py`` run in a subprocess, and
@@ -44,9 +46,9 @@ import jax
 from disent_bias import configuration
 from disent_bias import data as data_lib
 from disent_bias import provenance
-from disent_bias import runner
 from disent_bias import setup as setup_lib
 from disent_bias.data import samplers
+from experiments import throughput_lib
 from experiments.configs import default
 
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
@@ -180,35 +182,11 @@ def _bench_loop(num_seeds: int):
   config.train.batch_size = _BATCH.value
   config.train.num_seeds = num_seeds
   config.model.conv_impl = _CONV_IMPL.value
-  setup, dataset = _setup(config)
-  config = setup.config
-  run = runner.Run(setup, dataset, runner.make_mesh())
-  keys = runner.seed_keys(config.seed, num_seeds)
-  holder = [run.init_state(keys)]
-  length = _LOOP_STEPS.value
-  start = time.perf_counter()
-  chunk = run.compiled(length, holder[0], keys, None)
-  compile_s = time.perf_counter() - start
-
-  def call():
-    holder[0], metrics = chunk(holder[0], keys, None)
-    jax.block_until_ready(metrics['loss'])
-
-  ms, timings = _time(call, steps=1, repeats=_REPEATS.value)
-  ms_per_step = ms / length
-  _emit({'name': 'train_loop', 'num_seeds': num_seeds,
-         'ms_per_step': round(ms_per_step, 4),
-         'steps_per_second': round(1e3 / ms_per_step, 1),
-         'seed_steps_per_second': round(num_seeds * 1e3 / ms_per_step, 1),
-         'steps_per_call': length,
-         'timings_ms_per_call': [round(t, 2) for t in timings],
-         'compile_seconds': round(compile_s, 1),
-         'conv_impl': config.model.conv_impl,
-         'fast_conv': setup.model.fast_conv,
-         'model': config.model.name, 'dataset': config.data.name,
-         'batch': _BATCH.value, 'backend': jax.default_backend(),
-         'device': str(jax.devices()[0]), 'num_devices': run.mesh.size})
-  return ms_per_step
+  record = throughput_lib.measure_loop(
+      config, steps_per_call=_LOOP_STEPS.value, repeats=_REPEATS.value,
+      warmup=2)
+  _emit({'name': 'train_loop', **record})
+  return record['ms_per_step']
 
 
 def _bench_render():

@@ -32,14 +32,15 @@ def test_a_stored_config_of_an_older_version_reads_as_resolved(tmp_path):
   raw['model']['hparams'] = {name: None for name in raw['model']['hparams']}
   raw['model']['hparams']['gamma'] = 35.0
   raw['model'].update(num_latents=3, architecture='mlp')
-  for name in ('recon_weight', 'disc_hidden', 'disc_layers', 'conv_impl'):
+  for name in ('recon_weight', 'disc_hidden', 'disc_layers', 'conv_impl',
+               'compute_dtype'):
     del raw['model'][name]
   (tmp_path / 'config.json').write_text(json.dumps(raw))
   config = configuration.stored_config(str(tmp_path))
   assert dict(config.model.hparams) == {'gamma': 35.0}
   assert (config.model.recon_weight, config.model.disc_hidden,
-          config.model.disc_layers, config.model.conv_impl) == (
-              1.0, 1000, 6, 'matmul')
+          config.model.disc_layers, config.model.conv_impl,
+          config.model.compute_dtype) == (1.0, 1000, 6, 'matmul', 'float32')
   assert configuration.is_resolved(config)
   resolved = default.get_config('model=factor_vae').to_dict()
   resolved['model']['hparams'] = {'gamma': 35.0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -11,6 +11,58 @@ import jax.numpy as jnp
 
 # The ``architecture`` values of ``VAE``.
 ARCHITECTURES = ('conv', 'mlp')
+
+# ``model.compute_dtype`` -> the networks' ``dtype``. With bfloat16, the
+# inputs and kernels of every matrix product and the hidden activations are
+# bfloat16; parameters stay float32, and every bias is added in float32, so
+# its gradient (a sum over batch and pixels: 262,144 terms in the last
+# decoder layer) is accumulated in float32 (in bfloat16 that sum loses most
+# of its value). Layers whose outputs leave the network (mu, logvar, the
+# decoder's outputs, the discriminator's logits) stay float32. None
+# (float32) inserts no casts: the float32 program is the one without the
+# option.
+COMPUTE_DTYPES = {'float32': None, 'bfloat16': jnp.bfloat16}
+
+
+def _compute(dtype: Any, x: jax.Array) -> jax.Array:
+  """``x`` in the compute ``dtype``; unchanged when it is None."""
+  return x if dtype is None else jnp.asarray(x, dtype)
+
+
+def _add_bias(y: jax.Array, bias: jax.Array, dtype: Any) -> jax.Array:
+  """``y + bias``; float32 when ``dtype`` is set (see ``COMPUTE_DTYPES``)."""
+  return y + bias if dtype is None else jnp.asarray(y, jnp.float32) + bias
+
+
+def _float32_bias(inputs, kernel, bias, *, dtype):
+  """Flax's ``promote_dtype`` for inputs and kernel; the bias stays float32,
+  so Flax's layers add it in float32 (``COMPUTE_DTYPES``)."""
+  inputs, kernel = nn.dtypes.promote_dtype(inputs, kernel, dtype=dtype)
+  return inputs, kernel, bias
+
+
+def _flax_layer(cls: type[nn.Module], dtype: Any, *args, **kwargs
+                ) -> nn.Module:
+  """``cls(*args, **kwargs)``; with a compute ``dtype``, computing in it
+  with a float32 bias add (float32 outputs)."""
+  if dtype is None:
+    return cls(*args, **kwargs)
+  return cls(*args, dtype=dtype, promote_dtype=_float32_bias, **kwargs)
+
+
+def _dense(dtype: Any, features: int, **kwargs) -> nn.Module:
+  """``nn.Dense(features, **kwargs)`` computing in ``dtype``."""
+  return _flax_layer(nn.Dense, dtype, features, **kwargs)
+
+
+def _relu(dtype: Any, y: jax.Array) -> jax.Array:
+  """``relu`` of a hidden layer's output, in the compute ``dtype``."""
+  return nn.relu(_compute(dtype, y))
+
+
+def _to_float32(tree: Any) -> Any:
+  """Every array of ``tree`` as float32 (network outputs, for the loss)."""
+  return jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), tree)
 
 
 def _conv_valid(x: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -73,10 +125,13 @@ class StridedConv(nn.Module):
   the (k/2, k/2, 4 C_in, C_out) rearranged kernel. XLA's CPU backend turns
   the gradient of a strided convolution into a slow dilated convolution; the
   stride-1 form keeps forward and backward passes on the fast path.
-  Requires even k and even spatial sizes.
+  Requires even k and even spatial sizes. ``dtype``: the compute type
+  (``COMPUTE_DTYPES``), None for the parameters' float32; the output is
+  float32 either way (the bias is added in float32).
   """
   features: int
   kernel_size: int
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -84,6 +139,7 @@ class StridedConv(nn.Module):
     kernel = self.param('kernel', nn.initializers.lecun_normal(),
                         (k, k, cin, self.features))
     bias = self.param('bias', nn.initializers.zeros_init(), (self.features,))
+    x, kernel = _compute(self.dtype, x), _compute(self.dtype, kernel)
     if k % 2 or x.shape[1] % 2 or x.shape[2] % 2:
       raise ValueError(f'StridedConv needs an even kernel and even spatial '
                        f'sizes, got kernel {k} and input {x.shape}')
@@ -93,7 +149,7 @@ class StridedConv(nn.Module):
     sub = kernel.reshape(half, 2, half, 2, cin, self.features)
     sub = sub.transpose(0, 2, 1, 3, 4, 5).reshape(half, half, 4 * cin,
                                                    self.features)
-    return _conv_valid(_space_to_depth(x), sub) + bias
+    return _add_bias(_conv_valid(_space_to_depth(x), sub), bias, self.dtype)
 
 
 class SubpixelConvTranspose(nn.Module):
@@ -104,9 +160,12 @@ class SubpixelConvTranspose(nn.Module):
   the kernel taps ``kernel[py::2, px::2]``, so the layer is one stride-1 2x2
   convolution of the 1-padded input producing the four phases (4 C_out
   channels), followed by depth-to-space. This avoids the input-dilated
-  convolution whose gradient is very slow on XLA's CPU backend.
+  convolution whose gradient is very slow on XLA's CPU backend. ``dtype``:
+  the compute type (``COMPUTE_DTYPES``), None for the parameters' float32;
+  the output is float32 either way (the bias is added in float32).
   """
   features: int
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -114,6 +173,7 @@ class SubpixelConvTranspose(nn.Module):
     kernel = self.param('kernel', nn.initializers.lecun_normal(),
                         (4, 4, cin, self.features))
     bias = self.param('bias', nn.initializers.zeros_init(), (self.features,))
+    x, kernel = _compute(self.dtype, x), _compute(self.dtype, kernel)
     # (2, 2, C_in, C_out) per phase -> (2, 2, C_in, 4 * C_out), phase-major.
     sub = kernel.reshape(2, 2, 2, 2, cin, self.features)  # (ty, py, tx, px)
     sub = sub.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, cin,
@@ -125,7 +185,8 @@ class SubpixelConvTranspose(nn.Module):
       cols = [y[:, py:py + h, px:px + w, py, px] for px in (0, 1)]
       rows.append(jnp.stack(cols, axis=3))  # (B, H, W, 2, C)
     out = jnp.stack(rows, axis=2)  # (B, H, 2, W, 2, C)
-    return out.reshape(b, 2 * h, 2 * w, self.features) + bias
+    return _add_bias(out.reshape(b, 2 * h, 2 * w, self.features), bias,
+                     self.dtype)
 
 
 class ConvEncoder(nn.Module):
@@ -137,25 +198,27 @@ class ConvEncoder(nn.Module):
   (H/16, W/16, 64) feature map, so only the first Dense layer's input size
   changes. ``fast=False`` uses Flax's ``nn.Conv``; ``fast=True`` (default)
   computes the same function with the same parameters through
-  ``StridedConv``.
+  ``StridedConv``. ``dtype``: the compute type (``COMPUTE_DTYPES``), None
+  for the parameters' float32.
   """
   num_latents: int
   fast: bool = True
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     h = x
     for i, (feats, k) in enumerate(((32, 4), (32, 4), (64, 2), (64, 2))):
       if self.fast:
-        layer = StridedConv(feats, k, name=f'Conv_{i}')
+        layer = StridedConv(feats, k, dtype=self.dtype, name=f'Conv_{i}')
       else:
-        layer = nn.Conv(feats, (k, k), strides=(2, 2), padding='SAME',
-                        name=f'Conv_{i}')
-      h = nn.relu(layer(h))
+        layer = _flax_layer(nn.Conv, self.dtype, feats, (k, k),
+                            strides=(2, 2), padding='SAME', name=f'Conv_{i}')
+      h = _relu(self.dtype, layer(h))
     h = h.reshape((h.shape[0], -1))
-    h = nn.relu(nn.Dense(256)(h))
-    mu = nn.Dense(self.num_latents, name='mu')(h)
-    logvar = nn.Dense(self.num_latents, name='logvar')(h)
+    h = _relu(self.dtype, _dense(self.dtype, 256)(h))
+    mu = _dense(self.dtype, self.num_latents, name='mu')(h)
+    logvar = _dense(self.dtype, self.num_latents, name='logvar')(h)
     return mu, logvar
 
 
@@ -169,10 +232,12 @@ class DeconvDecoder(nn.Module):
   is scaled to the output size. ``fast=False`` uses Flax's
   ``nn.ConvTranspose`` (padding 'SAME', the TensorFlow semantics);
   ``fast=True`` (default) computes the same function with the same
-  parameters through ``SubpixelConvTranspose``.
+  parameters through ``SubpixelConvTranspose``. ``dtype``: the compute type
+  (``COMPUTE_DTYPES``), None for the parameters' float32.
   """
   output_shape: Sequence[int]
   fast: bool = True
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
@@ -182,81 +247,103 @@ class DeconvDecoder(nn.Module):
                        f'multiples of 16; observation_shape is '
                        f'{tuple(self.output_shape)}')
     base = (height // 16, width // 16)
-    h = nn.relu(nn.Dense(256)(z))
-    h = nn.relu(nn.Dense(base[0] * base[1] * 64)(h))
+    h = _relu(self.dtype, _dense(self.dtype, 256)(z))
+    h = _relu(self.dtype, _dense(self.dtype, base[0] * base[1] * 64)(h))
     h = h.reshape((z.shape[0], *base, 64))
     for i, feats in enumerate((64, 32, 32, channels)):
       if self.fast:
-        layer = SubpixelConvTranspose(feats, name=f'ConvTranspose_{i}')
+        layer = SubpixelConvTranspose(feats, dtype=self.dtype,
+                                      name=f'ConvTranspose_{i}')
       else:
-        layer = nn.ConvTranspose(feats, (4, 4), strides=(2, 2),
-                                 padding='SAME', name=f'ConvTranspose_{i}')
+        layer = _flax_layer(nn.ConvTranspose, self.dtype, feats, (4, 4),
+                            strides=(2, 2), padding='SAME',
+                            name=f'ConvTranspose_{i}')
       h = layer(h)
       if i < 3:
-        h = nn.relu(h)
+        h = _relu(self.dtype, h)
     return h
 
 
 class MLPEncoder(nn.Module):
-  """MLP encoder for vector data: (B, X) -> mu, logvar (B, D)."""
+  """MLP encoder for vector data: (B, X) -> mu, logvar (B, D).
+
+  ``dtype``: the compute type (``COMPUTE_DTYPES``), None for float32.
+  """
   num_latents: int
   hidden: Sequence[int] = (256, 256)
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
-    return (nn.Dense(self.num_latents, name='mu')(h),
-            nn.Dense(self.num_latents, name='logvar')(h))
+      h = _relu(self.dtype, _dense(self.dtype, width)(h))
+    return (_dense(self.dtype, self.num_latents, name='mu')(h),
+            _dense(self.dtype, self.num_latents, name='logvar')(h))
 
 
 class MLPDecoder(nn.Module):
-  """MLP decoder for vector data: (B, D) -> outputs (B, *output_shape)."""
+  """MLP decoder for vector data: (B, D) -> outputs (B, *output_shape).
+
+  ``dtype``: the compute type (``COMPUTE_DTYPES``), None for float32.
+  """
   output_shape: Sequence[int]
   hidden: Sequence[int] = (256, 256)
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
     h = z
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
+      h = _relu(self.dtype, _dense(self.dtype, width)(h))
     size = 1
     for s in self.output_shape:
       size *= s
-    return nn.Dense(size)(h).reshape((z.shape[0], *self.output_shape))
+    out = _dense(self.dtype, size)(h)
+    return out.reshape((z.shape[0], *self.output_shape))
 
 
 class VAE(nn.Module):
   """Encoder + decoder pair. Deterministic; sampling happens in objectives.
 
   Use ``model.apply(variables, x, method='encode')`` and
-  ``model.apply(variables, z, method='decode')``.
+  ``model.apply(variables, z, method='decode')``. ``dtype`` is the compute
+  type of activations and matrix products (``COMPUTE_DTYPES``; None: the
+  parameters' float32); parameters are float32 and ``encode`` and
+  ``decode`` return float32 either way, so every loss term is computed in
+  float32.
   """
   num_latents: int
   observation_shape: Sequence[int]
   architecture: str = 'conv'  # 'conv' | 'mlp'
   hidden: Sequence[int] = (256, 256)
   fast_conv: bool = True  # same function and parameters either way
+  dtype: Any = None
 
   def setup(self):
     if self.architecture == 'conv':
-      self.encoder = ConvEncoder(self.num_latents, self.fast_conv)
+      self.encoder = ConvEncoder(self.num_latents, self.fast_conv, self.dtype)
       self.decoder = DeconvDecoder(tuple(self.observation_shape),
-                                   self.fast_conv)
+                                   self.fast_conv, self.dtype)
     elif self.architecture == 'mlp':
-      self.encoder = MLPEncoder(self.num_latents, tuple(self.hidden))
-      self.decoder = MLPDecoder(tuple(self.observation_shape), tuple(self.hidden))
+      self.encoder = MLPEncoder(self.num_latents, tuple(self.hidden),
+                                self.dtype)
+      self.decoder = MLPDecoder(tuple(self.observation_shape),
+                                tuple(self.hidden), self.dtype)
     else:
       raise ValueError(
           f'unknown architecture {self.architecture!r}; valid: '
           f'{", ".join(ARCHITECTURES)}')
 
   def encode(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return self.encoder(x)
+    """mu, logvar (B, D), float32."""
+    out = self.encoder(x)
+    return out if self.dtype is None else _to_float32(out)
 
   def decode(self, z: jax.Array) -> jax.Array:
-    return self.decoder(z)
+    """Decoder outputs (logits or means) (B, *obs), float32."""
+    out = self.decoder(z)
+    return out if self.dtype is None else _to_float32(out)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     mu, _ = self.encode(x)
@@ -268,14 +355,17 @@ class Discriminator(nn.Module):
 
   Six Dense(1000) layers with leaky ReLU (slope 0.2, TensorFlow's default as in
   disentanglement_lib), then Dense(2). Class 0 = sample of q(z), class 1 =
-  sample of prod_d q(z_d).
+  sample of prod_d q(z_d). ``dtype``: the compute type (``COMPUTE_DTYPES``),
+  None for float32; the logits are float32 either way (float32 bias add).
   """
   hidden: int = 1000
   num_layers: int = 6
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
     h = z
     for _ in range(self.num_layers):
-      h = nn.leaky_relu(nn.Dense(self.hidden)(h), negative_slope=0.2)
-    return nn.Dense(2)(h)
+      h = _compute(self.dtype, _dense(self.dtype, self.hidden)(h))
+      h = nn.leaky_relu(h, negative_slope=0.2)
+    return _dense(self.dtype, 2)(h)

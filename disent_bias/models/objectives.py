@@ -272,10 +272,12 @@ def disc_init(key: jax.Array, num_latents: int, *, hidden: int = 1000,
       key, jnp.zeros((1, num_latents), jnp.float32))['params']
 
 
-def _disc_logits(disc_params, z):
+def _disc_logits(disc_params, z, model):
+  """Discriminator logits (float32), in the VAE's compute type."""
   hidden = disc_params['Dense_0']['kernel'].shape[-1]
   module = networks.Discriminator(hidden=hidden,
-                                  num_layers=len(disc_params) - 1)
+                                  num_layers=len(disc_params) - 1,
+                                  dtype=model.dtype)
   return module.apply({'params': disc_params}, z)
 
 
@@ -291,7 +293,7 @@ def factor_vae(params, batch, key, *, step, model, recon='bernoulli',
   del step
   z_key, _ = jax.random.split(key)
   _, _, z, rec, kl_pl = _vae_terms(params, batch['image'], z_key, model, recon)
-  tc = losses.factor_vae_tc(_disc_logits(disc_params, z)).mean()
+  tc = losses.factor_vae_tc(_disc_logits(disc_params, z, model)).mean()
   loss = recon_weight * rec + kl_pl.sum() + gamma * tc
   return loss, _aux(loss, rec, kl_pl, tc=tc)
 
@@ -306,8 +308,9 @@ def factor_vae_disc_loss(disc_params, params, batch, key, *, model):
   mu, logvar = _encode(params, batch['image'], model)
   z = jax.lax.stop_gradient(losses.reparameterize(z_key, mu, logvar))
   z_perm = losses.permute_dims(perm_key, z)
-  logp = jax.nn.log_softmax(_disc_logits(disc_params, z), -1)
-  logp_perm = jax.nn.log_softmax(_disc_logits(disc_params, z_perm), -1)
+  logp = jax.nn.log_softmax(_disc_logits(disc_params, z, model), -1)
+  logp_perm = jax.nn.log_softmax(_disc_logits(disc_params, z_perm, model),
+                                 -1)
   loss = -0.5 * (logp[:, 0].mean() + logp_perm[:, 1].mean())
   accuracy = 0.5 * ((logp[:, 0] > logp[:, 1]).mean() +
                     (logp_perm[:, 1] > logp_perm[:, 0]).mean())

@@ -142,6 +142,10 @@ def _model(arg: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   # parameters. 'matmul' is faster on both: the train loop's step took 0.63 vs
   # 2.42 ms on an H200 (docs/performance.md).
   model.conv_impl = 'matmul'
+  # Type of the networks' activations and matrix products: 'float32' or
+  # 'bfloat16' (parameters, optimiser state and every loss term stay
+  # float32; docs/performance.md has the tolerance and the speed).
+  model.compute_dtype = 'float32'
   model.recon = 'bernoulli'  # bernoulli | l2 (summed over pixels).
   # Weight c of the reconstruction term (objectives.py): with l2, a Gaussian
   # decoder of variance 1 / (2c), so KL weights keep their usual meaning on

@@ -106,6 +106,7 @@ def _invalid(**changes):
     (dict(model__architecture='resnet'), ValueError, r"unknown model.architecture"),
     (dict(model__recon='gauss'), ValueError, r"unknown model.recon 'gauss'"),
     (dict(model__conv_impl='fft'), ValueError, r"unknown model.conv_impl 'fft'; valid: matmul, native"),
+    (dict(model__compute_dtype='float16'), ValueError, r"unknown model.compute_dtype 'float16'; valid: float32, bfloat16$"),
     (dict(model__recon_weight=0.0), ValueError, r'model.recon_weight must be > 0, got 0.0'),
     (dict(model__disc_layers=0), ValueError, r'model.disc_layers must be a positive int, got 0'),
     (dict(model__hparams__gamma=3.0), ValueError, r'gamma=3.0 is set but beta_vae takes \(beta\)'),

@@ -118,8 +118,8 @@ def test_cli_unknown_config_field_is_one_line(tmp_path):
   assert proc.stderr.strip().splitlines()[-1] == (
       "FATAL Flags parsing error: flag --config.model.nmae=x: the config has "
       "no field 'model.nmae' (did you mean 'name'?); valid at model: "
-      "architecture, conv_impl, disc_hidden, disc_layers, hidden, hparams, "
-      "name, num_latents, presets, recon, recon_weight")
+      "architecture, compute_dtype, conv_impl, disc_hidden, disc_layers, "
+      "hidden, hparams, name, num_latents, presets, recon, recon_weight")
   assert not os.listdir(tmp_path)
 
 

@@ -178,3 +178,61 @@ def test_discriminator_shape_and_count():
   assert out.shape == (7, 2)
   assert _count(params) == (_dense(10, 1000) + 5 * _dense(1000, 1000) +
                             _dense(1000, 2))
+
+
+# bfloat16 compute (model.compute_dtype): parameters and outputs float32.
+
+
+@pytest.mark.parametrize('fast_conv', [True, False])
+def test_bfloat16_vae_keeps_float32_parameters_and_outputs(fast_conv):
+  x = jax.random.uniform(jax.random.key(3), (4, 32, 32, 1))
+  f32 = networks.VAE(4, (32, 32, 1), fast_conv=fast_conv)
+  bf16 = networks.VAE(4, (32, 32, 1), fast_conv=fast_conv,
+                      dtype=jnp.bfloat16)
+  params = jax.jit(f32.init)(jax.random.key(0), x)
+  # The same parameter tree, float32 either way.
+  assert jax.eval_shape(bf16.init, jax.random.key(0), x) == jax.eval_shape(
+      f32.init, jax.random.key(0), x)
+
+  def encode_decode(model):
+    def fn(p):
+      mu, logvar = model.apply(p, x, method='encode')
+      return mu, logvar, model.apply(p, mu, method='decode')
+    return jax.jit(fn)
+
+  hlo = encode_decode(bf16).lower(params).as_text()
+  assert 'bf16' in hlo and 'bf16' not in encode_decode(f32).lower(
+      params).as_text()
+  for a, b in zip(encode_decode(f32)(params), encode_decode(bf16)(params)):
+    assert b.dtype == jnp.float32
+    # bfloat16 keeps 8 significant bits (relative rounding 2^-9); measured:
+    # at most 0.6 % of each output's largest magnitude.
+    np.testing.assert_allclose(b, a, atol=0.02 * float(jnp.abs(a).max()))
+
+
+def test_bfloat16_bias_gradients_are_summed_in_float32():
+  # The last decoder bias's gradient sums 4 x 32 x 32 output gradients;
+  # summed in bfloat16 it stalls far below its value (256 for 2048 here).
+  z = jax.random.normal(jax.random.key(1), (4, 4))
+  f32 = networks.VAE(4, (32, 32, 1))
+  bf16 = networks.VAE(4, (32, 32, 1), dtype=jnp.bfloat16)
+  params = jax.jit(f32.init)(jax.random.key(0), jnp.zeros((1, 32, 32, 1)))
+
+  def bias_grad(model):
+    loss = lambda p: jax.nn.softplus(model.apply(p, z, method='decode')).sum()
+    grads = jax.jit(jax.grad(loss))(params)
+    return grads['params']['decoder']['ConvTranspose_3']['bias']
+
+  np.testing.assert_allclose(bias_grad(bf16), bias_grad(f32), rtol=1e-3)
+
+
+def test_bfloat16_discriminator_logits_are_float32():
+  z = jax.random.normal(jax.random.key(1), (5, 3))
+  f32 = networks.Discriminator(hidden=16, num_layers=2)
+  bf16 = networks.Discriminator(hidden=16, num_layers=2, dtype=jnp.bfloat16)
+  params = jax.jit(f32.init)(jax.random.key(0), z)
+  logits = jax.jit(bf16.apply)(params, z)
+  assert logits.dtype == jnp.float32
+  expected = jax.jit(f32.apply)(params, z)
+  np.testing.assert_allclose(logits, expected,
+                             atol=0.02 * float(jnp.abs(expected).max()))
