@@ -49,12 +49,15 @@ def git_commit() -> dict[str, Any]:
 
   ``dirty`` says whether tracked files differ from the commit, so a result
   from uncommitted code is marked as such. Read once per process. A copy of
-  the tree without its git directory (a batch job's machine) names its
-  commit in the environment variable ``COMMIT_ENV``.
+  the tree sent to a batch machine names its commit in the environment
+  variable ``COMMIT_ENV``, which then wins: such a copy may carry no git
+  directory, or an older one under the newer files.
   """
+  if os.environ.get(COMMIT_ENV):
+    return {'commit': os.environ[COMMIT_ENV], 'dirty': None}
   commit = _git('rev-parse', 'HEAD')
   if not commit:
-    return {'commit': os.environ.get(COMMIT_ENV) or None, 'dirty': None}
+    return {'commit': None, 'dirty': None}
   status = _git('status', '--porcelain', '--untracked-files=no')
   return {'commit': commit, 'dirty': None if status is None else bool(status)}
 

@@ -107,12 +107,21 @@ def write_text(path: str, text: str) -> None:
   write_bytes(path, text.encode('utf-8'))
 
 
+def _umask() -> int:
+  """The process's umask (read by setting it and restoring it)."""
+  mask = os.umask(0o022)
+  os.umask(mask)
+  return mask
+
+
 def write_bytes(path: str, data: bytes) -> None:
   """Writes ``data`` atomically: a temporary file in the same dir, renamed.
 
   A process killed during the write leaves the previous file (or none), never
   a torn one; the temporary file has a unique name, so concurrent writers
-  never write into each other's.
+  never write into each other's. The file gets the permissions of any
+  file the process creates (0666 less the umask), not ``mkstemp``'s 0600,
+  so a shared results directory stays readable.
   """
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
@@ -120,6 +129,7 @@ def write_bytes(path: str, data: bytes) -> None:
                              prefix=f'.{os.path.basename(path)}.',
                              suffix='.tmp')
   try:
+    os.fchmod(fd, 0o666 & ~_umask())
     with os.fdopen(fd, 'wb') as f:
       f.write(data)
       f.flush()

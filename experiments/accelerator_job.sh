@@ -10,7 +10,8 @@
 # experiments/configs/reproduce.py with a job section (default paper_core).
 # JOB_SECONDS (default: all of the budget) is the job's --budget_s; the job
 # starts a unit only if its estimate fits, and is stopped 60 s after its
-# budget. THROUGHPUT=1 then measures the forms (THROUGHPUT_ARGS, default
+# budget; JOB_ARGS are more flags of the job (after --config, e.g.
+# --config.job.overhead_seconds=45). THROUGHPUT=1 then measures the forms (THROUGHPUT_ARGS, default
 # experiments.throughput's) with the time left. DISENT_BIAS_COMMIT names the
 # commit of a tree copied without .git. Wheels of missing packages
 # (ml-collections) go in .whl/ (docs/gpu.md). Files: env.txt, job.err (the
@@ -34,8 +35,8 @@ cat "$out/env.txt"
 job_budget=${JOB_SECONDS:-$(( $(left) - 10 ))}
 echo "== job: ${preset}, budget ${job_budget} s"
 timeout $(( job_budget + 60 )) python3 -m experiments.job \
-  --config="experiments/configs/reproduce.py:${preset}" --out="$out/job" \
-  --budget_s="$job_budget" 2>&1 | tail -c 4000000 > "$out/job.err"
+  --config="experiments/configs/reproduce.py:${preset}" ${JOB_ARGS:-} \
+  --out="$out/job" --budget_s="$job_budget" 2>&1 | tail -c 4000000 > "$out/job.err"
 echo "job exit ${PIPESTATUS[0]} after $(( $(date +%s) - t0 )) s"
 cat "$out/job/job.log" 2>/dev/null
 
@@ -43,6 +44,7 @@ if [ "${THROUGHPUT:-0}" = 1 ] && [ "$(left)" -gt 30 ]; then
   echo "== throughput ($(left) s left)"
   # experiments.throughput imports ml_collections too: wheels first.
   python3 -c 'from experiments import bootstrap; bootstrap.ensure_packages()'
+  export PYTHONPATH="$PWD/.whl/site${PYTHONPATH:+:$PYTHONPATH}"
   python3 -m experiments.throughput ${THROUGHPUT_ARGS:-} \
     --budget_s=$(( $(left) - 15 )) > "$out/throughput.jsonl" \
     2> >(tail -c 2000000 > "$out/throughput.log")

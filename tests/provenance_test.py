@@ -25,3 +25,12 @@ def test_cpu_model_matches_proc_cpuinfo():
   else:
     assert provenance.cpu()['cpu_model'] is None or isinstance(
         provenance.cpu()['cpu_model'], str)
+
+
+def test_the_commit_named_for_a_copied_tree_wins(monkeypatch):
+  monkeypatch.setenv(provenance.COMMIT_ENV, 'a' * 40)
+  provenance.git_commit.cache_clear()
+  try:
+    assert provenance.git_commit() == {'commit': 'a' * 40, 'dirty': None}
+  finally:
+    provenance.git_commit.cache_clear()

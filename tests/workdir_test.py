@@ -289,6 +289,19 @@ def test_killed_json_write_leaves_the_old_file(tmp_path, monkeypatch):
   assert os.listdir(tmp_path) == ['results.json']
 
 
+@pytest.mark.parametrize('mask', [0o022, 0o077])
+def test_atomic_writes_honour_the_umask(tmp_path, mask):
+  old = os.umask(mask)
+  try:
+    workdir_lib.write_json(str(tmp_path / 'results.json'), {})
+    with open(tmp_path / 'plain.txt', 'w') as f:
+      f.write('x')
+  finally:
+    os.umask(old)
+  mode = lambda name: os.stat(tmp_path / name).st_mode & 0o777
+  assert mode('results.json') == mode('plain.txt') == 0o666 & ~mask
+
+
 @pytest.mark.parametrize('content', ['', '{"model": "beta_v'])
 def test_torn_json_is_named(tmp_path, caplog, content):
   path = str(tmp_path / 'results.json')

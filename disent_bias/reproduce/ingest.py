@@ -72,8 +72,9 @@ def _check_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
           [expected.seed + i for i in range(unit.count)],
           expected.train.num_steps)
   if got != want:
-    raise errors.InvalidInputError(f'unit {unit.id} of the job folder trained {got}, the '
-                     f'protocol expects {want}; not ingested')
+    raise errors.InvalidInputError(
+        f'unit {unit.id} of the job folder trained {got}, the protocol '
+        f'expects {want}; not ingested')
 
 
 def ingest(config: ml_collections.ConfigDict, job_dir: str, workdir: str, *,
@@ -85,8 +86,8 @@ def ingest(config: ml_collections.ConfigDict, job_dir: str, workdir: str, *,
 
   Raises:
     pack.IncompleteJobError: the folder does not match its manifest.
-    ValueError: a folder of another protocol, or units the ledger does not
-      plan.
+    ValueError: a folder of another protocol, or a unit whose seeds are
+      already done or not in the protocol.
   """
   manifest = pack.read_manifest(job_dir)
   if manifest.get('protocol') != config.get('name', None):
@@ -106,19 +107,18 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
   cells_lib.check_cells(config, grid.expand_grid(config), workdir)
   new, skipped = [], []
   for entry in manifest['units']:
-    led = ledger['units'].get(entry['id'], None)
-    if led is None:
-      raise errors.InvalidInputError(f'unit {entry["id"]} of {job_dir} is not in the '
-                       f'ledger {ledger_path} (planned differently); not '
-                       'ingested')
+    ledger = units_lib.accept_unit(config, ledger,
+                                   units_lib.unit_of_id(entry['id']))
+    led = ledger['units'][entry['id']]
     if led['state'] == units_lib.DONE:
       skipped.append(entry['id'])
       continue
     new.append((entry, units_lib.unit_of_entry(led)))
-  for (entry, unit), record in zip(new, _score_units(config, job_dir, new,
-                                                     n_jobs)):
+  for entry, unit in new:
+    # One unit at a time, so a killed ingest keeps the units it finished.
+    record = _score_unit(config, job_dir, entry, unit, n_jobs)
     _keep_unit(workdir, unit, record)
-    ledger['units'][unit.id].update(_done_entry(record, entry, manifest))
+    ledger['units'][unit.id].update(_done_entry(record, entry))
     units_lib.write_ledger(ledger_path, ledger)
     logging.info('%s: ingested from job %s', unit, record['job'])
   if new or not os.path.exists(os.path.join(workdir, 'table.md')):
@@ -131,31 +131,25 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
           'done': done, 'total': len(ledger['units'])}
 
 
-def _score_units(config: ml_collections.ConfigDict, job_dir: str,
-                 new: Sequence[tuple[Mapping[str, Any], units_lib.Unit]],
-                 n_jobs: int) -> list[dict[str, Any]]:
-  """Each new unit's record with the deferred metrics of every seed added
-  (seeds of all units scored in parallel processes)."""
+def _score_unit(config: ml_collections.ConfigDict, job_dir: str,
+                entry: Mapping[str, Any], unit: units_lib.Unit,
+                n_jobs: int) -> dict[str, Any]:
+  """The unit's record with the deferred metrics of every seed added (its
+  seeds scored in parallel processes) and its ``arrays``."""
   import joblib  # pylint: disable=g-import-not-at-top
-  loaded = []
-  for entry, unit in new:
-    record, arrays = pack.load_unit(job_dir, entry)
-    _check_unit(config, unit, record)
-    loaded.append((record, arrays))
-  tasks = [(i, s) for i, (record, _) in enumerate(loaded)
-           for s in range(len(record['scores']))]
-  if tasks:
-    logging.info('scoring %d seed(s) of %d unit(s) from saved samples',
-                 len(tasks), len(loaded))
+  record, arrays = pack.load_unit(job_dir, entry)
+  _check_unit(config, unit, record)
+  seeds = [s['seed'] for s in record['scores']]
+  logging.info('%s: scoring %s of %d seed(s) from saved samples', unit,
+               ', '.join(record['metrics_later']) or 'nothing', len(seeds))
   later = joblib.Parallel(n_jobs=min(joblib.effective_n_jobs(n_jobs),
-                                     max(len(tasks), 1)))(
-      joblib.delayed(_score_later)(
-          seed_sample(loaded[i][1], loaded[i][0]['scores'][s]['seed']),
-          loaded[i][0]['metrics_later'], loaded[i][0]['scores'][s]['seed'])
-      for i, s in tasks)
-  for (i, s), scores in zip(tasks, later):
-    loaded[i][0]['scores'][s].update(scores)
-  return [dict(record, arrays=arrays) for record, arrays in loaded]
+                                     len(seeds)))(
+      joblib.delayed(_score_later)(seed_sample(arrays, seed),
+                                   record['metrics_later'], seed)
+      for seed in seeds)
+  for scores, extra in zip(record['scores'], later):
+    scores.update(extra)
+  return dict(record, arrays=arrays)
 
 
 def _keep_unit(workdir: str, unit: units_lib.Unit,
@@ -168,8 +162,8 @@ def _keep_unit(workdir: str, unit: units_lib.Unit,
   files.write_json(os.path.join(directory, 'unit.json'), record)
 
 
-def _done_entry(record: Mapping[str, Any], entry: Mapping[str, Any],
-                manifest: Mapping[str, Any]) -> dict[str, Any]:
+def _done_entry(record: Mapping[str, Any], entry: Mapping[str, Any]
+                ) -> dict[str, Any]:
   """What the ledger keeps of a done unit: who, where, how fast."""
   prov = record['results'].get('provenance', {}) or {}
   return {'state': units_lib.DONE, 'job': record['job'],

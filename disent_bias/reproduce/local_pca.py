@@ -17,13 +17,20 @@ from disent_bias import data as data_lib
 from disent_bias import logging_utils
 from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_analysis
+from disent_bias.data import perturbations
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 
 
 def analyze_dataset(dataset: data_lib.GroundTruthData, *, num_points: int,
-                    seed: int, radius: int = 1) -> dict[str, Any]:
+                    seed: int, radius: int = 1, blur: float = 0.0,
+                    ordinal_factors: bool = False) -> dict[str, Any]:
   """``analysis.local_alignment`` at ``num_points`` sampled grid points.
+
+  ``blur`` and ``ordinal_factors`` give the documented criterion for binary
+  sprites (``experiments/analyze.py``): renders blurred by ``blur`` pixels,
+  and only the ordinal factors' columns (``perturbations.mixed_factors``; a
+  step between categorical shapes is no local direction).
 
   Returns:
     The JSON-ready scalars and quantile summaries of ``local_alignment``
@@ -31,7 +38,10 @@ def analyze_dataset(dataset: data_lib.GroundTruthData, *, num_points: int,
     per-point scores as lists under ``<score>_values`` (for histograms).
   """
   factors = dataset_analysis.sample_points(dataset, num_points, seed)
-  result = dataset_analysis.local_alignment(dataset, factors, radius=radius)
+  columns = (perturbations.mixed_factors(dataset.factor_sizes)
+             if ordinal_factors else None)
+  result = dataset_analysis.local_alignment(dataset, factors, radius=radius,
+                                            blur=blur, columns=columns)
   per_point = result.pop('per_point', {})
   out = logging_utils.to_jsonable(result)
   out['seed'] = int(seed)
@@ -58,7 +68,10 @@ def run_analysis(config: ml_collections.ConfigDict, cell: grid.Cell,
   dataset = data_lib.load_config(grid.cell_config(config, cell).data)
   result = analyze_dataset(dataset, num_points=config.analysis.num_points,
                            seed=config.analysis.seed,
-                           radius=config.analysis.radius)
+                           radius=config.analysis.radius,
+                           blur=config.analysis.get('blur', 0.0),
+                           ordinal_factors=config.analysis.get(
+                               'ordinal_factors', False))
   result.update(dataset=cell.dataset, variant=cell.variant,
                 epsilon=dataset.epsilon, seconds=time.time() - start)
   files.write_json(path, result)

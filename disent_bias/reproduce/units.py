@@ -119,10 +119,8 @@ def split_seeds(num_seeds: int, block: int) -> list[tuple[int, int]]:
   return out
 
 
-def cell_units(config: ml_collections.ConfigDict,
-               cell: grid.Cell) -> list[Unit]:
-  """The units of one cell: the largest seed blocks that fit
-  ``job.unit_seconds``.
+def block_size(config: ml_collections.ConfigDict, cell: grid.Cell) -> int:
+  """The most seeds of ``cell`` whose estimate fits ``job.unit_seconds``.
 
   Raises:
     ValueError: not even one seed fits (shorten the cell or raise the limit).
@@ -135,8 +133,90 @@ def cell_units(config: ml_collections.ConfigDict,
         f'job.unit_seconds={limit:g}: one seed of {cell} needs about '
         f'{estimate_seconds(config, cell, 1):.0f} s at the measured rate; '
         'raise job.unit_seconds or shorten train.num_steps')
-  return [Unit(cell, first, count)
-          for first, count in split_seeds(config.num_seeds, max(fits))]
+  return max(fits)
+
+
+def cell_units(config: ml_collections.ConfigDict,
+               cell: grid.Cell) -> list[Unit]:
+  """The units of one cell: the largest seed blocks that fit
+  ``job.unit_seconds`` (``block_size``)."""
+  return [Unit(cell, first, count) for first, count in
+          split_seeds(config.num_seeds, block_size(config, cell))]
+
+
+def blocks_of(config: ml_collections.ConfigDict, cell: grid.Cell,
+              seeds: Sequence[int]) -> list[Unit]:
+  """Units covering ``seeds`` (indices within the cell): each run of
+  consecutive seeds split into blocks of at most ``block_size``."""
+  runs: list[list[int]] = []
+  for s in sorted(seeds):
+    if runs and s == runs[-1][-1] + 1:
+      runs[-1].append(s)
+    else:
+      runs.append([s])
+  block = block_size(config, cell)
+  return [Unit(cell, run[0] + first, count) for run in runs
+          for first, count in split_seeds(len(run), block)]
+
+
+def unit_of_id(unit_id: str) -> Unit:
+  """The unit named ``<dataset>/<variant>/<model>/seeds_<first>-<last>``.
+
+  Raises:
+    ValueError: another form of name.
+  """
+  parts = unit_id.split('/')
+  seeds = parts[-1].removeprefix('seeds_').split('-')
+  try:
+    first, last = int(seeds[0]), int(seeds[1])
+  except (IndexError, ValueError):
+    raise errors.InvalidInputError(f'{unit_id!r} is not a unit name '
+                                   '(dataset/variant/model/seeds_A-B)'
+                                   ) from None
+  if len(parts) != 4 or last < first:
+    raise errors.InvalidInputError(f'{unit_id!r} is not a unit name '
+                                   '(dataset/variant/model/seeds_A-B)')
+  return Unit(grid.Cell(*parts[:3]), first, last - first + 1)
+
+
+def accept_unit(config: ml_collections.ConfigDict,
+                ledger: Mapping[str, Any], unit: Unit) -> dict[str, Any]:
+  """``ledger`` with ``unit`` as one of its pending units: a unit planned
+  otherwise (another job's sizing) replaces the pending units it overlaps,
+  whose other seeds are planned anew (``blocks_of``).
+
+  Raises:
+    ValueError: a seed of ``unit`` is already done, or not in the cell.
+  """
+  entries = dict(ledger['units'])
+  if unit.id in entries:
+    return dict(ledger)
+  if unit.cell not in grid.expand_grid(config) or (
+      unit.first + unit.count > config.num_seeds):
+    raise errors.InvalidInputError(f'unit {unit.id} is not part of the '
+                                   f'protocol {config.get("name", None)!r}')
+  seeds = set(unit.seed_indices)
+  overlap = [k for k, e in entries.items()
+             if _cell_key(e['cell']) == _cell_key(dataclasses.asdict(
+                 unit.cell)) and seeds & set(unit_of_entry(e).seed_indices)]
+  done = [k for k in overlap if entries[k]['state'] == DONE]
+  if done:
+    raise errors.InvalidInputError(f'unit {unit.id} overlaps {done[0]}, '
+                                   'which is done; not ingested')
+  leftover = [s for k in overlap for s in unit_of_entry(entries[k]).seed_indices
+              if s not in seeds]
+  replacement = [unit] + blocks_of(config, unit.cell, leftover)
+  out, placed = {}, False
+  for key, entry in entries.items():
+    if key in overlap:
+      if not placed:
+        out.update({u.id: unit_entry(u, config) for u in replacement})
+        placed = True
+      continue
+    out[key] = entry
+  if not placed:
+    out.update({u.id: unit_entry(u, config) for u in replacement})
+  return dict(ledger, units=out)
 
 
 def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:

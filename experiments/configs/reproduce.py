@@ -13,8 +13,8 @@ Presets (the text after the colon; options are appended with commas):
           disentanglement_lib's sample sizes, 500 steps per call. For a GPU
           / TPU, in bounded jobs (``experiments/job.py``, docs/gpu.md).
   paper_core  ``paper`` for beta-VAE and PCL (the two models that carry the
-          claim), 5 seeds: 12 cells, 48 units of one job each at the H200
-          rate (``results/paper_core/``).
+          claim), 5 seeds: 12 cells, a unit each at the H200 rate, one unit
+          per 10-minute job (``results/paper_core/``).
   quick   The toy tier for the paper's seven models and the rest of
           disentanglement_lib's zoo (AnnealedVAE, DIP-VAE-I / II): 30 cells x
           3 seeds, MIG and DCI. For this 2-core CPU (design and cost below). The paper's claim: beta-VAE's MIG lower on ``perturbed``
@@ -112,17 +112,26 @@ PAPER_STEPS = 300_000
 PAPER_CORE_MODELS = ('beta_vae', 'pcl')
 PAPER_CORE_NUM_SEEDS = 5
 # Seed-steps per second by number of vmapped seeds: the train loop's chunk of
-# beta-VAE on dSprites, batch 64, 500 steps per call, matmul convolutions, on
-# one H200 (results/gpu/README.md).
-H200_SEED_STEPS_PER_SECOND = {'1': 1590.0, '10': 3263.0}
-# Cost of a step relative to beta-VAE's (estimates until measured): the pair
-# models encode and decode two images per example, FactorVAE trains a
-# discriminator beside the VAE.
-MODEL_STEP_COST = {'pcl': 2.0, 'slow_vae': 2.0, 'ada_gvae': 2.0,
+# beta-VAE on dSprites, batch 64, 500 steps per call, matmul convolutions,
+# float32, on one H200 with jax 0.11.2 (2026-12-04, results/gpu/README.md):
+# experiments.throughput for 1, 10 and 30 seeds, the first paper_core unit's
+# training for 2.
+H200_SEED_STEPS_PER_SECOND = {'1': 1869.0, '2': 2610.0, '10': 4866.0,
+                              '30': 5969.0}
+# Cost of a step relative to beta-VAE's: PCL measured (10 seeds: 5,962
+# against 4,866 seed-steps/s; its pairs are encoded, never decoded); the
+# other pair models and FactorVAE (a discriminator beside the VAE) are
+# estimates until measured.
+MODEL_STEP_COST = {'pcl': 0.82, 'slow_vae': 2.0, 'ada_gvae': 2.0,
                    'factor_vae': 2.0}
+# Start-up, compilation, the final eval point and scoring of a unit: the
+# first paper_core unit took 273 s, 230 of them training.
+UNIT_OVERHEAD_SECONDS = 45.0
 # A unit's estimated seconds at most: a 10-minute batch command less its
-# set-up (wheels, imports), the scoring and the packing, with margin.
-PAPER_UNIT_SECONDS = 450.0
+# set-up (wheels, imports) and packing, with about 90 s of margin. At the
+# rates above a whole 5-seed cell of beta-VAE (about 480 s) or PCL (about
+# 400 s) is one unit.
+PAPER_UNIT_SECONDS = 500.0
 
 # The toy tier's dataset (registered in disent_bias/data/toy.py).
 TOY_DATASET = 'toy_bumps'
@@ -251,6 +260,10 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.analysis.num_points = 256  # Grid points for the local PCA scores.
   config.analysis.seed = 0
   config.analysis.radius = 1
+  # The criterion's options (experiments/analyze.py): renders blurred by this
+  # many pixels, and only the ordinal factors' Jacobian columns.
+  config.analysis.blur = 0.0
+  config.analysis.ordinal_factors = False
   # Optional sweep (disent_bias.reproduce, "Sweeps"): a dotted train-config
   # field crossed with the grid at these values; '' for none. Variants in
   # unswept_variants train once and are drawn at the baseline value (which
@@ -267,7 +280,7 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   # relative cost per step, plus overhead_seconds of compile and scoring.
   config.job = ml_collections.ConfigDict()
   config.job.unit_seconds = PAPER_UNIT_SECONDS
-  config.job.overhead_seconds = 60.0
+  config.job.overhead_seconds = UNIT_OVERHEAD_SECONDS
   config.job.reserve_seconds = 15.0  # Kept for packing at the budget's end.
   config.job.seed_steps_per_second = dict(H200_SEED_STEPS_PER_SECOND)
   config.job.model_cost = dict(MODEL_STEP_COST)
@@ -289,6 +302,11 @@ def _paper(config):
       eval_every_steps=PAPER_STEPS,  # The final eval point only.
       checkpoint_every_steps=50_000,
   )
+  # The documented criterion for the 64x64 images (docs/analysis.md): the
+  # binary sprites' Jacobians are edge-dominated, and a step between
+  # categorical shapes is no local direction.
+  config.analysis.blur = 1.0
+  config.analysis.ordinal_factors = True
 
 
 def _paper_core(config):

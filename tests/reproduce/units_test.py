@@ -37,11 +37,19 @@ def test_paper_core_units_fit_one_job_at_the_measured_rate():
     for u in mine:
       assert units.estimate_seconds(config, cell, u.count) <= (
           config.job.unit_seconds)
-  # beta-VAE in blocks of 2, 2, 1 seeds; PCL (twice the cost) one by one.
+  # At the H200 rates a whole 5-seed cell is one unit.
+  assert [u.count for u in plan] == [5] * len(cells)
+
+
+def test_smaller_units_are_taken_block_major():
+  config = reproduce_configs.get_config('paper_core')
+  config.job.unit_seconds = 300.0
+  plan = units.plan_units(config)
+  cells = grid.expand_grid(config)
   assert [u.count for u in plan if u.cell == cells[0]] == [2, 2, 1]
-  assert {u.count for u in plan if u.cell.model == 'pcl'} == {1}
-  # Block-major: every cell's first block comes before any second block.
+  # Every cell's first block comes before any second block.
   assert [u.first for u in plan[:len(cells)]] == [0] * len(cells)
+  assert len({u.cell for u in plan[:len(cells)]}) == len(cells)
 
 
 def test_a_cell_that_cannot_fit_is_refused_in_one_line():
@@ -77,3 +85,32 @@ def test_ledger_keeps_its_units_when_the_plan_changes():
   config.name = 'other'
   with pytest.raises(ValueError, match='protocol'):
     units.merged_ledger(config, ledger)
+
+
+def test_unit_names_round_trip():
+  unit = units.Unit(grid.Cell('dsprites', 'noise', 'pcl'), 2, 3)
+  assert units.unit_of_id(unit.id) == unit
+  for bad in ('dsprites/noise/pcl', 'a/b/c/seeds_3-1', 'a/b/c/seeds_x'):
+    with pytest.raises(ValueError, match='not a unit name'):
+      units.unit_of_id(bad)
+
+
+def test_a_unit_planned_otherwise_replaces_the_pending_ones_it_overlaps():
+  config = reproduce_configs.get_config('paper_core')
+  ledger = units.merged_ledger(config, None)
+  cell = grid.Cell('dsprites', 'original', 'beta_vae')
+  accepted = units.accept_unit(config, ledger, units.Unit(cell, 0, 2))
+  mine = [units.unit_of_entry(e) for e in accepted['units'].values()
+          if grid.Cell(**e['cell']) == cell]
+  assert [(u.first, u.count) for u in mine] == [(0, 2), (2, 3)]
+  assert len(accepted['units']) == len(ledger['units']) + 1
+  # The other cells keep their units, in their order.
+  others = [k for k in accepted['units'] if not k.startswith(
+      'dsprites/original/beta_vae')]
+  assert others == [k for k in ledger['units'] if not k.startswith(
+      'dsprites/original/beta_vae')]
+  accepted['units'][units.Unit(cell, 0, 2).id]['state'] = units.DONE
+  with pytest.raises(ValueError, match='overlaps'):
+    units.accept_unit(config, accepted, units.Unit(cell, 1, 2))
+  with pytest.raises(ValueError, match='not part of the protocol'):
+    units.accept_unit(config, accepted, units.Unit(cell, 4, 3))
