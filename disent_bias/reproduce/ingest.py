@@ -6,6 +6,7 @@ written), scores the metrics the job deferred (DCI: disentanglement_lib's
 gradient boosted trees) from the saved samples, seeds in parallel processes,
 keeps each unit under ``workdir/units/<unit id>/`` (``unit.json`` with every
 seed's scores, ``samples.npz``), marks it done in ``workdir/ledger.json``,
+keeps the job's manifest and log under ``workdir/jobs/<job id>/``,
 writes each complete cell as a reproduction cell (``cells/.../cell.json`` and
 ``results.json``, so ``experiments.reproduce`` on the same directory skips
 it), and then the protocol's ``results.json``, ``table.md`` and plots over
@@ -38,6 +39,7 @@ from disent_bias.reproduce import records as records_lib
 from disent_bias.reproduce import units as units_lib
 
 UNITS_DIR = 'units'
+JOBS_DIR = 'jobs'
 
 
 def unit_dir(workdir: str, unit_id: str) -> str:
@@ -121,6 +123,7 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
     ledger['units'][unit.id].update(_done_entry(record, entry))
     units_lib.write_ledger(ledger_path, ledger)
     logging.info('%s: ingested from job %s', unit, record['job'])
+  _keep_job_record(job_dir, manifest, workdir)
   if new or not os.path.exists(os.path.join(workdir, 'table.md')):
     units_lib.write_ledger(ledger_path, ledger)
     _write_protocol(config, workdir, ledger)
@@ -160,6 +163,18 @@ def _keep_unit(workdir: str, unit: units_lib.Unit,
   _, npz = pack.unit_payload({}, arrays)
   workdir_lib.write_bytes(os.path.join(directory, 'samples.npz'), npz)
   files.write_json(os.path.join(directory, 'unit.json'), record)
+
+
+def _keep_job_record(job_dir: str, manifest: Mapping[str, Any],
+                     workdir: str) -> None:
+  """Keeps the job's manifest and log as ``jobs/<job id>/`` (once)."""
+  directory = os.path.join(workdir, JOBS_DIR, str(manifest.get('job')))
+  for name in (pack.MANIFEST, pack.LOG):
+    target = os.path.join(directory, name)
+    if os.path.exists(os.path.join(job_dir, name)) and not os.path.exists(
+        target):
+      with open(os.path.join(job_dir, name), 'rb') as f:
+        workdir_lib.write_bytes(target, f.read())
 
 
 def _done_entry(record: Mapping[str, Any], entry: Mapping[str, Any]

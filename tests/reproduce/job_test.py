@@ -159,3 +159,11 @@ def test_saved_samples_rescore_to_the_packed_scores(cycle):
                                              seed=scores['seed'])
     assert again['mig'] == scores['mig']
     assert again['dci.disentanglement'] == scores['dci.disentanglement']
+
+
+def test_each_ingested_job_keeps_its_manifest_and_log(cycle):
+  jobs = os.path.join(cycle['work'], ingest_lib.JOBS_DIR)
+  assert len(os.listdir(jobs)) == 4
+  for job in os.listdir(jobs):
+    assert sorted(os.listdir(os.path.join(jobs, job))) == [pack.LOG,
+                                                           pack.MANIFEST]
