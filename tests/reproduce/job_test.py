@@ -165,5 +165,5 @@ def test_each_ingested_job_keeps_its_manifest_and_log(cycle):
   jobs = os.path.join(cycle['work'], ingest_lib.JOBS_DIR)
   assert len(os.listdir(jobs)) == 4
   for job in os.listdir(jobs):
-    assert sorted(os.listdir(os.path.join(jobs, job))) == [pack.LOG,
-                                                           pack.MANIFEST]
+    assert sorted(os.listdir(os.path.join(jobs, job))) == sorted(
+        [pack.LOG, pack.MANIFEST])
