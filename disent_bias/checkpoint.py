@@ -4,12 +4,16 @@ Orbax writes each checkpoint to a temporary directory and renames it when
 complete, so a process killed while saving leaves the previous checkpoint as
 the newest one. It records no checksum of the arrays, though: a truncated,
 missing or altered file is either a raw TensorStore error or, worse, restored
-silently. So ``save`` records a SHA-256 digest of the saved values in
-``workdir/checkpoint_digests.json`` (written atomically, before Orbax
-finishes), and ``restore`` recomputes it from the restored values and
-refuses a checkpoint that does not match (``DamagedCheckpointError``).
-``restore_newest_good`` skips damaged checkpoints, newest first, with a
-warning naming each, and can move them to ``workdir/damaged_checkpoints/``.
+silently. So ``save`` records a SHA-256 digest of the saved values in a file
+of its own, ``workdir/checkpoint_digests/<step>.json`` (written atomically,
+before Orbax finishes), and ``restore`` recomputes it from the restored values
+and refuses a checkpoint that does not match (``DamagedCheckpointError``).
+One file per step, each written once, so a damaged digest file costs the
+verification of that step only. Older versions kept one table,
+``workdir/checkpoint_digests.json``: it is still read, and the next ``save``
+moves its entries into per-step files. ``restore_newest_good`` skips damaged
+checkpoints, newest first, with a warning naming each, and can move them to
+``workdir/damaged_checkpoints/``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import orbax.checkpoint as ocp
 from disent_bias import errors
 from disent_bias import workdir as workdir_lib
 
-DIGESTS_FILE = 'checkpoint_digests.json'
+DIGESTS_DIR = 'checkpoint_digests'
+LEGACY_DIGESTS_FILE = 'checkpoint_digests.json'  # Older versions' table.
 DAMAGED_DIR = 'damaged_checkpoints'
 
 
@@ -67,12 +72,65 @@ def _workdir(mngr: ocp.CheckpointManager) -> str:
   return os.path.dirname(str(mngr.directory))
 
 
-def _digests_path(mngr: ocp.CheckpointManager) -> str:
-  return os.path.join(_workdir(mngr), DIGESTS_FILE)
+def _digest_path(mngr: ocp.CheckpointManager, step: int) -> str:
+  return os.path.join(_workdir(mngr), DIGESTS_DIR, f'{step}.json')
 
 
-def _read_digests(mngr: ocp.CheckpointManager) -> dict[str, str]:
-  return workdir_lib.read_json_or_none(_digests_path(mngr)) or {}
+def _legacy_path(mngr: ocp.CheckpointManager) -> str:
+  return os.path.join(_workdir(mngr), LEGACY_DIGESTS_FILE)
+
+
+def _legacy_digests(mngr: ocp.CheckpointManager) -> dict[str, str]:
+  """The table of older versions (``{step: digest}``; {} when absent or
+  torn, the latter with a warning)."""
+  table = workdir_lib.read_json_or_none(_legacy_path(mngr))
+  return table if isinstance(table, dict) else {}
+
+
+def recorded_digest(mngr: ocp.CheckpointManager,
+                    step: int) -> tuple[str, str] | None:
+  """The digest recorded when ``step`` was saved and the file holding it.
+
+  From ``checkpoint_digests/<step>.json``, else from the table of older
+  versions; None when neither has it (a torn file is named in a warning).
+  """
+  path = _digest_path(mngr, step)
+  record = workdir_lib.read_json_or_none(path)
+  if (isinstance(record, dict) and record.get('step') == step
+      and isinstance(record.get('sha256'), str)):
+    return record['sha256'], path
+  digest = _legacy_digests(mngr).get(str(step), None)
+  return (digest, _legacy_path(mngr)) if isinstance(digest, str) else None
+
+
+def _write_digest(mngr: ocp.CheckpointManager, step: int,
+                  digest: str) -> None:
+  workdir_lib.write_json(_digest_path(mngr, step),
+                         {'step': step, 'sha256': digest})
+
+
+def _migrate_legacy_digests(mngr: ocp.CheckpointManager) -> None:
+  """Moves the entries of the older versions' table into per-step files
+  (the steps on disk without one), then removes the table."""
+  if not os.path.exists(_legacy_path(mngr)):
+    return
+  on_disk = set(mngr.all_steps())
+  for key, digest in _legacy_digests(mngr).items():
+    if (key.isdigit() and int(key) in on_disk and
+        not os.path.exists(_digest_path(mngr, int(key)))):
+      _write_digest(mngr, int(key), digest)
+  os.remove(_legacy_path(mngr))
+
+
+def _prune_digests(mngr: ocp.CheckpointManager, keep: set[int]) -> None:
+  """Removes the digest files of steps not in ``keep``."""
+  directory = os.path.join(_workdir(mngr), DIGESTS_DIR)
+  if not os.path.isdir(directory):
+    return
+  for name in os.listdir(directory):
+    stem = name[:-len('.json')] if name.endswith('.json') else ''
+    if stem.isdigit() and int(stem) not in keep:
+      os.remove(os.path.join(directory, name))
 
 
 def step_path(mngr: ocp.CheckpointManager, step: int) -> str:
@@ -81,12 +139,14 @@ def step_path(mngr: ocp.CheckpointManager, step: int) -> str:
 
 
 def save(mngr: ocp.CheckpointManager, step: int, tree: Any) -> None:
-  """Records the digest of ``tree``, then saves it at ``step`` (async)."""
+  """Records the digest of ``tree``, then saves it at ``step`` (async).
+
+  The digest files of steps no longer on disk are removed.
+  """
   if jax.process_index() == 0:
-    kept = {str(s) for s in mngr.all_steps()}
-    digests = {k: v for k, v in _read_digests(mngr).items() if k in kept}
-    digests[str(step)] = tree_digest(tree)
-    workdir_lib.write_json(_digests_path(mngr), digests)
+    _migrate_legacy_digests(mngr)
+    _prune_digests(mngr, set(mngr.all_steps()) | {step})
+    _write_digest(mngr, step, tree_digest(tree))
   mngr.save(step, args=ocp.args.StandardSave(tree))
 
 
@@ -115,15 +175,15 @@ def restore(mngr: ocp.CheckpointManager, step: int, abstract: Any) -> Any:
     raise DamagedCheckpointError(
         f'checkpoint {path} is unreadable ({type(e).__name__}: '
         f'{reason[:200]})') from e
-  expected = _read_digests(mngr).get(str(step), None)
-  if expected is None:
-    logging.warning('checkpoint %s has no recorded digest (saved by an older '
-                    'version or before the digest was written); not verified',
-                    path)
-  elif tree_digest(tree) != expected:
+  recorded = recorded_digest(mngr, step)
+  if recorded is None:
+    logging.warning('checkpoint %s has no readable recorded digest (saved by '
+                    'an older version, or %s is missing or damaged); not '
+                    'verified', path, _digest_path(mngr, step))
+  elif tree_digest(tree) != recorded[0]:
     raise DamagedCheckpointError(
         f'checkpoint {path} does not match the digest recorded when it was '
-        f'saved ({DIGESTS_FILE}): its files were changed or damaged')
+        f'saved ({recorded[1]}): its files were changed or damaged')
   return tree
 
 

@@ -39,9 +39,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
   _validate_network(config.model)
   _validate_optimizer(config.optimizer)
   t = config.train
-  for name, low in (('batch_size', 1), ('num_steps', 0), ('num_seeds', 1),
-                    ('steps_per_call', 1)):
-    checks.check_positive_ints(t, (name,), low, prefix='train.')
+  # A run of 0 steps would score the untrained initialisation as a result.
+  checks.check_positive_ints(
+      t, ('batch_size', 'num_steps', 'num_seeds', 'steps_per_call'),
+      prefix='train.')
   checks.check_type(t.inject_nan_at_step, checks.is_int,
                     'train.inject_nan_at_step', 'an int', optional=True)
   checks.check_positive_ints(

@@ -14,8 +14,9 @@ A training workdir holds one run. Before anything is written to it:
 
 Every JSON file is written atomically (``write_json``: a temporary file in
 the same directory, then ``os.replace``), so a killed write leaves the old
-file or the new one, never a torn one. ``read_json_or_none`` reads a file
-that may still be torn from an older version and says so.
+file or the new one, never a torn one; the temporary files of killed writes
+are removed when the next run takes the lock. ``read_json_or_none`` reads a
+file that may still be torn from an older version and says so.
 
 No JAX here: the lock and the config check run before anything compiles.
 """
@@ -27,8 +28,11 @@ import datetime
 import glob
 import json
 import os
+import re
 import socket
+import stat
 import tempfile
+import time
 from typing import Any, Iterator, Mapping, Sequence
 
 from absl import logging
@@ -39,6 +43,16 @@ from disent_bias import errors
 LOCK_FILE = '.lock'
 OWNER_FILE = '.lock.owner.json'
 REPLACED_DIR = 'replaced'
+
+# This process's start, near enough: the module is imported before any lock
+# is taken. Temporary files older than this are not being written by it.
+PROCESS_START = time.time()
+# The temporary file of a ``write_bytes`` of NAME: '.NAME.<8 characters of
+# tempfile.mkstemp>.tmp'.
+_TEMPORARY = re.compile(r'\..+\.[a-z0-9_]{8}\.tmp')
+# Sub-directories the sweep for stale temporary files leaves alone: Orbax's,
+# a reproduction's cells (each swept under its own lock), moved-aside runs.
+_NOT_SWEPT = ('checkpoints', 'damaged_checkpoints', 'cells', REPLACED_DIR)
 
 # Fields of a train config that may change when a run resumes: they do not
 # change the trained parameters (schedules, evaluation, scoring, launch
@@ -79,8 +93,8 @@ def with_added_fields(config: Mapping[str, Any]) -> dict[str, Any]:
 
 # What a run writes into its workdir; ``start_over`` moves these aside.
 RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
-             'checkpoints', 'checkpoint_digests.json', 'damaged_checkpoints',
-             'images', 'tensorboard', 'visualize')
+             'checkpoints', 'checkpoint_digests', 'checkpoint_digests.json',
+             'damaged_checkpoints', 'images', 'tensorboard', 'visualize')
 
 # Differences listed in one message before '... and N more'.
 _MAX_LISTED = 8
@@ -139,6 +153,37 @@ def write_bytes(path: str, data: bytes) -> None:
     with contextlib.suppress(OSError):
       os.remove(tmp)
     raise
+
+
+def remove_stale_temporaries(directory: str,
+                             before: float = PROCESS_START) -> list[str]:
+  """Removes the temporary files that killed ``write_bytes`` calls left.
+
+  Only files of that name pattern, modified before ``before`` (default: this
+  process's start), so a write in flight in another process (an evaluation,
+  a shard) is never touched. Sweeps ``directory`` and its sub-directories
+  except ``_NOT_SWEPT``; follows no symlink.
+
+  Returns:
+    The removed paths (named in one warning).
+  """
+  removed = []
+  for parent, subdirs, names in os.walk(directory):
+    subdirs[:] = [d for d in subdirs if d not in _NOT_SWEPT]
+    for name in names:
+      path = os.path.join(parent, name)
+      with contextlib.suppress(OSError):  # Renamed or removed meanwhile.
+        info = os.lstat(path)
+        if (_TEMPORARY.fullmatch(name) and stat.S_ISREG(info.st_mode)
+            and info.st_mtime < before):
+          os.remove(path)
+          removed.append(path)
+  if removed:
+    logging.warning('removed %d temporary file(s) left by killed writes in '
+                    '%s: %s', len(removed), directory,
+                    format_list([os.path.relpath(p, directory)
+                                 for p in removed]))
+  return removed
 
 
 def write_json(path: str, value: Any, indent: int | None = 2) -> None:
@@ -444,7 +489,9 @@ def lock(workdir: str) -> Iterator[None]:
   The lock is an OS file lock (``filelock``) on ``workdir/.lock``, released
   by the OS when the process dies; ``workdir/.lock.owner.json`` names the
   holder. An owner file left behind means its process died holding the lock:
-  it is taken over with a warning naming that process.
+  it is taken over with a warning naming that process. The temporary files
+  of writes killed before this process started are removed
+  (``remove_stale_temporaries``).
 
   Raises:
     WorkdirBusyError: a live process holds the lock.
@@ -465,6 +512,7 @@ def lock(workdir: str) -> Iterator[None]:
       logging.warning('%s: taking over the lock of %s, which ended without '
                       'releasing it', workdir, _describe(stale))
     write_json(owner_path, _owner_record())
+    remove_stale_temporaries(workdir)
     yield
   finally:
     with contextlib.suppress(OSError):

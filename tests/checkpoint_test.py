@@ -1,7 +1,9 @@
 """Tests of the verified Orbax checkpoints: round trip and injected damage."""
 
 import json
+import logging
 import os
+import shutil
 
 import jax
 import jax.numpy as jnp
@@ -28,15 +30,28 @@ def _saved(workdir, steps):
   return mngr
 
 
+def _digest_file(workdir, step):
+  return os.path.join(workdir, checkpoint.DIGESTS_DIR, f'{step}.json')
+
+
 def _damage(mngr, step):
   """Records a wrong digest for ``step``, as if its files had changed."""
-  path = os.path.join(os.path.dirname(str(mngr.directory)),
-                      checkpoint.DIGESTS_FILE)
-  with open(path) as f:
-    digests = json.load(f)
-  digests[str(step)] = '0' * 64
+  path = _digest_file(os.path.dirname(str(mngr.directory)), step)
   with open(path, 'w') as f:
-    json.dump(digests, f)
+    json.dump({'step': step, 'sha256': '0' * 64}, f)
+
+
+def _as_legacy_table(workdir):
+  """Rewrites the per-step digest files as the older versions' one table."""
+  directory = os.path.join(workdir, checkpoint.DIGESTS_DIR)
+  table = {}
+  for name in os.listdir(directory):
+    with open(os.path.join(directory, name)) as f:
+      record = json.load(f)
+    table[str(record['step'])] = record['sha256']
+  shutil.rmtree(directory)
+  with open(os.path.join(workdir, checkpoint.LEGACY_DIGESTS_FILE), 'w') as f:
+    json.dump(table, f)
 
 
 def test_tree_digest_depends_on_values_dtypes_and_paths():
@@ -89,7 +104,7 @@ def test_newest_good_skips_and_moves_the_damaged_one(tmp_path):
   assert os.listdir(tmp_path / checkpoint.DAMAGED_DIR / moved)
   assert checkpoint.steps_on_disk(str(tmp_path)) == [1]
   assert mngr.all_steps() == [1]
-  assert os.path.exists(tmp_path / checkpoint.DIGESTS_FILE)
+  assert os.path.exists(_digest_file(tmp_path, 1))
 
 
 def test_newest_good_keeps_damaged_in_place_unless_asked(tmp_path):
@@ -109,3 +124,67 @@ def test_newest_good_respects_max_step_and_may_find_none(tmp_path):
   _damage(mngr, 1)
   assert checkpoint.restore_newest_good(
       mngr, _abstract(_tree(0.0)), max_step=1) == (None, None)
+
+
+def test_each_step_has_its_own_digest_file_kept_with_its_checkpoint(
+    tmp_path):
+  mngr = checkpoint.manager(str(tmp_path), max_to_keep=2)
+  for step in (1, 2, 3):
+    checkpoint.save(mngr, step, _tree(float(step)))
+  mngr.wait_until_finished()
+  checkpoint.save(mngr, 4, _tree(4.0))  # Prunes the digest of step 1.
+  mngr.wait_until_finished()
+  assert mngr.all_steps() == [3, 4]
+  assert sorted(os.listdir(tmp_path / checkpoint.DIGESTS_DIR)) == [
+      '2.json', '3.json', '4.json']
+  with open(_digest_file(tmp_path, 4)) as f:
+    assert json.load(f) == {'step': 4,
+                            'sha256': checkpoint.tree_digest(_tree(4.0))}
+
+
+def test_a_torn_digest_file_costs_the_verification_of_its_step_only(
+    tmp_path, caplog):
+  mngr = _saved(tmp_path, [1, 2])
+  with open(_digest_file(tmp_path, 2), 'w') as f:
+    f.write('{"step": 2, "sha')
+  checkpoint.save(mngr, 3, _tree(3.0))
+  mngr.wait_until_finished()
+  abstract = _abstract(_tree(0.0))
+  for step in (1, 3):
+    assert checkpoint.recorded_digest(mngr, step)[0] == (
+        checkpoint.tree_digest(_tree(float(step))))
+    checkpoint.restore(mngr, step, abstract)
+  with caplog.at_level(logging.WARNING):
+    checkpoint.restore(mngr, 2, abstract)
+  assert f'{_digest_file(tmp_path, 2)} is not valid JSON' in caplog.text
+  assert 'no readable recorded digest' in caplog.text
+  _damage(mngr, 1)
+  with pytest.raises(checkpoint.DamagedCheckpointError, match='digest'):
+    checkpoint.restore(mngr, 1, abstract)
+
+
+def test_the_older_versions_table_is_read_then_moved_into_step_files(
+    tmp_path):
+  mngr = _saved(tmp_path, [1, 2])
+  _as_legacy_table(str(tmp_path))
+  legacy = str(tmp_path / checkpoint.LEGACY_DIGESTS_FILE)
+  abstract = _abstract(_tree(0.0))
+  assert checkpoint.recorded_digest(mngr, 2) == (
+      checkpoint.tree_digest(_tree(2.0)), legacy)
+  checkpoint.restore(mngr, 2, abstract)
+  with open(legacy) as f:
+    table = json.load(f)
+  with open(legacy, 'w') as f:
+    json.dump(dict(table, **{'1': '0' * 64}), f)
+  with pytest.raises(checkpoint.DamagedCheckpointError,
+                     match=f'digest recorded when it was saved \\({legacy}\\)'):
+    checkpoint.restore(mngr, 1, abstract)
+  with open(legacy, 'w') as f:
+    json.dump(table, f)
+  checkpoint.save(mngr, 3, _tree(3.0))
+  mngr.wait_until_finished()
+  assert not os.path.exists(legacy)
+  for step in (1, 2, 3):
+    assert checkpoint.recorded_digest(mngr, step) == (
+        checkpoint.tree_digest(_tree(float(step))),
+        _digest_file(str(tmp_path), step))

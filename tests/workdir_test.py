@@ -271,6 +271,50 @@ def test_missing_step_lists_the_steps_on_disk(trained):
     train.restore(trained, 3, dataset=tiny_dataset())
 
 
+def _as_old_digest_table(workdir):
+  """The per-step digest files as the one table older versions wrote."""
+  directory = os.path.join(workdir, checkpoint.DIGESTS_DIR)
+  table = {str(r['step']): r['sha256'] for r in (
+      workdir_lib.read_json(os.path.join(directory, name))
+      for name in os.listdir(directory))}
+  shutil.rmtree(directory)
+  workdir_lib.write_json(
+      os.path.join(workdir, checkpoint.LEGACY_DIGESTS_FILE), table)
+
+
+@pytest.mark.parametrize('layout', ['torn_step_file', 'old_table'])
+def test_older_checkpoints_stay_verified_after_a_resume(
+    trained, tmp_path, caplog, layout):
+  """A torn digest file (issue 26) costs its own step's verification only;
+  a run stored with the older versions' single table resumes verified."""
+  workdir = _copy(trained, tmp_path)
+  digests = os.path.join(workdir, checkpoint.DIGESTS_DIR)
+  if layout == 'torn_step_file':
+    with open(os.path.join(digests, '4.json'), 'w') as f:
+      f.write('{"step": 4, "sha2')
+  else:
+    _as_old_digest_table(workdir)
+  train.train_and_evaluate(tiny_config(num_steps=6), workdir,
+                           dataset=tiny_dataset())
+  assert not os.path.exists(os.path.join(workdir,
+                                         checkpoint.LEGACY_DIGESTS_FILE))
+  verified = [2, 6] if layout == 'torn_step_file' else [2, 4, 6]
+  mngr = checkpoint.manager(workdir, read_only=True)
+  caplog.clear()
+  with caplog.at_level(logging.WARNING):
+    for step in verified:
+      assert checkpoint.recorded_digest(mngr, step)[1] == os.path.join(
+          digests, f'{step}.json')
+      train.restore(workdir, step, dataset=tiny_dataset())
+  assert 'no readable recorded digest' not in caplog.text
+  shutil.rmtree(os.path.join(workdir, 'checkpoints', '2'))
+  shutil.copytree(os.path.join(workdir, 'checkpoints', '6'),
+                  os.path.join(workdir, 'checkpoints', '2'))
+  with pytest.raises(checkpoint.DamagedCheckpointError,
+                     match='does not match the digest'):
+    train.restore(workdir, 2, dataset=tiny_dataset())
+
+
 # ----------------------------------------------------------------------------
 # 5. Torn JSON files.
 
@@ -300,6 +344,31 @@ def test_atomic_writes_honour_the_umask(tmp_path, mask):
     os.umask(old)
   mode = lambda name: os.stat(tmp_path / name).st_mode & 0o777
   assert mode('results.json') == mode('plain.txt') == 0o666 & ~mask
+
+
+def test_taking_the_lock_removes_the_temporary_files_of_killed_writes(
+    tmp_path, caplog):
+  stale = ['.results.json.a1b2c3d4.tmp', 'checkpoint_digests/.4.json.'
+           'abcd_123.tmp', 'analysis/toy/.original.json.zzzzzzzz.tmp']
+  kept = ['notes.tmp', '.results.json.tmp', 'checkpoints/.x.abcdefgh.tmp',
+          'cells/a/.results.json.abcdefgh.tmp', 'results.json']
+  for name in stale + kept + ['.eval.json.inflight.tmp']:
+    _write(str(tmp_path / name), '{"torn')
+  past = workdir_lib.PROCESS_START - 10
+  for name in stale + kept:
+    os.utime(tmp_path / name, (past, past))
+  with caplog.at_level(logging.WARNING):
+    with workdir_lib.lock(str(tmp_path)):
+      pass
+  # A write in flight in another process (modified since this one started)
+  # is left alone.
+  for name in kept + ['.eval.json.inflight.tmp']:
+    assert os.path.exists(tmp_path / name), name
+  for name in stale:
+    assert not os.path.exists(tmp_path / name), name
+  assert (f'removed 3 temporary file(s) left by killed writes in {tmp_path}: '
+          in _warnings(caplog))
+  assert all(name in _warnings(caplog) for name in stale)
 
 
 @pytest.mark.parametrize('content', ['', '{"model": "beta_v'])

@@ -38,13 +38,17 @@ once and stand at ``sweep.baseline`` on the axis. Shards (``shards``):
 grid in the same workdir (one task of a job array); a run without a shard
 then skips the finished cells and writes the outputs of the whole grid.
 
-A cell whose ``results.json`` is complete is skipped on rerun, so a killed
-reproduction continues where it stopped; an interrupted cell resumes from its
-last checkpoint (``train_and_evaluate`` resumes), and a cell whose
-``results.json`` is torn, empty, short of seeds or without per-seed records
-runs again from its final checkpoint (re-scored, with a warning naming the
-file). A rerun whose config differs for a cell already started is refused
-before anything is written (docs/workdir.md; ``cells``).
+Every cell's train config is validated before any cell trains
+(``grid.check_cell_configs``). A cell whose ``results.json`` is complete is
+skipped on rerun, so a killed reproduction continues where it stopped; an
+interrupted cell resumes from its last checkpoint (``train_and_evaluate``
+resumes), and a cell whose ``results.json`` is torn, empty, short of seeds,
+without per-seed records or changed since the cell finished (its digest in
+``cell_timing.json``) runs again from its final checkpoint (re-scored, with
+a warning naming the file). A rerun whose config differs for a cell already
+started is refused before anything is written; a grid that differs from the
+one of the table in the workdir is named in one warning (docs/workdir.md;
+``cells``, ``driver``).
 """
 
 from disent_bias.reproduce.driver import reproduce

@@ -3,15 +3,20 @@
 A cell's workdir ``DIR/<cell.path>`` holds ``cell.json`` (the cell and its
 train config, written when the cell starts), the training workdir of
 ``train.train_and_evaluate`` (checkpoints, ``results.json``) and
-``cell_timing.json``. A cell whose ``results.json`` is complete is skipped;
+``cell_timing.json`` (its times and the digest of its ``results.json``). A
+cell whose ``results.json`` is complete and matches that digest is skipped;
 one whose results are torn, empty, short of seeds or without per-seed
 records (written before them) runs again: ``train_and_evaluate`` resumes
-from its last checkpoint and scores it.
+from its last checkpoint and scores it. So does one whose ``results.json``
+was changed after the cell finished (a hand edit): that file is moved to
+``replaced/<time>/`` first, with a warning naming it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -29,6 +34,7 @@ from disent_bias.reproduce import records as records_lib
 CELL_FILE = 'cell.json'
 RESULTS_FILE = 'results.json'
 TIMING_FILE = 'cell_timing.json'
+RESULTS_DIGEST = 'results_sha256'  # The key of the digest in TIMING_FILE.
 
 
 def cell_record(cell: grid.Cell,
@@ -117,6 +123,47 @@ def finished_results(path: str, num_seeds: int) -> dict[str, Any] | None:
   return results
 
 
+def results_digest(results: Any) -> str:
+  """SHA-256 of ``results`` as canonical JSON (sorted keys, no spaces), so
+  that reformatting the file is no change."""
+  text = json.dumps(results, sort_keys=True, separators=(',', ':'))
+  return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def write_timing(cell_dir: str, wall_seconds: float | None,
+                 cpu_seconds: float | None) -> None:
+  """``cell_timing.json``: the cell's times and the digest of its
+  ``results.json`` as it is on disk now."""
+  results = workdir_lib.read_json(os.path.join(cell_dir, RESULTS_FILE))
+  files.write_json(os.path.join(cell_dir, TIMING_FILE),
+                   {'wall_seconds': wall_seconds, 'cpu_seconds': cpu_seconds,
+                    RESULTS_DIGEST: results_digest(results)})
+
+
+def unchanged_results(cell_dir: str, results: Any,
+                      timing: Mapping[str, Any]) -> bool:
+  """Whether ``results`` (the cell's ``results.json``) are as the cell left
+  them (``timing``'s digest; a cell of an older version has none and is
+  taken as it is).
+
+  A changed file is moved to ``cell_dir/replaced/<time>/``, with a warning
+  naming it, so that the cell is scored again.
+  """
+  expected = timing.get(RESULTS_DIGEST, None)
+  if expected is None or results_digest(results) == expected:
+    return True
+  path = os.path.join(cell_dir, RESULTS_FILE)
+  target = os.path.join(cell_dir, workdir_lib.REPLACED_DIR,
+                        workdir_lib.moved_aside_stamp(), RESULTS_FILE)
+  os.makedirs(os.path.dirname(target))
+  os.replace(path, target)
+  logging.warning('%s was changed after the cell finished (it does not match '
+                  'the digest in %s); moved it to %s and scoring the cell '
+                  'again from its final checkpoint', path,
+                  os.path.join(cell_dir, TIMING_FILE), target)
+  return False
+
+
 def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
              train_fn: Callable[..., Mapping[str, Any]] | None = None
              ) -> tuple[list[dict[str, Any]], bool]:
@@ -140,12 +187,15 @@ def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
   results_path = os.path.join(cell_dir, RESULTS_FILE)
   timing_path = os.path.join(cell_dir, TIMING_FILE)
   finished = finished_results(results_path, config.num_seeds)
-  if finished is not None:
+  timing = workdir_lib.read_json_or_none(timing_path)
+  timing = timing if isinstance(timing, dict) else {}
+  if finished is not None and unchanged_results(cell_dir, finished, timing):
     logging.info('%s: finished earlier, skipped', cell)
-    timing = workdir_lib.read_json_or_none(timing_path) or {}
     return records_lib.seed_records(
         finished, cell, timing.get('wall_seconds', None),
         timing.get('cpu_seconds', None)), False
+  if os.path.exists(timing_path):  # Its digest is of the results replaced.
+    os.remove(timing_path)
   if train_fn is None:
     train_fn = train.train_and_evaluate
   logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
@@ -156,5 +206,5 @@ def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
   wall, cpu = time.time() - start, time.process_time() - cpu_start
   if finished_results(results_path, config.num_seeds) is None:
     files.write_json(results_path, results)  # A train_fn that does not.
-  files.write_json(timing_path, {'wall_seconds': wall, 'cpu_seconds': cpu})
+  write_timing(cell_dir, wall, cpu)
   return records_lib.seed_records(results, cell, wall, cpu), True

@@ -81,26 +81,60 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
     The contents of ``DIR/results.json`` (of the shard's file for a shard).
 
   Raises:
+    errors.InvalidInputError: a cell of the grid (any shard's) whose train
+      config is invalid, before anything is written.
     workdir.WorkdirKindError: ``workdir`` holds another kind of run (a
       training run, evaluation output), before anything is written.
     workdir.ConfigMismatchError: a started cell was made by another config.
   """
   workdir_lib.check_kind(workdir, workdir_lib.REPRODUCTION)
+  with errors.user_input():
+    cells = grid.expand_grid(config)
+    grid.check_cell_configs(config, cells)
   # Shards run concurrently in one workdir: each cell has its own lock.
   lock = (contextlib.nullcontext() if shard is not None
           else workdir_lib.lock(workdir))
   with lock:
-    return _reproduce(config, workdir, train_fn, shard)
+    return _reproduce(config, shards.shard_cells(cells, shard), workdir,
+                      train_fn, shard)
 
 
-def _reproduce(config: ml_collections.ConfigDict, workdir: str,
+def _stored_grid(workdir: str) -> tuple[str, dict[str, Any]] | None:
+  """The reproduction config whose table is in ``workdir`` and its file:
+  ``results.json``'s config, else ``config.json``; None when neither."""
+  results_path = os.path.join(workdir, 'results.json')
+  results = workdir_lib.read_json_or_none(results_path)
+  if isinstance(results, dict) and isinstance(results.get('config'), dict):
+    return results_path, results['config']
+  config_path = os.path.join(workdir, 'config.json')
+  stored = workdir_lib.read_json_or_none(config_path)
+  return (config_path, stored) if isinstance(stored, dict) else None
+
+
+def _warn_if_grid_changed(config: ml_collections.ConfigDict,
+                          workdir: str) -> None:
+  """One warning naming how the grid differs from the stored one."""
+  stored = _stored_grid(workdir)
+  if stored is None:
+    return
+  changes = grid.grid_changes(stored[1], files.config_json(config))
+  if changes:
+    logging.warning('%s: the grid differs from the one in %s (%s); its '
+                    'results.json and table.md will hold this grid only, the '
+                    'other cells stay in cells/', workdir, stored[0],
+                    '; '.join(changes))
+
+
+def _reproduce(config: ml_collections.ConfigDict,
+               cells: Sequence[grid.Cell], workdir: str,
                train_fn: TrainFn | None,
                shard: shards.Shard | None) -> dict[str, Any]:
-  """``reproduce`` in a locked workdir (or for one shard)."""
+  """``reproduce`` of ``cells`` in a locked workdir (or for one shard)."""
   start = time.time()
   with errors.user_input():
-    cells = shards.shard_cells(grid.expand_grid(config), shard)
     cells_lib.check_cells(config, cells, workdir)
+  if shard is None:
+    _warn_if_grid_changed(config, workdir)
   files.write_json(os.path.join(workdir, 'config.json'),
                    files.config_json(config))
   logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '

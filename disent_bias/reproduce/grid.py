@@ -5,7 +5,9 @@ A cell is one dataset variant x model (all seeds at once); a sweep
 field. A cell's train config is the base train config that the reproduction
 config carries (``config.base_train``) with, in this order, the
 protocol-wide overrides, the dataset's, the model's and the dataset-model
-pair's, the grid coordinates and the sweep value.
+pair's, the grid coordinates and the sweep value. ``check_cell_configs``
+validates every cell's train config before any cell trains, and
+``grid_changes`` says how a grid differs from a stored one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ import os
 from typing import Any, Mapping, Sequence
 
 import ml_collections
+
+from disent_bias import configuration
+from disent_bias import errors
+from disent_bias import workdir as workdir_lib
+
+# The axes of a grid, and the other fields of a reproduction config that
+# decide which cells and seeds its table holds.
+AXES = ('datasets', 'variants', 'models')
+GRID_FIELDS = ('num_seeds', 'dataset_models', 'sweep')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +85,7 @@ def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
   Raises:
     ValueError: an empty axis or a duplicated entry.
   """
-  axes = {axis: list(config[axis])
-          for axis in ('datasets', 'variants', 'models')}
+  axes = {axis: list(config[axis]) for axis in AXES}
   for axis, values in axes.items():
     if not values:
       raise ValueError(f'reproduction config: {axis} is empty')
@@ -233,3 +243,54 @@ def cell_config(config: ml_collections.ConfigDict,
   train_config.seed = config.seed
   apply_sweep(train_config, cell)
   return train_config
+
+
+def check_cell_configs(config: ml_collections.ConfigDict,
+                       cells: Sequence[Cell]) -> None:
+  """Validates the train config of every cell before any cell trains.
+
+  Each cell's ``cell_config`` must pass ``configuration.validate_config``
+  and give every hyperparameter of its model a value, so an unknown model,
+  a bad sweep point or a bad per-model field fails before anything is
+  trained or written.
+
+  Raises:
+    errors.InvalidInputError: the first bad cell, with the reason.
+  """
+  for cell in cells:
+    try:
+      train_config = cell_config(config, cell)
+      configuration.validate_config(train_config)
+      configuration.resolve_hparams(train_config)
+    except (ValueError, TypeError) as e:
+      raise errors.InvalidInputError(
+          f'reproduction config, cell {cell}: {e}; nothing was trained or '
+          'written') from e
+
+
+def _axis_changes(axis: str, old: Sequence[Any], new: Sequence[Any]
+                  ) -> list[str]:
+  """``'models: dropped pcl'``, ``'... added ae'`` (none when equal)."""
+  dropped = [str(v) for v in old if v not in new]
+  added = [str(v) for v in new if v not in old]
+  return ([f'{axis}: dropped {", ".join(dropped)}'] if dropped else []) + (
+      [f'{axis}: added {", ".join(added)}'] if added else [])
+
+
+def grid_changes(old: Mapping[str, Any], new: Mapping[str, Any]
+                 ) -> list[str]:
+  """How the grid of reproduction config ``new`` differs from ``old``.
+
+  Both as stored JSON (``files.config_json``). Names the datasets, variants
+  and models dropped or added, then the differing ``GRID_FIELDS``.
+  """
+  changes = []
+  for axis in AXES:
+    changes += _axis_changes(axis, list(old.get(axis, None) or []),
+                             list(new.get(axis, None) or []))
+  differences = workdir_lib.config_differences(
+      {k: old[k] for k in GRID_FIELDS if k in old},
+      {k: new[k] for k in GRID_FIELDS if k in new})
+  if differences:
+    changes.append(workdir_lib.format_differences(differences))
+  return changes

@@ -268,3 +268,4 @@ def _write_cell(config: ml_collections.ConfigDict, cell: grid.Cell,
   os.makedirs(cell_dir, exist_ok=True)
   cells_lib.check_cell_config(cell_dir, cell, grid.cell_config(config, cell))
   files.write_json(os.path.join(cell_dir, cells_lib.RESULTS_FILE), results)
+  cells_lib.write_timing(cell_dir, results['timings']['wall_seconds'], None)

@@ -142,11 +142,14 @@ def _truncated_dsprites(tmp_path):
     ('model', "FATAL ValueError: invalid config: unknown model 'nope'; "
      'valid: ada_gvae, ae,'),
     ('dsprites', 'dsprites.npz: not a readable .npz (zip) file'),
+    ('steps', 'FATAL ValueError: invalid config: train.num_steps must be '
+     '>= 1, got 0'),
 ])
 def test_user_errors_end_the_binary_in_one_line(tmp_path, fault, message):
   overrides = {'beta': ('--config.model.hparams.beta=-1',),
                'model': ('--config.model.name=nope',),
-               'dsprites': _truncated_dsprites(tmp_path)}[fault]
+               'dsprites': _truncated_dsprites(tmp_path),
+               'steps': ('--config.train.num_steps=0',)}[fault]
   workdir = str(tmp_path / 'run')
   proc = subprocess.run(_command(workdir, *overrides), cwd=REPO, env=ENV,
                         capture_output=True, text=True, timeout=300)

@@ -1,12 +1,14 @@
 """Tests of the driver: cells trained once, resumed, re-scored or refused."""
 
 import json
+import logging
 import os
 import re
 
 import numpy as np
 import pytest
 
+from disent_bias import errors
 from disent_bias import reproduce
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
@@ -234,3 +236,85 @@ def test_images_protocol_smoke_with_mechanism_readouts(tmp_path):
   table = (tmp_path / 'table.md').read_text()
   assert '## Mechanism (final eval point)' in table
   assert 'Shapes3D 32x32' in table
+
+
+# ----------------------------------------------------------------------------
+# Issue 26: a bad grid, a changed grid, an edited cell result.
+
+
+def test_a_bad_cell_fails_before_any_cell_trains_or_anything_is_written(
+    tmp_path, smoke, fake_train):
+  config = smoke(models=('beta_vae', 'pcl', 'nope'))
+  train_fn = fake_train()
+  workdir = tmp_path / 'grid'
+  with pytest.raises(errors.InvalidInputError,
+                     match=r"cell nope on toy_bumps/original: invalid "
+                     r"config: unknown model 'nope'.*nothing was trained"):
+    reproduce.reproduce(config, str(workdir), train_fn=train_fn)
+  assert not train_fn.calls and not os.path.exists(workdir)
+
+
+def _grid_warnings(caplog):
+  return [r.getMessage() for r in caplog.records
+          if r.levelno >= logging.WARNING and 'the grid differs' in
+          r.getMessage()]
+
+
+def test_a_narrowed_grid_is_named_in_one_warning(tmp_path, smoke, fake_train,
+                                                  caplog):
+  reproduce.reproduce(smoke(), str(tmp_path), train_fn=fake_train())
+  narrowed = smoke(models=('beta_vae',), variants=('original',))
+  with caplog.at_level(logging.WARNING):
+    reproduce.reproduce(narrowed, str(tmp_path), train_fn=fake_train())
+  assert _grid_warnings(caplog) == [
+      f'{tmp_path}: the grid differs from the one in {tmp_path}/results.json '
+      '(variants: dropped perturbed; models: dropped pcl); its results.json '
+      'and table.md will hold this grid only, the other cells stay in cells/']
+  assert '| PCL |' not in (tmp_path / 'table.md').read_text()
+  caplog.clear()
+  with caplog.at_level(logging.WARNING):
+    reproduce.reproduce(narrowed, str(tmp_path), train_fn=fake_train())
+  assert not _grid_warnings(caplog)
+
+
+def _pcl_results(tmp_path):
+  return tmp_path / 'cells' / 'toy_bumps' / 'original' / 'pcl' / 'results.json'
+
+
+def test_a_hand_edited_cell_result_is_moved_aside_and_scored_again(
+    tmp_path, smoke, fake_train, caplog):
+  config = smoke()
+  first = reproduce.reproduce(config, str(tmp_path), train_fn=fake_train())
+  path = _pcl_results(tmp_path)
+  edited = json.loads(path.read_text())
+  edited['per_seed'][0]['metrics']['mig'] = 0.99
+  path.write_text(json.dumps(edited))
+  again = fake_train()
+  with caplog.at_level(logging.WARNING):
+    rerun = reproduce.reproduce(config, str(tmp_path), train_fn=again)
+  assert again.calls == [('toy_bumps', 'original', 'pcl')]
+  assert _scores(rerun) == _scores(first)
+  (kept,) = (path.parent / 'replaced').glob('*/results.json')
+  assert json.loads(kept.read_text()) == edited
+  assert (f'{path} was changed after the cell finished (it does not match '
+          f'the digest in {path.parent}/cell_timing.json); moved it to '
+          f'{kept}') in caplog.text
+
+
+@pytest.mark.parametrize('change', ['reformatted', 'older_version'])
+def test_an_unedited_cell_result_is_used_as_it_is(tmp_path, smoke, fake_train,
+                                                  caplog, change):
+  config = smoke()
+  reproduce.reproduce(config, str(tmp_path), train_fn=fake_train())
+  path = _pcl_results(tmp_path)
+  if change == 'reformatted':
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=4))
+  else:  # A cell finished before results carried a digest.
+    timing = path.parent / 'cell_timing.json'
+    record = json.loads(timing.read_text())
+    del record['results_sha256']
+    timing.write_text(json.dumps(record))
+  again = fake_train()
+  with caplog.at_level(logging.WARNING):
+    reproduce.reproduce(config, str(tmp_path), train_fn=again)
+  assert again.calls == [] and 'was changed' not in caplog.text

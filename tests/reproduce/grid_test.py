@@ -4,7 +4,9 @@ import os
 
 import pytest
 
+from disent_bias import errors
 from disent_bias import reproduce
+from disent_bias.reproduce import grid
 
 
 def test_grid_is_dataset_major_in_config_order(smoke):
@@ -63,3 +65,37 @@ def test_grid_coordinates_override_the_base_config(smoke):
   assert (cfg.seed, cfg.train.num_seeds) == (3, config.num_seeds)
   assert (cfg.data.name, cfg.data.variant, cfg.model.name) == (
       'toy_bumps', 'noise', 'pcl')
+
+
+@pytest.mark.parametrize('change,message', [
+    (dict(models=('beta_vae', 'nope')),
+     r"cell nope on toy_bumps/original: invalid config: unknown model 'nope'"),
+    (dict(model_overrides={'pcl': {'model': {'hparams': {'beta': 4.0}}}}),
+     r'cell pcl on toy_bumps/original: .*beta=4.0 is set but pcl takes'),
+    (dict(overrides={'optimizer': {'lr': -1.0}}),
+     r'cell beta_vae on toy_bumps/original: .*optimizer.lr'),
+])
+def test_every_cell_config_is_validated(smoke, change, message):
+  config = smoke(**change)
+  with pytest.raises(errors.InvalidInputError, match=message):
+    grid.check_cell_configs(config, reproduce.expand_grid(config))
+
+
+def test_a_bad_sweep_point_is_refused(eps_sweep):
+  config = eps_sweep()
+  config.sweep.points = (0.05, 2.0)
+  with pytest.raises(errors.InvalidInputError,
+                     match=r'at data.epsilon=2: .*epsilon must be in \(0, 1\]'):
+    grid.check_cell_configs(config, reproduce.expand_grid(config))
+
+
+def test_grid_changes_name_what_was_dropped_added_or_changed():
+  old = {'datasets': ['toy_bumps'], 'variants': ['original', 'perturbed'],
+         'models': ['beta_vae', 'pcl'], 'num_seeds': 2,
+         'sweep': {'field': 'data.epsilon', 'points': [0.05, 0.2]}}
+  assert grid.grid_changes(old, old) == []
+  new = dict(old, models=['beta_vae', 'ae'], variants=['original'],
+             sweep={'field': 'data.epsilon', 'points': [0.05]})
+  assert grid.grid_changes(old, new) == [
+      'variants: dropped perturbed', 'models: dropped pcl',
+      'models: added ae', 'sweep.points: [0.05, 0.2] -> [0.05]']
