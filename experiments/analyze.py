@@ -108,7 +108,8 @@ def run(dataset: str, variant: str, workdir: str, num_points: int = 200,
     result['perturbation']['block_probe'] = {
         k: probe[k] for k in ('num_points', 'probe_accuracy_original',
                               'probe_accuracy_variant',
-                              'probe_accuracy_drop_max', 'num_duplicates')}
+                              'probe_accuracy_drop_max', 'num_duplicates',
+                              'num_duplicates_original')}
   workdir_lib.write_json(os.path.join(workdir, 'analysis.json'), result)
   _plot_hist(per_variant, os.path.join(workdir, 'analysis_hist.png'), dataset)
   _plot_images(datasets['original'], datasets[variant], factors[:4],

@@ -178,7 +178,8 @@ def perturbation_report(original, variant, factors: np.ndarray, *,
     and points); ``total_variance_original`` / ``_variant`` (sum over pixels
     of the per-pixel variance across the sample) and
     ``variance_change_relative``; ``num_duplicates`` (sampled points whose
-    variant image equals another's); ``probe_accuracy_original`` /
+    variant image equals another's) and ``num_duplicates_original`` (the
+    same for the original images); ``probe_accuracy_original`` /
     ``_variant`` (K,) and their difference.
   """
   return perturbation_reports(original, [variant], factors,
@@ -195,6 +196,7 @@ def perturbation_reports(original, variants, factors: np.ndarray, *,
   """
   x = _render(original, factors)
   var_x = float(x.reshape(len(x), -1).var(0).sum())
+  duplicates_x = count_duplicates(x)
   m = len(factors) if probe_points is None else min(probe_points, len(factors))
   acc_x = nearest_neighbour_probe(x[:m], factors[:m], tolerance=tolerance)
   reports = []
@@ -216,6 +218,7 @@ def perturbation_reports(original, variants, factors: np.ndarray, *,
         'total_variance_variant': var_y,
         'variance_change_relative': (var_y - var_x) / max(var_x, 1e-12),
         'num_duplicates': count_duplicates(y),
+        'num_duplicates_original': duplicates_x,
         'probe_points': int(m),
         'probe_tolerance': int(tolerance),
         'probe_accuracy_original': acc_x.tolist(),

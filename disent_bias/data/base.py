@@ -10,6 +10,12 @@ import numpy as np
 
 from disent_bias.data import state_space
 
+# ``info`` key: factor name -> its perturbation phase as a function of the
+# images, ``(factors int32 (n, K), images (n, *obs)) -> float32 (n,)``
+# (``perturbations.image_phases``); ``subgrid`` keeps it on the full grid's
+# factors.
+IMAGE_PHASE = 'image_phase'
+
 
 class GroundTruthData(state_space.StateSpace):
   """A factor grid plus a map from factors to observations.
@@ -123,18 +129,30 @@ def subgrid(dataset: GroundTruthData, values: Mapping[str, Sequence[int]],
   tables = [jnp.asarray(index, jnp.int32) for index in kept]
   base_render = dataset.render
 
-  def render(factors):
+  def full_factors(factors):
     factors = jnp.asarray(factors, jnp.int32)
     columns = [jnp.full(factors.shape[:1], index[0], jnp.int32)
                for index in kept]
     for j, k in enumerate(varying):
       columns[k] = tables[k][factors[:, j]]
-    return base_render(jnp.stack(columns, axis=-1))
+    return jnp.stack(columns, axis=-1)
+
+  def render(factors):
+    return base_render(full_factors(factors))
 
   info = dict(dataset.info, subgrid={
       f: list(index) for f, index in zip(dataset.factor_names, kept)})
+  if IMAGE_PHASE in info:
+    info[IMAGE_PHASE] = {
+        name: _on_full_factors(phase_fn, full_factors)
+        for name, phase_fn in info[IMAGE_PHASE].items()}
   return dataset.replace(
       name=name or dataset.name,
       factor_sizes=tuple(len(kept[k]) for k in varying),
       factor_names=tuple(dataset.factor_names[k] for k in varying),
       render_fn=render, info=info)
+
+
+def _on_full_factors(phase_fn: Callable, full_factors: Callable) -> Callable:
+  """An image phase function of the full grid, called with subgrid factors."""
+  return lambda factors, images: phase_fn(full_factors(factors), images)

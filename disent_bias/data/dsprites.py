@@ -36,6 +36,10 @@ degrees, i.e. -4.6 vs +4.6 degrees modulo 90: mirror images that pixelise
 alike at some positions). Every other one-step change of any factor changes
 the image. Non-adjacent orientations of small squares and ellipses can also
 pixelise alike (they differ by a few degrees modulo the symmetry period).
+
+The perturbed variant reads its orientation phase off the image
+(``orientation_phase``, declared in ``info``), so these equal images keep
+equal perturbed images.
 """
 
 from __future__ import annotations
@@ -80,6 +84,13 @@ ORIENTATION_STEP_EXCEPTIONS = {(0, 0, 19): 64, (0, 1, 19): 16, (1, 0, 17): 16,
                                (1, 0, 21): 16}
 # Rotation symmetry period of each shape, in radians.
 SYMMETRY_PERIOD = (0.5 * np.pi, np.pi, 2.0 * np.pi)
+# The orientation phase of the perturbed variant, per shape: (order n, power
+# p), phase = p * arg M_n, M_n the image's angular moment of order n, the
+# strongest of those the shape's symmetry lets through (square 4, ellipse 2,
+# heart 3); a rotation that leaves the sprite unchanged leaves M_n
+# unchanged. The phase turns n p = 4, 4, 3 times per turn of the sprite
+# (0.64, 0.64, 0.48 rad per grid step; the index phase moves pi / 4).
+PHASE_MOMENTS = ((4, 1), (2, 2), (3, 1))
 
 
 def unit_px(image_size: int = IMAGE_SIZE) -> float:
@@ -159,6 +170,75 @@ def render(factors: jax.Array, image_size: int = IMAGE_SIZE) -> jax.Array:
       jnp.asarray(factors, jnp.int32))
 
 
+def angular_moments(images: jax.Array, orders: tuple[int, ...]) -> jax.Array:
+  """sum_p x[p] (z_p - c)^n for each order n, z = col + i row-up.
+
+  ``c`` is the image's centroid. A rotation of the sprite by ``a`` multiplies
+  the order-n moment by ``exp(i n a)``. Computed from the real central
+  moments ``sum_p x[p] dx^k dy^m`` (separable, so two small matrix
+  products per image) and the binomial expansion of ``(dx + i dy)^n``.
+
+  Args:
+    images: float (n, H, W, 1) sprite images.
+    orders: the angular orders.
+
+  Returns:
+    complex64 (n, len(orders)).
+  """
+  x = jnp.asarray(images, jnp.float32)[..., 0]
+  rows = jnp.arange(x.shape[1], dtype=jnp.float32)
+  cols = jnp.arange(x.shape[2], dtype=jnp.float32)
+  mass = jnp.maximum(x.sum((1, 2)), 1e-6)
+  cx = x.sum(1) @ cols / mass
+  cy = x.sum(2) @ rows / mass
+  dx = _powers(cols[None, :] - cx[:, None], max(orders))
+  dy = _powers(cy[:, None] - rows[None, :], max(orders))
+  by_row = jnp.einsum('nrc,nck->nrk', x, dx)
+  central = (by_row[..., :, None] * dy[..., None, :]).sum(1)
+  return jnp.stack([_binomial(central, n) for n in orders], axis=-1)
+
+
+def _powers(d: jax.Array, order: int) -> jax.Array:
+  """d^0 .. d^order stacked on a new last axis."""
+  out = [jnp.ones_like(d)]
+  for _ in range(order):
+    out.append(out[-1] * d)
+  return jnp.stack(out, axis=-1)
+
+
+def _binomial(central: jax.Array, order: int) -> jax.Array:
+  """sum_k C(order, k) i^(order - k) mu_{k, order - k}: complex64 (n,)."""
+  parts = [0.0, 0.0]  # real, imaginary
+  for k in range(order + 1):
+    j = (order - k) % 4  # i^j = 1, i, -1, -i
+    sign = 1.0 if j < 2 else -1.0
+    parts[j % 2] = parts[j % 2] + sign * math.comb(order, k) * central[
+        :, k, order - k]
+  return jax.lax.complex(*(jnp.asarray(p, jnp.float32) for p in parts))
+
+
+def orientation_phase(factors: jax.Array, images: jax.Array) -> jax.Array:
+  """The perturbation's orientation phase, a function of the image.
+
+  ``p * arg M_n(image)`` with the shape's ``PHASE_MOMENTS`` (the shape is a
+  function of the image too): images that are equal, such as orientation
+  classes 0 and 39, a square turned by 90 degrees, or small sprites that
+  pixelise alike at nearby angles, get the same phase.
+
+  Args:
+    factors: int32 (n, 5) factor classes (only the shape is read).
+    images: float (n, H, W, 1) the original images of ``factors``.
+
+  Returns:
+    float32 (n,) radians.
+  """
+  shape = jnp.asarray(factors, jnp.int32)[:, 0]
+  orders, power = zip(*PHASE_MOMENTS)
+  phases = jnp.asarray(power, jnp.float32) * jnp.angle(
+      angular_moments(images, orders))
+  return jnp.take_along_axis(phases, shape[:, None], axis=-1)[:, 0]
+
+
 def make_dsprites(image_size: int = IMAGE_SIZE, **options
                   ) -> base.GroundTruthData:
   """The procedural dSprites look-alike.
@@ -180,6 +260,7 @@ def make_dsprites(image_size: int = IMAGE_SIZE, **options
               positions=POSITIONS, position_range_px=(lo, hi),
               unit_px=unit_px(image_size), symmetry_period=SYMMETRY_PERIOD,
               image_size=image_size, source='procedural')
+  info[base.IMAGE_PHASE] = {'orientation': orientation_phase}
   fn = render if image_size == IMAGE_SIZE else functools.partial(
       render, image_size=image_size)
   return base.GroundTruthData(

@@ -63,6 +63,7 @@ def load_dsprites(path: str | os.PathLike | None = None, *,
   finally:
     npz.close()
   info = dict(source='file', path=path, storage=mode)
+  info[base.IMAGE_PHASE] = {'orientation': dsprites.orientation_phase}
   logging.info('dsprites: %s (%d images, %s)', path, n, mode)
   if mode == 'packed':
     return file_formats.from_arrays(

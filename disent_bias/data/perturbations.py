@@ -1,19 +1,30 @@
 """The ``perturbed`` variant: a faint travelling texture on a mixed factor.
 
 ``x'(w) = clip(x(w) + eps * m(w), 0, 1)`` (applied in ``variants``); this
-module builds ``m`` with ``|m| <= 1``, a pure function of the factor indices.
+module builds ``m`` with ``|m| <= 1``, a pure function of the factor indices
+and of the image ``x(w)``.
 
 Construction ("rotate", one shared mixed direction):
 
-    m(w)[p] = s(x(w)[p]) * t(theta[p] + omega * sum_{k in mixed} w_k)
+    m(w)[p] = s(x(w)[p]) * t(theta[p] + sum_{k in mixed} phi_k(w))
 
 - ``theta[p]`` is a plane wave over the observation: for images
   ``2 pi (3 row / H + 2 col / W)`` (the same in every channel), for vectors
   ``2 pi 3 i / D``; so ``m`` is spread over *all* pixels, smoothly;
-- the phase advances by ``omega = pi / 4`` per grid step of *every* mixed
-  factor, i.e. it follows the sum of their indices: moving along any mixed
-  factor shifts the texture the same way, moving along ``w_i - w_j`` does
-  not;
+- the phase advances by about ``omega = pi / 4`` per grid step of *every*
+  mixed factor: ``phi_k = omega w_k`` (the sum of their indices), so moving
+  along any mixed factor shifts the texture the same way and moving along
+  ``w_i - w_j`` does not;
+- except where a factor's index is not what the image shows: a dataset
+  declares such a factor's phase as a function of its images
+  (``info[base.IMAGE_PHASE]``, ``image_phases``), so that grid points with
+  equal images get equal textures and the variant carries no information
+  the original lacks. dSprites does so for orientation
+  (``dsprites.orientation_phase``, 0.48-0.64 rad per step): classes 0 and
+  39 are the same angle, a square repeats every quarter turn, and small
+  sprites pixelise alike at nearby angles (22,604 groups of equal images on
+  the grid, all split by the index phase). No other dataset declares one,
+  so their textures are bit-identical to the index construction;
 - ``mixed`` are the ordinal factors (at least ``MIN_ORDINAL_VALUES`` values:
   dSprites scale, orientation, posX, posY; Shapes3D the three hues, scale,
   orientation; every factor of the toy and synthetic data); categorical
@@ -48,7 +59,9 @@ drop up to 0.054 vs 0.010), so ``pi / 4`` is kept everywhere.
 
 Guarantees (tested): ``|m| <= 1`` so ``|x' - x|_inf <= eps``; deterministic;
 the base image is kept up to ``eps``, so distinct binary images (differing by
-1 somewhere) stay distinct for ``eps < 1/2``.
+1 somewhere) stay distinct for ``eps < 1/2``; equal dSprites images have
+equal perturbed images (the whole grid), so there ``x'`` is a function of
+``x``.
 """
 
 from __future__ import annotations
@@ -60,9 +73,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from disent_bias.data import base
+
 MIN_ORDINAL_VALUES = 5
 PHASE_PER_STEP = math.pi / 4
 SPATIAL_CYCLES = (3.0, 2.0)  # along rows, along columns (vectors: first only)
+# (factors int32 (n, K), images (n, *obs)) -> phase float32 (n,).
+ImagePhase = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 def mixed_factors(factor_sizes) -> tuple[int, ...]:
@@ -85,12 +102,30 @@ def spatial_phase(observation_shape) -> np.ndarray:
 
 
 def factor_phase(factors: jax.Array, factor_sizes,
-                 phase_per_step: float = PHASE_PER_STEP) -> jax.Array:
-  """omega * (sum of the mixed factors' indices): float32 (n,)."""
-  mixed = jnp.asarray(mixed_factors(factor_sizes) or (0,), jnp.int32)
-  weight = 1.0 if mixed_factors(factor_sizes) else 0.0
-  return weight * phase_per_step * factors[:, mixed].sum(-1).astype(
+                 phase_per_step: float = PHASE_PER_STEP,
+                 skip: tuple[int, ...] = ()) -> jax.Array:
+  """omega * (sum of the mixed factors' indices, except ``skip``): (n,)."""
+  mixed = tuple(k for k in mixed_factors(factor_sizes) if k not in skip)
+  columns = jnp.asarray(mixed or (0,), jnp.int32)
+  weight = 1.0 if mixed else 0.0
+  return weight * phase_per_step * factors[:, columns].sum(-1).astype(
       jnp.float32)
+
+
+def image_phases(dataset) -> dict[int, ImagePhase]:
+  """Mixed factors whose phase the dataset derives from its images.
+
+  ``dataset.info[base.IMAGE_PHASE]`` maps factor names to functions
+  ``(factors int32 (n, K), images (n, *obs)) -> float32 (n,)`` (radians);
+  only the mixed factors among them count.
+
+  Returns:
+    factor column -> its phase function.
+  """
+  declared = dataset.info.get(base.IMAGE_PHASE, {})
+  mixed = mixed_factors(dataset.factor_sizes)
+  return {k: declared[name] for k, name in enumerate(dataset.factor_names)
+          if name in declared and k in mixed}
 
 
 def make_perturbation(dataset, phase_per_step: float = PHASE_PER_STEP
@@ -101,26 +136,32 @@ def make_perturbation(dataset, phase_per_step: float = PHASE_PER_STEP
     dataset: a ``GroundTruthData``; its ``render`` gives the base images (used
       for the polarity of binary data) and its grid gives the mixed factors.
     phase_per_step: omega, the phase advance per grid step of a mixed
-      factor (``variant='perturbed'`` uses the default).
+      factor (``variant='perturbed'`` uses the default); a phase the
+      dataset derives from its images keeps its own rate.
 
   Returns:
     ``m(factors int32 (n, K)) -> float32 (n, *obs)`` with ``|m| <= 1``; pure
-    jnp for procedural datasets.
+    jnp for procedural datasets. The phase of a factor the dataset declares
+    in ``info[base.IMAGE_PHASE]`` comes from the base images.
   """
   theta = jnp.asarray(spatial_phase(dataset.observation_shape))
   sizes = tuple(dataset.factor_sizes)
   binary = bool(dataset.binary)
   omega = float(phase_per_step)
   base_render = dataset.render
+  from_image = image_phases(dataset)
   obs_axes = (None,) * len(dataset.observation_shape)
 
   def pattern(factors):
     factors = jnp.asarray(factors, jnp.int32)
-    phase = factor_phase(factors, sizes, omega)[(slice(None), *obs_axes)]
-    wave = jnp.sin(theta[None] + phase)
+    x = (jnp.asarray(base_render(factors), jnp.float32)
+         if binary or from_image else None)
+    phase = factor_phase(factors, sizes, omega, skip=tuple(from_image))
+    for phase_fn in from_image.values():
+      phase = phase + phase_fn(factors, x)
+    wave = jnp.sin(theta[None] + phase[(slice(None), *obs_axes)])
     if not binary:
       return wave
-    x = jnp.asarray(base_render(factors), jnp.float32)
     return (1.0 - 2.0 * x) * 0.5 * (1.0 + wave)
 
   return pattern

@@ -113,6 +113,24 @@ def test_dsprites_sample_observations(dsprites_file):
   np.testing.assert_array_equal(x[..., 0], imgs[rows])
 
 
+def test_dsprites_perturbed_keeps_equal_images_equal(tmp_path):
+  # The file's orientation phase is read off its images too: rows with equal
+  # images (as orientation 0 and 2 pi are in the published file) get equal
+  # perturbed images.
+  sizes = (2, 1, 5, 2, 1)
+  arrays = _dsprites_arrays(sizes)
+  grid = _grid(sizes)
+  first, last = grid[:, 2] == 0, grid[:, 2] == 4
+  arrays['imgs'][last] = arrays['imgs'][first]
+  ds = files.load_dsprites(path=_save_npz(tmp_path / 'd.npz', arrays),
+                           factor_sizes=sizes)
+  perturbed = data.variants.apply_variant(ds, 'perturbed')
+  x = perturbed.render(grid)
+  assert isinstance(x, np.ndarray)
+  np.testing.assert_array_equal(x[last], x[first])
+  assert np.abs(x - ds.render(grid)).max() <= perturbed.epsilon + 1e-6
+
+
 def test_dsprites_folder_path(tmp_path):
   _save_npz(tmp_path / dsprites_npz.FILE_NAME, _dsprites_arrays())
   ds = files.load_dsprites(path=tmp_path, factor_sizes=DSPRITES_SMALL)
