@@ -195,25 +195,25 @@ def unit_records(workdir: str, unit_id: str) -> dict[str, Any]:
                                             'unit.json'))
 
 
-def cell_results(cell: grid.Cell, unit_records_: Sequence[Mapping[str, Any]]
+def cell_results(cell: grid.Cell, units: Sequence[Mapping[str, Any]]
                  ) -> dict[str, Any]:
   """A cell's ``results.json`` from its units' records (in seed order)."""
   per_seed = []
-  for record in unit_records_:
+  for record in units:
     runs = record['results']['per_seed']
     for run, scores in zip(runs, record['scores']):
       per_seed.append({'seed': run['seed'], 'metrics': scores,
                        'eval': run.get('eval', {}),
                        'final': run.get('final', {})})
-  seconds = [r['throughput']['unit_seconds'] for r in unit_records_]
+  seconds = [r['throughput']['unit_seconds'] for r in units]
   return logging_utils.to_jsonable({
       'model': cell.model, 'dataset': cell.dataset, 'variant': cell.variant,
       'seeds': [r['seed'] for r in per_seed],
-      'num_steps': unit_records_[0]['results']['num_steps'],
+      'num_steps': units[0]['results']['num_steps'],
       'eval': scoring.reduce_seeds([r['eval'] for r in per_seed]),
       'metrics': scoring.score_summary(r['metrics'] for r in per_seed),
       'per_seed': per_seed,
-      'units': [r['unit'] for r in unit_records_],
+      'units': [r['unit'] for r in units],
       'timings': {'unit_seconds': seconds, 'wall_seconds': sum(seconds)},
   })
 
