@@ -162,3 +162,15 @@ def test_user_errors_end_the_binary_in_one_line(tmp_path, fault, message):
                            cwd=REPO, env=ENV, capture_output=True, text=True,
                            timeout=300)
   assert verbose.returncode != 0 and 'Traceback' in verbose.stderr
+
+
+def test_a_workdir_that_is_a_file_is_one_line(tmp_path):
+  workdir = tmp_path / 'run'
+  workdir.write_text('not a directory\n')
+  proc = subprocess.run(_command(str(workdir)), cwd=REPO, env=ENV,
+                        capture_output=True, text=True, timeout=300)
+  lines = proc.stderr.strip().splitlines()
+  assert proc.returncode == 2, proc.stderr
+  assert len(lines) <= 3 and 'Traceback' not in proc.stderr
+  assert lines[-1].startswith('FATAL') and str(workdir) in lines[-1]
+  assert workdir.read_text() == 'not a directory\n'
