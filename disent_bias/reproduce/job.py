@@ -217,13 +217,19 @@ def _run_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
                 **timings}
   record = {'unit': unit.id, 'job': job_id, 'metrics_now': now,
             'metrics_later': later, 'results': results, 'scores': scores,
-            'throughput': throughput}
+            'throughput': throughput, 'train_log': _train_log(workdir)}
   folder.add_unit(unit.id, record, arrays, seconds=seconds,
                   seed_steps_per_second=throughput['seed_steps_per_second'])
   _log(folder, f'{unit}: done in {progress_lib.format_seconds(seconds)} '
        f'({throughput["seed_steps_per_second"] or 0:.0f} seed-steps/s); '
        + ', '.join(f'seed {s["seed"]} ' + scoring.short(
            {k: s[k] for k in now if k in s}) for s in scores))
+
+
+def _train_log(workdir: str) -> list[dict[str, Any]]:
+  """The unit's ``metrics.jsonl`` records: its training curves."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  return logging_utils.read_jsonl(path) if os.path.exists(path) else []
 
 
 def _log(folder: pack.JobFolder, line: str) -> None:

@@ -167,3 +167,9 @@ def test_each_ingested_job_keeps_its_manifest_and_log(cycle):
   for job in os.listdir(jobs):
     assert sorted(os.listdir(os.path.join(jobs, job))) == sorted(
         [pack.LOG, pack.MANIFEST])
+
+
+def test_units_keep_their_training_curves(cycle):
+  record = ingest_lib.unit_records(cycle['work'], cycle['after_job4'][0])
+  steps = [r['step'] for r in record['train_log'] if 'train/loss' in r]
+  assert steps and steps[-1] == record['results']['num_steps']
