@@ -173,3 +173,16 @@ def test_units_keep_their_training_curves(cycle):
   record = ingest_lib.unit_records(cycle['work'], cycle['after_job4'][0])
   steps = [r['step'] for r in record['train_log'] if 'train/loss' in r]
   assert steps and steps[-1] == record['results']['num_steps']
+
+
+def test_a_job_continues_a_folder_of_an_earlier_job(cycle, tmp_path):
+  folder = tmp_path / 'job1'
+  shutil.copytree(cycle['root'] / 'job1', folder)
+  before = pack.read_manifest(str(folder))['units']
+  manifest = job_lib.run_job(_config(), str(folder), budget_seconds=300,
+                             ledger_path=str(tmp_path / 'none.json'),
+                             max_units=1)
+  ids = [u['id'] for u in manifest['units']]
+  assert ids[:1] == [before[0]['id']] and len(ids) == 2
+  assert pack.read_manifest(str(folder))['units'][0] == before[0]
+  assert pack.check_limits(str(folder)) == []
