@@ -291,7 +291,8 @@ def _common(config, *, name, description, num_seeds, datasets, models,
 
 def _paper(config):
   _common(config, name='paper', num_seeds=10,
-          description='Paper protocol (SPEC 1): 300k steps, 10 seeds',
+          description=('Paper protocol (Zietlow et al. 2021, Table 1): '
+                       '300k steps, 10 seeds'),
           datasets=('dsprites', 'shapes3d'), models=MODELS)
   config.overrides = dict(
       model=dict(architecture='conv'),
@@ -314,8 +315,8 @@ def _paper_core(config):
   settings: 2 datasets x 3 variants x 2 models x 5 seeds, 300k steps."""
   _paper(config)
   config.name = 'paper_core'
-  config.description = ('Paper protocol, core (SPEC 1): beta-VAE and PCL, '
-                        '300k steps, 5 seeds')
+  config.description = ('Paper protocol, core (Zietlow et al. 2021, '
+                        'Table 1): beta-VAE and PCL, 300k steps, 5 seeds')
   config.models = PAPER_CORE_MODELS
   config.num_seeds = PAPER_CORE_NUM_SEEDS
 
