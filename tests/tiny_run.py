@@ -1,6 +1,8 @@
 """A tiny training setup shared by the train, step, runner and scoring tests:
 vector data with the MLP architecture, compile-time dominated."""
 
+import os
+
 import jax
 import numpy as np
 
@@ -47,3 +49,14 @@ def restored_params(workdir):
 def assert_trees_close(a, b, rtol=1e-5, atol=1e-6):
   jax.tree.map(lambda x, y: np.testing.assert_allclose(
       np.asarray(x), np.asarray(y), rtol=rtol, atol=atol), a, b)
+
+
+def files_under(directory):
+  """Every file under ``directory`` (relative path) with its bytes."""
+  out = {}
+  for parent, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(parent, name)
+      with open(path, 'rb') as f:
+        out[os.path.relpath(path, directory)] = f.read()
+  return out

@@ -125,7 +125,8 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
     logging.info('%s: ingested from job %s', unit, record['job'])
   _keep_job_record(job_dir, manifest, workdir)
   if new or not os.path.exists(os.path.join(workdir, 'table.md')):
-    units_lib.write_ledger(ledger_path, ledger)
+    if not new:  # Written after each new unit; else maybe never yet.
+      units_lib.write_ledger(ledger_path, ledger)
     _write_protocol(config, workdir, ledger)
   done = sum(e['state'] == units_lib.DONE for e in ledger['units'].values())
   logging.info('ingested %d unit(s), %d already done; %d of %d units done',

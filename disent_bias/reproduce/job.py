@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from absl import logging
 import jax
@@ -31,6 +31,7 @@ from disent_bias import logging_utils
 from disent_bias import metrics as metrics_lib
 from disent_bias import progress as progress_lib
 from disent_bias import provenance
+from disent_bias import runner
 from disent_bias import scoring
 from disent_bias import train
 from disent_bias.reproduce import grid
@@ -77,19 +78,17 @@ def sample_arrays(sample: Mapping[str, np.ndarray], seed: int
   return out
 
 
-def score_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
-               workdir: str) -> tuple[list[dict[str, Any]],
-                                      dict[str, np.ndarray]]:
-  """Per seed: the accelerator metrics, and the saved sample's arrays."""
-  now, _ = deferred_metrics(config, unit.cell)
+def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
+               ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+  """Per seed: the metrics ``now`` (scored here), and the saved sample's
+  arrays."""
   restored = train.restore_run(workdir)
   mc = restored.config.metrics
   scores, arrays = [], {}
   for index in range(unit.count):
     seed = restored.config.seed + index
     fn = scoring.representation_fn(
-        restored.model, jax.tree.map(lambda x, i=index: x[i],
-                                     restored.params))
+        restored.model, runner.select_seed(restored.params, index))
     tic = time.perf_counter()
     sample = metrics_lib.array_sample(restored.dataset, fn, seed=seed,
                                       num_train=mc.num_train,
@@ -126,14 +125,19 @@ class _Budget:
     """Seconds of ``unit``: measured in this job for the same model, dataset
     and seed count (no compile cache across units: compile counted), else
     the protocol's figures."""
-    key = (unit.cell.model, unit.cell.dataset, unit.count)
+    key = _kind(unit)
     if key in self.measured:
       return self.measured[key]
     return units_lib.estimate_seconds(self.config, unit.cell, unit.count)
 
   def record(self, unit: units_lib.Unit, seconds: float) -> None:
-    key = (unit.cell.model, unit.cell.dataset, unit.count)
+    key = _kind(unit)
     self.measured[key] = max(seconds, self.measured.get(key, 0.0))
+
+
+def _kind(unit: units_lib.Unit) -> tuple[str, str, int]:
+  """Units of one kind cost the same: model, dataset, number of seeds."""
+  return unit.cell.model, unit.cell.dataset, unit.count
 
 
 def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
@@ -207,7 +211,7 @@ def _run_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
   with logging_utils.nested_run():
     results = (train_fn or train.train_and_evaluate)(train_config, workdir)
   trained = time.time() - tic
-  scores, arrays = score_unit(config, unit, workdir)
+  scores, arrays = score_unit(unit, workdir, now)
   seconds = time.time() - tic
   budget.record(unit, seconds)
   timings = dict(results.get('timings', {}))

@@ -14,6 +14,7 @@ from disent_bias import train
 from disent_bias import workdir as workdir_lib
 from experiments.configs import default
 from experiments.configs import reproduce as reproduce_configs
+from tiny_run import files_under
 
 
 def _scores(results):
@@ -133,23 +134,12 @@ def test_refused_rerun_names_the_fields_and_writes_nothing(tmp_path, smoke,
   assert (tmp_path / 'config.json').read_bytes() == before
 
 
-def _files(directory):
-  """Every file under ``directory`` with its bytes."""
-  out = {}
-  for parent, _, names in os.walk(directory):
-    for name in names:
-      path = os.path.join(parent, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
-
-
 def test_training_workdir_is_refused_and_kept(tmp_path, smoke, fake_train):
   workdir = tmp_path / 'run'
   (workdir / 'checkpoints' / '40').mkdir(parents=True)
   (workdir / 'config.json').write_text(default.get_config().to_json())
   (workdir / 'results.json').write_text('{"num_steps": 40}')
-  before = _files(workdir)
+  before = files_under(workdir)
   train_fn = fake_train()
   with pytest.raises(workdir_lib.WorkdirKindError,
                      match=re.escape(
@@ -157,7 +147,7 @@ def test_training_workdir_is_refused_and_kept(tmp_path, smoke, fake_train):
                          'config.json is a train config), not a '
                          'reproduction; nothing was written')):
     reproduce.reproduce(smoke(), str(workdir), train_fn=train_fn)
-  assert _files(workdir) == before and not train_fn.calls
+  assert files_under(workdir) == before and not train_fn.calls
 
 
 def test_cell_json_is_written_once_and_kept(tmp_path, smoke, fake_train):

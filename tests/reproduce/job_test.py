@@ -20,6 +20,7 @@ from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import pack
 from disent_bias.reproduce import units
 from experiments.configs import reproduce as reproduce_configs
+from tiny_run import files_under
 
 
 def _config():
@@ -33,16 +34,6 @@ def _ledger(workdir):
 def _done(workdir):
   return sorted(k for k, e in _ledger(workdir)['units'].items()
                 if e['state'] == units.DONE)
-
-
-def _files(directory):
-  out = {}
-  for root, _, names in os.walk(directory):
-    for name in names:
-      path = os.path.join(root, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
 
 
 class _KilledInSecondUnit:
@@ -71,9 +62,9 @@ def cycle(tmp_path_factory):
   out['job1_limits'] = pack.check_limits(str(root / 'job1'))
   ingest_lib.ingest(config, str(root / 'job1'), work)
   out['after_job1'] = _done(work)
-  out['files_after_job1'] = _files(work)
+  out['files_after_job1'] = files_under(work)
   ingest_lib.ingest(config, str(root / 'job1'), work)  # Again: no change.
-  out['files_after_reingest'] = _files(work)
+  out['files_after_reingest'] = files_under(work)
   job_lib.run_job(config, str(root / 'job2'), budget_seconds=300,
                   ledger_path=ledger, max_units=1)
   ingest_lib.ingest(config, str(root / 'job2'), work)
