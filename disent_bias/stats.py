@@ -33,3 +33,9 @@ def seed_sd(values: npt.ArrayLike) -> float:
   if values.size == 1:
     return 0.0
   return float(values.std(ddof=1))
+
+
+def mean_sd(values: npt.ArrayLike) -> str:
+  """``mean ± sd`` of per-seed values (S,), 3 decimals; sd as ``seed_sd``."""
+  values = np.asarray(values, np.float64)
+  return f'{values.mean():.3f} ± {seed_sd(values):.3f}'

@@ -49,15 +49,6 @@ _NUM_POINTS = flags.DEFINE_integer('num_points', 3000,
                                    'points of each scoring sample')
 
 
-def mean_sd(values: Sequence[float] | np.ndarray) -> str:
-  """``mean ± sd`` of per-seed values (S,), 3 decimals; sample sd (ddof=1).
-
-  The sd is ``stats.seed_sd``, the one seed-spread definition of the package.
-  """
-  values = np.asarray(values, np.float64)
-  return f'{values.mean():.3f} ± {stats.seed_sd(values):.3f}'
-
-
 def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,
         num_steps: int = toy_config.NUM_STEPS,
         num_points: int = 3000) -> list[dict]:
@@ -104,7 +95,7 @@ def run(model_name: str, epsilons, workdir: str, *, num_seeds: int = 5,
                                                  test, degree=1))
     records.append(record)
     logging.info('%s eps=%s: MIG %s, ceiling %s, ratio %s', variant, eps,
-                 mean_sd(mig), mean_sd(ceiling), mean_sd(record['ratio']))
+                 stats.mean_sd(mig), stats.mean_sd(ceiling), stats.mean_sd(record['ratio']))
   _write(records, workdir)
   logging.info('wrote %s (%.0f s)', workdir, time.time() - start)
   return records
@@ -123,9 +114,9 @@ def _write(records: Sequence[dict], workdir: str) -> None:
            'code readout | image readout |', '|---|---|---|---|---|---|---|']
   for r in records:
     eps = '-' if r['variant'] == 'original' else f"{r['epsilon']:g}"
-    lines.append(f"| {r['variant']} | {eps} | {mean_sd(r['ceiling'])} | "
-                 f"{mean_sd(r['mig'])} | {mean_sd(r['ratio'])} | "
-                 f"{mean_sd(r['code_readout_mig'])} | "
+    lines.append(f"| {r['variant']} | {eps} | {stats.mean_sd(r['ceiling'])} | "
+                 f"{stats.mean_sd(r['mig'])} | {stats.mean_sd(r['ratio'])} | "
+                 f"{stats.mean_sd(r['code_readout_mig'])} | "
                  f"{r['image_readout_mig']:.3f} |")
   with open(os.path.join(workdir, 'table.md'), 'w', encoding='utf-8') as f:
     f.write('\n'.join(lines) + '\n')

@@ -8,7 +8,6 @@ import pytest
 from disent_bias import reproduce
 from disent_bias import stats
 from disent_bias import scoring
-from experiments import noise_control
 
 # Scores of three seeds; mean 0.3, squared deviations 0.04, 0.01, 0.09, so
 # the sample sd (ddof=1) is sqrt(0.14 / 2) = sqrt(0.07) = 0.26458 (the
@@ -31,7 +30,7 @@ class TestSeedSd:
       stats.seed_sd(np.zeros((2, 3)))
 
 
-def test_train_reproduce_and_noise_control_use_it():
+def test_train_reproduce_and_studies_use_it():
   per_seed = [{'mig': v} for v in SCORES]
   reduced = scoring.reduce_seeds(per_seed, 'eval/')
   np.testing.assert_allclose(reduced['eval/mig_sd'], SAMPLE_SD, rtol=1e-12)
@@ -39,4 +38,4 @@ def test_train_reproduce_and_noise_control_use_it():
               'scores': {'mig': v}} for s, v in enumerate(SCORES)]
   (row,) = reproduce.summarize(records)
   np.testing.assert_allclose(row['sd'], SAMPLE_SD, rtol=1e-12)
-  assert noise_control.mean_sd(SCORES) == '0.300 ± 0.265'
+  assert stats.mean_sd(SCORES) == '0.300 ± 0.265'
