@@ -17,6 +17,7 @@ from disent_bias.analysis.alignment import distance_to_orthogonality
 from disent_bias.analysis.alignment import local_pca
 from disent_bias.analysis.alignment import offdiag_mass
 from disent_bias.analysis.dataset import block_points
+from disent_bias.analysis.dataset import criterion
 from disent_bias.analysis.dataset import local_alignment
 from disent_bias.analysis.dataset import perturbation_report
 from disent_bias.analysis.dataset import perturbation_reports
@@ -31,7 +32,7 @@ from disent_bias.analysis.model import posterior_stats
 __all__ = [
     'alignment', 'dataset', 'jacobian', 'model', 'alignment_scores',
     'batch_alignment_scores', 'distance_to_orthogonality', 'local_pca',
-    'offdiag_mass', 'block_points', 'local_alignment', 'perturbation_report',
+    'offdiag_mass', 'block_points', 'criterion', 'local_alignment', 'perturbation_report',
     'perturbation_reports', 'sample_points',
     'generator_jacobian', 'generator_jacobians', 'decoder_jacobian',
     'model_summary', 'polarized_fraction', 'posterior_stats',

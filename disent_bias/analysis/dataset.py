@@ -73,30 +73,76 @@ def _summary(values: np.ndarray) -> dict[str, float]:
   return out
 
 
+IMAGE_BLUR = 1.0  # The documented criterion's blur (pixels) for images.
+
+
+def criterion(dataset, blur: float | None = None,
+              columns: Sequence[int] | str | None = 'ordinal'
+              ) -> tuple[float, tuple[int, ...] | None]:
+  """The blur and scored columns of the documented criterion.
+
+  Args:
+    dataset: a ``GroundTruthData``.
+    blur: pixels; None is ``IMAGE_BLUR`` for image observations (H, W, C)
+      and 0 for vectors.
+    columns: ``'ordinal'`` (``perturbations.mixed_factors``), None (every
+      factor) or explicit factor indices.
+
+  Returns:
+    ``(blur, columns)`` with columns a tuple of indices, or None for all.
+
+  Raises:
+    ValueError: an unknown ``columns`` string, or no factor to score.
+  """
+  from disent_bias.data import perturbations  # pylint: disable=g-import-not-at-top
+  if blur is None:
+    blur = IMAGE_BLUR if len(dataset.observation_shape) == 3 else 0.0
+  if isinstance(columns, str):
+    if columns != 'ordinal':
+      raise ValueError(f"columns must be 'ordinal', None (all factors) or "
+                       f'factor indices, got {columns!r}')
+    columns = perturbations.mixed_factors(dataset.factor_sizes)
+  elif columns is not None:
+    columns = tuple(int(c) for c in columns)
+  if columns is not None and not columns:
+    raise ValueError(
+        f'{dataset.name}: no factor to score: none of '
+        f'{dict(zip(dataset.factor_names, dataset.factor_sizes))} is ordinal '
+        f'(>= {perturbations.MIN_ORDINAL_VALUES} values); pass columns=None '
+        'to score all factors')
+  return float(blur), columns
+
+
 def local_alignment(dataset, factors: np.ndarray, *, radius: int = 1,
-                    chunk: int = 32, blur: float = 0.0,
-                    columns: Sequence[int] | None = None) -> dict:
+                    chunk: int = 32, blur: float | None = None,
+                    columns: Sequence[int] | str | None = 'ordinal') -> dict:
   """Alignment of the generator's local PCA with the factor axes.
+
+  The defaults are the documented criterion (docs/analysis.md): the ordinal
+  factors' Jacobian columns of renders blurred by one pixel for images
+  (none for vectors). ``blur=0.0, columns=None`` gives the raw scores.
 
   Args:
     dataset: a ``GroundTruthData`` (any variant).
     factors: int (N, K) grid points (see ``sample_points``).
     radius: finite-difference stencil half width (``jacobian``).
     chunk: points per jitted Jacobian call.
-    blur: Gaussian blur sigma (pixels) of the renders (``jacobian``).
-    columns: the factors whose Jacobian columns are scored (default all).
-      A finite difference along a categorical factor (dSprites / Shapes3D
-      shape) is a jump between unrelated images, not a local direction, so
-      the documented criterion uses the ordinal factors
-      (``perturbations.mixed_factors``).
+    blur: Gaussian blur sigma (pixels) of the renders (``jacobian``); None:
+      1 for image observations, 0 for vectors (``criterion``).
+    columns: the factors whose Jacobian columns are scored: ``'ordinal'``
+      (default, ``perturbations.mixed_factors``: a finite difference along a
+      categorical factor such as dSprites / Shapes3D shape is a jump between
+      unrelated images, not a local direction), None for all, or indices.
 
   Returns:
     dict: ``median_dto``, ``median_offdiag_mass``, ``median_offdiag_mass_raw``,
     ``median_max_abs_cosine``; per score a quantile summary under
     ``<score>_summary``; the raw per-point arrays under ``per_point``
     (numpy, not JSON); ``column_norm_median`` (K,) median |J[:, k]|;
-    ``mean_abs_cosine`` (K, K) mean |cosine| between columns.
+    ``mean_abs_cosine`` (K, K) mean |cosine| between columns; the ``blur``
+    and ``columns`` used (None: all).
   """
+  blur, columns = criterion(dataset, blur, columns)
   jacs = jacobian.generator_jacobians(dataset, factors, radius=radius,
                                       chunk=chunk, blur=blur)
   if columns is not None:

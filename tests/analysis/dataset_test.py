@@ -93,6 +93,46 @@ def test_local_alignment_of_a_linear_generator():
                              rtol=1e-4)
 
 
+def _blobs():
+  """(3, 6, 6) grid of 12x12 images: shape (categorical), x, y of a blob."""
+
+  def render(factors):
+    f = jnp.asarray(factors, jnp.float32)
+    grid = jnp.arange(12, dtype=jnp.float32)
+    width = 1.0 + f[:, 0, None]
+    bump = lambda c: jnp.exp(-((grid - 3.0 - c[:, None]) / width) ** 2)
+    image = bump(f[:, 1])[:, :, None] * bump(f[:, 2])[:, None, :]
+    return image[..., None]
+
+  return base.GroundTruthData('blobs', (3, 6, 6), ('shape', 'x', 'y'),
+                              (12, 12, 1), render)
+
+
+def test_local_alignment_defaults_are_the_documented_criterion():
+  ds = _blobs()
+  points = dataset_lib.sample_points(ds, 6)
+  default = dataset_lib.local_alignment(ds, points)
+  explicit = dataset_lib.local_alignment(ds, points, blur=1.0, columns=[1, 2])
+  assert default['blur'] == 1.0 and default['columns'] == [1, 2]
+  for key in ('median_dto', 'median_offdiag_mass', 'mean_abs_cosine'):
+    assert default[key] == explicit[key]
+  raw = dataset_lib.local_alignment(ds, points, blur=0.0, columns=None)
+  assert raw['blur'] == 0.0 and raw['columns'] is None
+  assert np.asarray(raw['mean_abs_cosine']).shape == (3, 3)
+  # Vectors are not blurred.
+  vectors = synthetic.make_linear(num_factors=2, factor_size=6, dim=4)
+  assert dataset_lib.criterion(vectors) == (0.0, (0, 1))
+
+
+def test_local_alignment_without_ordinal_factors_says_so():
+  ds = _onehot()  # Sizes 4 and 5: only b is ordinal.
+  assert dataset_lib.criterion(ds) == (1.0, (1,))
+  small = base.GroundTruthData('small', (2, 3), ('a', 'b'), (4,),
+                               lambda f: jnp.zeros((len(f), 4)))
+  with pytest.raises(ValueError, match='columns=None'):
+    dataset_lib.criterion(small)
+
+
 def test_perturbation_report_bound_and_change():
   original = _onehot()
   variant = _onehot('noise', epsilon=0.1, shift=0.05)
