@@ -16,6 +16,7 @@ from disent_bias.metrics import unsupervised as unsupervised_lib
 from disent_bias.metrics import utils
 from disent_bias.metrics.beta_vae import beta_vae_score
 from disent_bias.metrics.dci import dci
+from disent_bias.metrics.dci import dci_sample
 from disent_bias.metrics.evaluation import ALL_METRICS
 from disent_bias.metrics.evaluation import ARRAY_METRICS
 from disent_bias.metrics.evaluation import array_sample
@@ -33,7 +34,7 @@ from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [
     'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'SAMPLE_KEYS', 'array_sample',
-    'score_sample', 'beta_vae_score', 'dci',
+    'score_sample', 'beta_vae_score', 'dci', 'dci_sample',
     'evaluate_representation', 'factor_vae_score', 'mig', 'validate_config',
     'modularity_explicitness', 'sample_codes', 'sap', 'unsupervised',
     'evaluation', 'sampling', 'utils', 'beta_vae_lib', 'dci_lib',

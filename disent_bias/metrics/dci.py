@@ -131,3 +131,65 @@ def dci(codes_train: jax.typing.ArrayLike, factors_train: jax.typing.ArrayLike,
       'informativeness_train': train_acc,
       'informativeness_test': test_acc,
   }
+
+
+def split_sample(num_points: int, *, train_fraction: float = 2 / 3,
+                 num_train: int | None = None, seed: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+  """A seeded random train / test split of ``num_points`` rows.
+
+  Args:
+    num_points: rows of the sample.
+    train_fraction: share of training rows (rounded down) when ``num_train``
+      is None.
+    num_train: training rows; overrides ``train_fraction``.
+    seed: the split is ``jax.random.permutation(jax.random.key(seed))``.
+
+  Returns:
+    (train rows (num_train,), test rows (num_points - num_train,)), int64.
+
+  Raises:
+    ValueError: a split that leaves either side empty.
+  """
+  if num_train is None:
+    if not 0.0 < train_fraction < 1.0:
+      raise ValueError(f'train_fraction must be in (0, 1), got '
+                       f'{train_fraction}')
+    num_train = int(train_fraction * num_points)
+  if not 0 < num_train < num_points:
+    raise ValueError(f'a train / test split of {num_points} points needs '
+                     f'0 < num_train < {num_points}, got {num_train}')
+  order = np.asarray(jax.random.permutation(jax.random.key(seed), num_points),
+                     np.int64)
+  return order[:num_train], order[num_train:]
+
+
+def dci_sample(codes: jax.typing.ArrayLike, factors: jax.typing.ArrayLike, *,
+               train_fraction: float = 2 / 3, num_train: int | None = None,
+               seed: int = 0, n_jobs: int | None = -1) -> dict[str, float]:
+  """``dci`` of one sample, split at random into train and test rows.
+
+  The trees are those of ``dci`` (same classifiers, same ``seed``), so
+  ``dci_sample(c, f, seed=s)`` equals ``dci(c[tr], f[tr], c[te], f[te],
+  seed=s)`` with ``tr, te = split_sample(len(c), seed=s)``.
+
+  Args:
+    codes: (N, D) codes, D >= 2.
+    factors: (N, K) integer factor classes, K >= 2.
+    train_fraction: share of the rows used for training (default 2/3).
+    num_train: training rows; overrides ``train_fraction``.
+    seed: seed of the split and of the classifiers.
+    n_jobs: see ``dci``.
+
+  Returns:
+    ``dci``'s scores.
+
+  Raises:
+    ValueError / TypeError: as ``dci``, and codes and factors with different
+      numbers of rows, or a split with an empty side.
+  """
+  codes, factors = utils.check_pair(codes, factors)
+  train, test = split_sample(len(codes), train_fraction=train_fraction,
+                             num_train=num_train, seed=seed)
+  return dci(codes[train], factors[train], codes[test], factors[test],
+             seed=seed, n_jobs=n_jobs)

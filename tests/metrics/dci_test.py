@@ -128,3 +128,34 @@ class TestDci:
       metrics.dci(c_tr, f_tr[:, :1], c_te, f_te[:, :1])
     with pytest.raises(ValueError, match='constant'):
       metrics.dci(c_tr, f_tr * 0, c_te, f_te)
+
+
+class TestDciSample:
+  """One sample, split at random: the same trees as ``dci``."""
+
+  def test_equals_dci_on_the_split(self):
+    codes, factors, _, _ = _split(n_train=240)
+    train, test = metrics.dci_lib.split_sample(240, seed=3)
+    assert len(train) == 160 and len(test) == 80
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(240))
+    expected = metrics.dci(codes[train], factors[train], codes[test],
+                           factors[test], seed=3)
+    assert metrics.dci_sample(codes, factors, seed=3) == expected
+
+  def test_num_train_overrides_the_fraction(self):
+    train, test = metrics.dci_lib.split_sample(10, num_train=7,
+                                               train_fraction=0.1)
+    assert len(train) == 7 and len(test) == 3
+    np.testing.assert_array_equal(
+        train, metrics.dci_lib.split_sample(10, num_train=7)[0])
+
+  @pytest.mark.parametrize('options', [dict(num_train=0), dict(num_train=10),
+                                       dict(train_fraction=1.0)])
+  def test_empty_side_is_refused(self, options):
+    with pytest.raises(ValueError, match='num_train|train_fraction'):
+      metrics.dci_lib.split_sample(10, **options)
+
+  def test_rows_must_match(self):
+    codes, factors, _, _ = _split(n_train=30)
+    with pytest.raises(ValueError, match='same N'):
+      metrics.dci_sample(codes, factors[:20])
