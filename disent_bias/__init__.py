@@ -5,3 +5,11 @@ Biases for (beta-)VAE Based Architectures" (ICML 2021).
 """
 
 __version__ = '0.1.0'
+
+
+def __getattr__(name: str):
+  """``encode`` on first use, so ``import disent_bias`` stays light."""
+  if name == 'encode':
+    from disent_bias.encoding import encode  # pylint: disable=g-import-not-at-top
+    return encode
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -43,22 +43,41 @@ def representation_fn(model: networks.VAE, params: Any,
   posterior_mean, encode = _encoder(model)
 
   def fn(images):
-    images = np.asarray(images, np.float32)
-    outputs = []
-    for start in range(0, len(images), batch_size):
-      chunk = images[start:start + batch_size]
-      n = len(chunk)
-      if n < batch_size:
-        pad = np.zeros((batch_size - n, *chunk.shape[1:]), np.float32)
-        chunk = np.concatenate([chunk, pad])
-      outputs.append(np.asarray(encode(params, chunk))[:n])
-    if not outputs:
-      return np.zeros((0, model.num_latents), np.float32)
-    return np.concatenate(outputs)
+    return apply_batched(encode, params, images, batch_size)
 
   fn.jax_fn = posterior_mean
   fn.params = params
   return fn
+
+
+def apply_batched(fn: Callable, params: Any, images: np.ndarray,
+                  batch_size: int = 256) -> Any:
+  """``fn(params, chunk)`` over chunks of ``batch_size`` images, in numpy.
+
+  Every call gets (batch_size, *obs) images (the last chunk is zero-padded),
+  so a jitted ``fn`` compiles once.
+
+  Args:
+    fn: ``(params, images (B, *obs)) -> tree of (B, ...)`` arrays.
+    params: passed through.
+    images: (n, *obs), cast to float32.
+    batch_size: images per call.
+
+  Returns:
+    The tree of ``fn``'s outputs for all n images, numpy (n, ...).
+  """
+  images = np.asarray(images, np.float32)
+  n_total = len(images)
+  outputs = []
+  for start in range(0, max(n_total, 1), batch_size):
+    chunk = images[start:start + batch_size]
+    n = len(chunk)
+    if n < batch_size:
+      pad = np.zeros((batch_size - n, *images.shape[1:]), np.float32)
+      chunk = np.concatenate([chunk, pad])
+    outputs.append(jax.tree.map(lambda x, n=n: np.asarray(x)[:n],
+                                fn(params, chunk)))
+  return jax.tree.map(lambda *x: np.concatenate(x), *outputs)
 
 
 @functools.lru_cache(maxsize=16)
@@ -71,13 +90,27 @@ def _encoder(model: networks.VAE) -> tuple[Callable, Callable]:
   used (same parameters as the matmul layers; which is faster depends on
   the CPU, docs/performance.md).
   """
-  if model.architecture == 'conv':
-    model = model.clone(fast_conv=False)
+  posterior = _posterior(model)
 
   def posterior_mean(p, x):
-    return model.apply({'params': p}, x, method='encode')[0]
+    return posterior(p, x)[0]
 
   return posterior_mean, jax.jit(posterior_mean)
+
+
+def _posterior(model: networks.VAE) -> Callable:
+  """``(params, images) -> (mu, logvar)`` of ``model.encode``, with XLA's
+  native convolutions (``_encoder``)."""
+  if model.architecture == 'conv':
+    model = model.clone(fast_conv=False)
+  return lambda p, x: model.apply({'params': p}, x, method='encode')
+
+
+@functools.lru_cache(maxsize=16)
+def posterior_fn(model: networks.VAE) -> Callable:
+  """Jitted ``(params, images (B, *obs)) -> (mu, logvar)`` (B, D) of one
+  model (the encoder of ``representation_fn``, with the log-variances)."""
+  return jax.jit(_posterior(model))
 
 
 def reduce_seeds(per_seed: Sequence[Mapping[str, Any]], prefix: str = ''
@@ -212,6 +245,6 @@ def short(record: Mapping[str, Any]) -> str:
                    if isinstance(v, (int, float)))
 
 
-__all__ = ['representation_fn', 'reduce_seeds', 'BOOKKEEPING', 'score_summary',
+__all__ = ['representation_fn', 'apply_batched', 'posterior_fn', 'reduce_seeds', 'BOOKKEEPING', 'score_summary',
            'log_record', 'train_record', 'write_images', 'evaluate', 'score',
            'numeric', 'short']
