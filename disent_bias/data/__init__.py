@@ -3,6 +3,10 @@
 ``load(name, **options)`` is the single entry point. Procedural look-alikes of
 dSprites and Shapes3D are the default; real files are used with
 ``source='file', path=...`` and TFDS with ``source='tfds', data_dir=...``.
+Your own factor grid: ``from_arrays(images, factors, factor_names,
+factor_sizes)``, or a file of the generic layout with ``from_arrays(path)`` /
+``load('arrays', path=...)`` (``data.arrays``); ``data.export`` writes any
+dataset and variant in that layout and in the real files' layouts.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from disent_bias import checks
+from disent_bias.data import arrays
 from disent_bias.data import base
 from disent_bias.data import samplers
 from disent_bias.data import state_space
 from disent_bias.data import variants
+from disent_bias.data.arrays import from_arrays
 from disent_bias.data.base import GroundTruthData
 from disent_bias.data.state_space import StateSpace
 from disent_bias.data.variants import VARIANTS
@@ -48,7 +54,7 @@ def _tfds():
   return tfds_loader.LOADERS
 
 
-_FILE_ONLY = ('mpi3d_toy', 'mpi3d_realistic', 'mpi3d_real')
+_FILE_ONLY = ('arrays', 'mpi3d_toy', 'mpi3d_realistic', 'mpi3d_real')
 
 
 def names() -> tuple[str, ...]:
@@ -63,7 +69,8 @@ def load(name: str, *, source: str | None = None, variant: str = 'original',
   Args:
     name: dataset name; see ``names()``.
     source: ``'procedural'`` (default where available), ``'file'`` (needs
-      ``path=``) or ``'tfds'`` (needs ``data_dir=``). MPI3D is file-only.
+      ``path=``) or ``'tfds'`` (needs ``data_dir=``). MPI3D and ``'arrays'``
+      (a generic-layout file, ``data.arrays``) are file-only.
     variant: ``'original'``, ``'perturbed'`` or ``'noise'``.
     epsilon: perturbation amplitude; dataset default when None.
     **options: passed to the constructor (e.g. ``path``, grid options).
@@ -129,5 +136,6 @@ def load_config(data: Any) -> GroundTruthData:
 
 
 __all__ = ['GroundTruthData', 'StateSpace', 'VARIANTS', 'SOURCES', 'load',
+           'from_arrays', 'arrays',
            'load_config', 'validate_config', 'names', 'base', 'samplers',
            'state_space', 'variants']

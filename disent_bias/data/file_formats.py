@@ -309,8 +309,10 @@ def from_arrays(name: str, images: np.ndarray, factor_sizes: Sequence[int],
   Args:
     name: dataset name.
     images: uint8 (N, H, W, C) (any array-like that supports fancy indexing,
-      e.g. a memory map), values 0..255; or, with ``packed_width=W``, binary
-      images bit-packed along the width, uint8 (N, H, ceil(W / 8)).
+      e.g. a memory map), values 0..255; bool (binary) or float in [0, 1]
+      observations (N, *obs) (``data.arrays`` checks them); or, with
+      ``packed_width=W``, binary images bit-packed along the width, uint8
+      (N, H, ceil(W / 8)).
     factor_sizes: grid with prod(factor_sizes) == N.
     factor_names: one name per factor.
     packed_width: image width W of bit-packed binary images; they render as
@@ -330,11 +332,17 @@ def from_arrays(name: str, images: np.ndarray, factor_sizes: Sequence[int],
     def lookup(index):
       bits = np.unpackbits(images[index], axis=-1, count=packed_width)
       return bits[..., None].astype(np.float32)
-  else:
+  elif np.dtype(images.dtype) == np.uint8:
     obs = tuple(images.shape[1:])
 
     def lookup(index):
       return np.asarray(images[index], np.float32) / np.float32(255.0)
+  else:  # bool (binary 0 / 1) or float in [0, 1], rendered as float32.
+    obs = tuple(images.shape[1:])
 
-  return lookup_dataset(name, space, obs, lookup,
-                         binary=packed_width is not None, info=info or {})
+    def lookup(index):
+      return np.asarray(images[index]).astype(np.float32)
+
+  binary = packed_width is not None or np.dtype(images.dtype) == np.bool_
+  return lookup_dataset(name, space, obs, lookup, binary=binary,
+                        info=info or {})

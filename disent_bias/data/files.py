@@ -23,6 +23,8 @@ for tests (tiny files in the real formats) and for files that hold a full
 row-major sub-grid. The default checks the full published grid and 64x64
 images.
 
+``'arrays'`` reads a user dataset in the generic layout (``data.arrays``).
+
 One module per format: ``dsprites_npz``, ``shapes3d_h5``, ``mpi3d_npz``; the
 shared readers and checks are in ``file_formats``. This module gathers the
 loaders by dataset name.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import functools
 
+from disent_bias.data import arrays
 from disent_bias.data import dsprites_npz
 from disent_bias.data import mpi3d_npz
 from disent_bias.data import shapes3d_h5
@@ -41,6 +44,7 @@ load_shapes3d = shapes3d_h5.load_shapes3d
 load_mpi3d = mpi3d_npz.load_mpi3d
 
 LOADERS = {
+    'arrays': arrays.load,
     'dsprites': load_dsprites,
     'shapes3d': load_shapes3d,
     'mpi3d_toy': functools.partial(load_mpi3d, kind='toy'),
