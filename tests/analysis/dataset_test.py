@@ -4,6 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from disent_bias import data
+from disent_bias.analysis import audit
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.data import base
 from disent_bias.data import synthetic
@@ -148,3 +150,26 @@ def test_perturbation_report_bound_and_change():
   too_far = _onehot('noise', epsilon=0.01, shift=0.05)
   assert not dataset_lib.perturbation_report(original, too_far,
                                              points)['bound_holds']
+
+
+def test_audit_reports_both_variants_and_writes_its_plots(tmp_path):
+  blobs = _blobs()
+  factors = blobs.all_factors()
+  ours = data.from_arrays(np.asarray(blobs.render(factors)), factors,
+                          blobs.factor_names, blobs.factor_sizes)
+  report = audit.audit_dataset(ours, str(tmp_path), num_points=12)
+  assert report['criterion'] == dict(blur=1.0, columns=[1, 2],
+                                     scored_factors=['x', 'y'])
+  assert set(report['variants']) == {'original', 'perturbed'}
+  original, perturbed = (report['variants'][v]
+                         for v in ('original', 'perturbed'))
+  # Separable blob: x and y move it along orthogonal directions; the
+  # texture adds one shared direction to both.
+  assert original['median_offdiag_mass'] < 0.1
+  assert perturbed['median_offdiag_mass'] > original['median_offdiag_mass']
+  assert 'perturbed (eps 0.1)' in report['summary']
+  for name in ('audit.json', 'audit_dto.png', 'audit_offdiag_mass.png',
+               'audit_overview.png'):
+    assert (tmp_path / name).stat().st_size > 0
+  with pytest.raises(ValueError, match='original'):
+    audit.audit_dataset(data.variants.apply_variant(ours, 'noise'))
