@@ -513,7 +513,7 @@ def test_registry_file_source(tmp_path):
   assert ds.name == 'dsprites' and ds.info['source'] == 'file'
   np.testing.assert_array_equal(ds.render_index(np.arange(48))[..., 0],
                                 arrays['imgs'])
-  assert set(files.LOADERS) == {'dsprites', 'shapes3d', 'mpi3d_toy',
+  assert set(files.LOADERS) == {'arrays', 'dsprites', 'shapes3d', 'mpi3d_toy',
                                 'mpi3d_realistic', 'mpi3d_real'}
 
 
