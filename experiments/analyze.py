@@ -33,7 +33,6 @@ import numpy as np
 from disent_bias import analysis
 from disent_bias import data
 from disent_bias import workdir as workdir_lib
-from disent_bias.data import perturbations
 from experiments import cli
 
 matplotlib.use('Agg')
@@ -49,7 +48,6 @@ _SEED = flags.DEFINE_integer('seed', 0, 'seed of the grid-point sample')
 _BLUR = flags.DEFINE_float('blur', None, 'Gaussian blur sigma (pixels) of '
                            'the renders; default 1 for images, 0 for vectors')
 _RADII = (1, 3)
-_IMAGE_BLUR = 1.0
 _PROBE_POINTS = 4096
 
 
@@ -65,15 +63,14 @@ def run(dataset: str, variant: str, workdir: str, num_points: int = 200,
   datasets = {v: data.load(dataset, variant=v, epsilon=epsilon)
               for v in data.VARIANTS}
   original = datasets['original']
-  if blur is None:
-    blur = _IMAGE_BLUR if len(original.observation_shape) == 3 else 0.0
-  columns = perturbations.mixed_factors(original.factor_sizes)
+  blur, columns = analysis.criterion(original, blur=blur)
   factors = analysis.sample_points(original, num_points, seed)
   per_variant, raw = {}, {}
   for v, ds in datasets.items():
     per_variant[v] = {r: analysis.local_alignment(
         ds, factors, radius=r, blur=blur, columns=columns) for r in _RADII}
-    raw[v] = _strip(analysis.local_alignment(ds, factors, radius=1))
+    raw[v] = _strip(analysis.local_alignment(ds, factors, radius=1, blur=0.0,
+                                              columns=None))
     logging.info('%s %s: median DtO %s', dataset, v,
                  [per_variant[v][r]['median_dto'] for r in _RADII])
   target = per_variant[variant]
