@@ -26,8 +26,9 @@ from disent_bias.metrics import utils
 
 BACKENDS = ('exact', 'lightgbm')
 
-# The classifier of each backend: sklearn's defaults (100 trees, learning rate
-# 0.1, depth 3, leaves of one sample), and LightGBM set to the same shape.
+# LightGBM's classifier in the shape of sklearn's GradientBoostingClassifier()
+# defaults (100 rounds, learning rate 0.1, depth 3, leaves of one sample, no
+# subsampling or penalty), one thread (the factors are fitted in parallel).
 _LIGHTGBM_PARAMS = dict(
     n_estimators=100, learning_rate=0.1, max_depth=3, num_leaves=8,
     min_child_samples=1, subsample=1.0, colsample_bytree=1.0, reg_lambda=0.,

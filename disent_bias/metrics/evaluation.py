@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from absl import logging
 import jax
@@ -288,7 +288,7 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
 
 
 def evaluate_representations(dataset, representation_fns, names, *,
-                             seeds, num_train: int = 10000,
+                             seeds: Sequence[int], num_train: int = 10000,
                              num_test: int = 5000,
                              dci_backend: str = 'exact', n_jobs: int = -1
                              ) -> list[tuple[dict, dict | None]]:
