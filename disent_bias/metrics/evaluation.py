@@ -163,8 +163,10 @@ def validate_config(section) -> None:
   """Checks a train config's ``metrics`` section (names and sample sizes).
 
   Raises:
-    ValueError: an unknown metric name or a sample size below 1.
+    ValueError: an unknown metric name or DCI backend, or a sample size
+      below 1.
     TypeError: a field of the wrong type.
+    ImportError: DCI on the ``lightgbm`` backend without LightGBM.
   """
   names = section.names
   checks.check_type(names, lambda x: isinstance(x, (list, tuple)) and all(
@@ -179,6 +181,8 @@ def validate_config(section) -> None:
   backend = section.get('dci_backend', 'exact')
   checks.check(backend in dci_lib.BACKENDS, f'metrics.dci_backend='
                f'{backend!r}; valid: {", ".join(dci_lib.BACKENDS)}')
+  if 'dci' in names:  # Before training, not after it.
+    dci_lib.check_backend(backend)
 
 
 def array_sample(dataset, representation_fn, *, seed: int,

@@ -1,5 +1,7 @@
 """Tests for disent_bias.metrics.evaluate_representation and sampling."""
 
+import sys
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -174,3 +176,13 @@ class TestEvaluateRepresentations:
                                          'num_test': 5, 'dci_backend': 'gpu'})
     with pytest.raises(ValueError, match="dci_backend='gpu'"):
       metrics.validate_config(section)
+
+  def test_missing_lightgbm_refused_by_the_config_check(self, monkeypatch):
+    section = ml_collections.ConfigDict({'names': ('dci',), 'num_train': 10,
+                                         'num_test': 5,
+                                         'dci_backend': 'lightgbm'})
+    monkeypatch.setitem(sys.modules, 'lightgbm', None)
+    with pytest.raises(ImportError, match=r'disent_bias\[fast\]'):
+      metrics.validate_config(section)
+    section.names = ('mig',)
+    metrics.validate_config(section)  # DCI not scored: no LightGBM needed.
