@@ -38,6 +38,7 @@ setuptools.setup(
         # experiments.aggregate: the table of runs (parquet with pyarrow).
         'aggregate': ['pandas>=2.0', 'pyarrow>=14'],
         'tfds': ['tensorflow-datasets>=4.9', 'tensorflow-cpu>=2.15'],
+        'fast': ['lightgbm>=4.0'],
         'notebooks': ['jupyter', 'nbclient>=0.10', 'nbformat>=5.9',
                       'ipykernel>=6'],
     },

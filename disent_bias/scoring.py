@@ -215,21 +215,24 @@ def evaluate(run: runner_lib.Run, state: step_lib.TrainState,
 
 def score(run: runner_lib.Run, state: step_lib.TrainState
           ) -> list[dict[str, Any]]:
-  """``metrics.evaluate_representation`` of every seed (JSON-ready), or
-  empty dicts when ``metrics.names`` is empty."""
+  """``metrics.evaluate_representations`` of every seed (JSON-ready; DCI's
+  classifiers of all seeds and factors in parallel processes), or empty
+  dicts when ``metrics.names`` is empty."""
   config = run.config
   names = tuple(config.metrics.names)
   if not names:
     return [{} for _ in range(run.num_seeds)]
-  per_seed = []
-  for s in range(run.num_seeds):
-    fn = representation_fn(run.model, runner_lib.select_seed(state.params, s))
-    scores = metrics_lib.evaluate_representation(
-        run.dataset, fn, names, seed=config.seed + s,
-        num_train=config.metrics.num_train, num_test=config.metrics.num_test)
-    per_seed.append(logging_utils.to_jsonable(scores))
+  fns = [representation_fn(run.model, runner_lib.select_seed(state.params, s))
+         for s in range(run.num_seeds)]
+  evaluated = metrics_lib.evaluate_representations(
+      run.dataset, fns, names,
+      seeds=[config.seed + s for s in range(run.num_seeds)],
+      num_train=config.metrics.num_train, num_test=config.metrics.num_test,
+      dci_backend=config.metrics.get('dci_backend', 'exact'))
+  per_seed = [logging_utils.to_jsonable(scores) for scores, _ in evaluated]
+  for s, record in enumerate(per_seed):
     logging_utils.log_detail('metrics seed %d: %s', config.seed + s,
-                             short(per_seed[-1]))
+                             short(record))
   return per_seed
 
 

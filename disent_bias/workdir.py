@@ -72,7 +72,8 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.inject_nan_at_step',
 ADDED_FIELDS = {'model.recon_weight': 1.0, 'model.disc_hidden': 1000,
                 'model.disc_layers': 6, 'model.conv_impl': 'matmul',
                 'eval.model_summary': True, 'data.path': None,
-                'data.data_dir': None, 'model.compute_dtype': 'float32'}
+                'data.data_dir': None, 'model.compute_dtype': 'float32',
+                'metrics.dci_backend': 'exact'}
 
 # Older versions stored every hyperparameter name of the config, unset ones
 # as None; a None there and an absent name are the same field.
@@ -93,6 +94,7 @@ def with_added_fields(config: Mapping[str, Any]) -> dict[str, Any]:
 
 # What a run writes into its workdir; ``start_over`` moves these aside.
 RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
+             'eval_samples.npz',
              'checkpoints', 'checkpoint_digests', 'checkpoint_digests.json',
              'damaged_checkpoints', 'images', 'tensorboard', 'visualize')
 

@@ -4,10 +4,13 @@ binary: experiments/evaluate_binary_test.py."""
 import json
 import os
 import shutil
+import sys
 
+import numpy as np
 import pytest
 
 from disent_bias import evaluate
+from disent_bias import metrics
 from disent_bias import scoring
 
 
@@ -45,5 +48,16 @@ def test_evaluate_workdir_writes_eval_json(toy_run, tmp_path):
   again = evaluate.evaluate_workdir(workdir, ['mig'], seed=1, num_train=100,
                                     num_test=50, step=10, filename=None)
   assert again['step'] == 10
-  assert sorted(os.listdir(workdir)) == sorted(os.listdir(toy_run)
-                                               + ['eval.json'])
+  assert sorted(os.listdir(workdir)) == sorted(
+      os.listdir(toy_run) + ['eval.json', 'eval_samples.npz'])
+  # The saved sample scores again to the stored scores, without the model.
+  with np.load(evaluate.samples_path(workdir)) as npz:
+    sample = metrics.unpack_sample(npz, 0)
+  assert metrics.score_sample(sample, 'mig', seed=1)['mig'] == mig
+  assert sample['codes_train'].shape[0] == 100
+
+
+def test_lightgbm_backend_refused_without_the_extra(monkeypatch, tmp_path):
+  monkeypatch.setitem(sys.modules, 'lightgbm', None)
+  with pytest.raises(ImportError, match=r'disent_bias\[fast\]'):
+    evaluate.evaluate_workdir(str(tmp_path), 'dci', dci_backend='lightgbm')

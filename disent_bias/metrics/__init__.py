@@ -21,9 +21,12 @@ from disent_bias.metrics.evaluation import ALL_METRICS
 from disent_bias.metrics.evaluation import ARRAY_METRICS
 from disent_bias.metrics.evaluation import array_sample
 from disent_bias.metrics.evaluation import evaluate_representation
+from disent_bias.metrics.evaluation import evaluate_representations
 from disent_bias.metrics.evaluation import METRICS
+from disent_bias.metrics.evaluation import pack_sample
 from disent_bias.metrics.evaluation import SAMPLE_KEYS
 from disent_bias.metrics.evaluation import score_sample
+from disent_bias.metrics.evaluation import unpack_sample
 from disent_bias.metrics.evaluation import validate_config
 from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.mig import mig
@@ -34,8 +37,9 @@ from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [
     'ALL_METRICS', 'ARRAY_METRICS', 'METRICS', 'SAMPLE_KEYS', 'array_sample',
-    'score_sample', 'beta_vae_score', 'dci', 'dci_sample',
-    'evaluate_representation', 'factor_vae_score', 'mig', 'validate_config',
+    'score_sample', 'pack_sample', 'unpack_sample', 'beta_vae_score', 'dci',
+    'dci_sample', 'evaluate_representation', 'evaluate_representations',
+    'factor_vae_score', 'mig', 'validate_config',
     'modularity_explicitness', 'sample_codes', 'sap', 'unsupervised',
     'evaluation', 'sampling', 'utils', 'beta_vae_lib', 'dci_lib',
     'factor_vae_lib', 'mig_lib', 'modularity_lib', 'sap_lib',

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from absl import logging
 import jax
@@ -22,6 +22,7 @@ from disent_bias import logging_utils
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
 from disent_bias.metrics import beta_vae as beta_vae_lib
+from disent_bias.metrics import dci as dci_lib
 from disent_bias.metrics import factor_vae as factor_vae_lib
 from disent_bias.metrics import sampling
 from disent_bias.metrics.dci import dci
@@ -40,6 +41,7 @@ class _Context:
   seed: int
   draws: dict[str, dict[str, np.ndarray]]
   codes: dict[str, dict[str, np.ndarray]]
+  dci_backend: str = 'exact'
 
   def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(codes_train, factors_train, codes_test, factors_test).
@@ -74,7 +76,7 @@ def _mig(ctx: _Context) -> dict[str, float]:
 
 
 def _dci(ctx: _Context) -> dict[str, float]:
-  return dci(*ctx.arrays(), seed=ctx.seed)
+  return dci(*ctx.arrays(), seed=ctx.seed, backend=ctx.dci_backend)
 
 
 def _sap(ctx: _Context) -> dict[str, float]:
@@ -161,8 +163,10 @@ def validate_config(section) -> None:
   """Checks a train config's ``metrics`` section (names and sample sizes).
 
   Raises:
-    ValueError: an unknown metric name or a sample size below 1.
+    ValueError: an unknown metric name or DCI backend, or a sample size
+      below 1.
     TypeError: a field of the wrong type.
+    ImportError: DCI on the ``lightgbm`` backend without LightGBM.
   """
   names = section.names
   checks.check_type(names, lambda x: isinstance(x, (list, tuple)) and all(
@@ -174,6 +178,11 @@ def validate_config(section) -> None:
                f'{", ".join(sorted(METRICS))}')
   checks.check_positive_ints(section, ('num_train', 'num_test'),
                              prefix='metrics.')
+  backend = section.get('dci_backend', 'exact')
+  checks.check(backend in dci_lib.BACKENDS, f'metrics.dci_backend='
+               f'{backend!r}; valid: {", ".join(dci_lib.BACKENDS)}')
+  if 'dci' in names:  # Before training, not after it.
+    dci_lib.check_backend(backend)
 
 
 def array_sample(dataset, representation_fn, *, seed: int,
@@ -202,13 +211,15 @@ def array_sample(dataset, representation_fn, *, seed: int,
 SAMPLE_KEYS = ('codes_train', 'factors_train', 'codes_test', 'factors_test')
 
 
-def score_sample(sample, names, *, seed: int) -> dict:
+def score_sample(sample, names, *, seed: int,
+                 dci_backend: str = 'exact') -> dict:
   """Array metrics (``ARRAY_METRICS``) of an ``array_sample``.
 
   Args:
     sample: the four arrays of ``array_sample`` (a dict or an ``.npz``).
     names: array metric names.
     seed: the seed the sample was drawn with (the classifiers' seed).
+    dci_backend: ``dci``'s ``backend``.
 
   Returns:
     ``{'<name>' or '<name>.<key>': score, 'time_s.<name>', 'cpu_s.<name>'}``.
@@ -224,7 +235,7 @@ def score_sample(sample, names, *, seed: int) -> dict:
   arrays = [np.asarray(sample[k]) for k in SAMPLE_KEYS]
   draws = {'arrays': {'train': arrays[1], 'test': arrays[3]}}
   codes = {'arrays': {'train': arrays[0], 'test': arrays[2]}}
-  ctx = _SampleContext(None, int(seed), draws, codes)
+  ctx = _SampleContext(None, int(seed), draws, codes, dci_backend)
   results = {}
   for name in names:
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -244,8 +255,8 @@ class _SampleContext(_Context):
 
 
 def evaluate_representation(dataset, representation_fn, names, *, seed: int,
-                            num_train: int = 10000,
-                            num_test: int = 5000) -> dict:
+                            num_train: int = 10000, num_test: int = 5000,
+                            dci_backend: str = 'exact') -> dict:
   """Runs the named metrics and returns a flat, JSON-ready dict.
 
   Args:
@@ -257,6 +268,8 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
       FactorVAE and BetaVAE training sets, points for the FactorVAE
       variances (disentanglement_lib: 10,000).
     num_test: test points / evaluation votes (disentanglement_lib: 5,000).
+    dci_backend: ``dci``'s ``backend`` (``'exact'``: disentanglement_lib's
+      classifier).
 
   Returns:
     Scores (``mig``, ``sap``, ``dci.disentanglement``, ...), ``metrics``,
@@ -272,6 +285,61 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
     ValueError: unknown metric names or non-positive sizes.
   """
   names = check_names(names)
+  ctx, results = _encode(dataset, representation_fn, names, seed, num_train,
+                         num_test, dci_backend)
+  _score(ctx, names, results)
+  return results
+
+
+def evaluate_representations(dataset, representation_fns, names, *,
+                             seeds: Sequence[int], num_train: int = 10000,
+                             num_test: int = 5000,
+                             dci_backend: str = 'exact', n_jobs: int = -1
+                             ) -> list[tuple[dict, dict | None]]:
+  """``evaluate_representation`` of several representations, DCI's
+  classifiers of all of them (representations x factors) fitted in one
+  pool of worker processes (``dci_lib.dci_samples``).
+
+  The scores equal ``evaluate_representation(dataset, fn, names, seed=s,
+  ...)`` for each pair of ``representation_fns`` and ``seeds``. DCI's
+  ``time_s.dci`` / ``sklearn_s.dci`` are its classifiers' fit seconds in
+  the workers, summed over factors, and ``cpu_s.dci`` is left out (the
+  workers' CPU time is not this process's).
+
+  Returns:
+    Per representation ``(results, sample)``: ``evaluate_representation``'s
+    dict and the ``array_sample`` the array metrics scored (None when
+    ``names`` has no array metric).
+  """
+  names = check_names(names)
+  dci_lib.check_backend(dci_backend)
+  here = tuple(n for n in names if n != 'dci')
+  out, contexts = [], []
+  for fn, seed in zip(representation_fns, seeds, strict=True):
+    ctx, results = _encode(dataset, fn, names, seed, num_train, num_test,
+                           dci_backend)
+    _score(ctx, here, results)
+    arrays = 'arrays' in ctx.draws
+    out.append((results, dict(zip(SAMPLE_KEYS, ctx.arrays())) if arrays
+                else None))
+    contexts.append(ctx)
+  if 'dci' in names:
+    logging_utils.log_detail('computing dci of %d representation(s)',
+                             len(contexts))
+    scores, seconds = dci_lib.dci_samples(
+        [ctx.arrays() for ctx in contexts], [ctx.seed for ctx in contexts],
+        backend=dci_backend, n_jobs=n_jobs)
+    for (results, _), dci_scores, fit_s in zip(out, scores, seconds):
+      results.update({f'dci.{k}': v for k, v in dci_scores.items()})
+      results['time_s.dci'] = results['sklearn_s.dci'] = fit_s
+  return out
+
+
+def _encode(dataset, representation_fn, names: tuple[str, ...], seed: int,
+            num_train: int, num_test: int, dci_backend: str
+            ) -> tuple[_Context, dict]:
+  """Draws and encodes every metric's factors: the context and the result
+  dict's bookkeeping and encoding times."""
   if int(num_train) < 2 or int(num_test) < 1:
     raise ValueError(f'need num_train >= 2 and num_test >= 1, got '
                      f'{num_train} and {num_test}')
@@ -285,7 +353,12 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
   results['time_s.encode'] = time.perf_counter() - start
   results['cpu_s.encode'] = time.process_time() - cpu_start
   results.update(stats)
-  ctx = _Context(dataset, int(seed), draws, dict(zip(draws, codes)))
+  return _Context(dataset, int(seed), draws, dict(zip(draws, codes)),
+                  dci_backend), results
+
+
+def _score(ctx: _Context, names: tuple[str, ...], results: dict) -> None:
+  """Adds each named metric's scores and times to ``results``."""
   for name in names:
     logging_utils.log_detail('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
@@ -298,4 +371,31 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
       results[f'{name}.{key}' if key else name] = value
     logging_utils.log_detail('%s: %s (%.1fs)', name, scores,
                              results[f'time_s.{name}'])
-  return results
+
+
+def pack_sample(sample, seed: int) -> dict[str, np.ndarray]:
+  """An ``array_sample`` in compact, lossless form, keyed
+  ``seed<seed>/<key>`` (codes float32: the encoder's own precision;
+  factors int16), for an ``.npz`` holding several seeds.
+
+  Raises:
+    ValueError: codes that float32 does not hold exactly.
+  """
+  out = {}
+  for key in SAMPLE_KEYS:
+    value = np.asarray(sample[key])
+    kind = np.float32 if key.startswith('codes') else np.int16
+    if kind is np.float32 and not np.array_equal(value,
+                                                 value.astype(np.float32)):
+      raise ValueError(f'{key} of seed {seed} is not float32-exact')
+    out[f'seed{seed}/{key}'] = value.astype(kind)
+  return out
+
+
+def unpack_sample(arrays, seed: int) -> dict[str, np.ndarray]:
+  """A seed's ``array_sample`` from ``pack_sample`` arrays (or their
+  ``.npz``): codes float64, factors int64, as ``array_sample`` returns
+  them, so ``score_sample`` gives the scores of the original sample."""
+  return {key: np.asarray(arrays[f'seed{seed}/{key}']).astype(
+      np.float64 if key.startswith('codes') else np.int64)
+          for key in SAMPLE_KEYS}

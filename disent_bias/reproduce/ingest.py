@@ -46,15 +46,6 @@ def unit_dir(workdir: str, unit_id: str) -> str:
   return os.path.join(workdir, UNITS_DIR, unit_id)
 
 
-def seed_sample(arrays: Mapping[str, np.ndarray], seed: int
-                ) -> dict[str, np.ndarray]:
-  """A seed's ``array_sample`` from a unit's arrays (codes float64, factors
-  int64, as ``metrics.array_sample`` returns them)."""
-  return {key: np.asarray(arrays[f'seed{seed}/{key}']).astype(
-      np.float64 if key.startswith('codes') else np.int64)
-          for key in metrics_lib.SAMPLE_KEYS}
-
-
 def _score_later(sample: Mapping[str, np.ndarray], names: Sequence[str],
                  seed: int) -> dict[str, Any]:
   """The deferred metrics of one seed (a worker process's task)."""
@@ -148,7 +139,7 @@ def _score_unit(config: ml_collections.ConfigDict, job_dir: str,
                ', '.join(record['metrics_later']) or 'nothing', len(seeds))
   later = joblib.Parallel(n_jobs=min(joblib.effective_n_jobs(n_jobs),
                                      len(seeds)))(
-      joblib.delayed(_score_later)(seed_sample(arrays, seed),
+      joblib.delayed(_score_later)(metrics_lib.unpack_sample(arrays, seed),
                                    record['metrics_later'], seed)
       for seed in seeds)
   for scores, extra in zip(record['scores'], later):

@@ -64,20 +64,6 @@ def deferred_metrics(config: ml_collections.ConfigDict,
   return now, later
 
 
-def sample_arrays(sample: Mapping[str, np.ndarray], seed: int
-                  ) -> dict[str, np.ndarray]:
-  """A seed's ``array_sample`` in compact, lossless form (codes float32:
-  the encoder's own precision; factors int16)."""
-  out = {}
-  for key, value in sample.items():
-    kind = np.float32 if key.startswith('codes') else np.int16
-    if kind is np.float32 and not np.array_equal(
-        value, value.astype(np.float32)):
-      raise ValueError(f'{key} of seed {seed} is not float32-exact')
-    out[f'seed{seed}/{key}'] = np.asarray(value).astype(kind)
-  return out
-
-
 def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
                ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
   """Per seed: the metrics ``now`` (scored here), and the saved sample's
@@ -99,7 +85,7 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
     if now:
       record.update(metrics_lib.score_sample(sample, now, seed=seed))
     scores.append(logging_utils.to_jsonable(record))
-    arrays.update(sample_arrays(sample, seed))
+    arrays.update(metrics_lib.pack_sample(sample, seed))
   return scores, arrays
 
 

@@ -197,6 +197,9 @@ def _training(config: ml_collections.ConfigDict,
   config.metrics.names = ('mig',)  # Scored at the end; () for none.
   config.metrics.num_train = 2_000 if arg.quick else 10_000
   config.metrics.num_test = 1_000 if arg.quick else 5_000
+  # DCI's trees: 'exact' (sklearn, disentanglement_lib-comparable) or
+  # 'lightgbm' (histogram trees, the fast extra; docs/metrics.md).
+  config.metrics.dci_backend = 'exact'
 
   # Multi-host: set all three to call jax.distributed.initialize.
   config.distributed = ml_collections.ConfigDict()

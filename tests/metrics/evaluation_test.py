@@ -1,7 +1,10 @@
 """Tests for disent_bias.metrics.evaluate_representation and sampling."""
 
+import sys
+
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -127,3 +130,59 @@ class TestEvaluateRepresentation:
   def test_unknown_name_lists_valid_ones(self):
     with pytest.raises(ValueError, match="unknown metric.*'migg'.*valid: mig"):
       metrics.evaluate_representation(_dataset(), np.asarray, ['migg'], seed=0)
+
+
+def _scores(record):
+  return {k: v for k, v in record.items() if not k.startswith(
+      ('time_s', 'sklearn_s', 'cpu_s'))}
+
+
+class TestEvaluateRepresentations:
+
+  def test_equal_to_one_at_a_time_and_sample_rescored(self):
+    dataset = _dataset()
+    fns = [_identity, lambda x: np.sin(np.asarray(x, np.float32) * 0.7)]
+    kwargs = dict(num_train=120, num_test=40)
+    together = metrics.evaluate_representations(
+        dataset, fns, 'mig,dci', seeds=[2, 5], n_jobs=2, **kwargs)
+    for fn, seed, (scores, sample) in zip(fns, (2, 5), together):
+      alone = metrics.evaluate_representation(dataset, fn, 'mig,dci',
+                                              seed=seed, **kwargs)
+      assert _scores(scores) == _scores(alone)
+      assert scores['time_s.dci'] > 0 and 'cpu_s.dci' not in scores
+      packed = metrics.pack_sample(sample, seed)
+      assert packed[f'seed{seed}/codes_train'].dtype == np.float32
+      assert packed[f'seed{seed}/factors_test'].dtype == np.int16
+      again = metrics.score_sample(metrics.unpack_sample(packed, seed),
+                                   'mig,dci', seed=seed)
+      assert _scores(again) == {k: v for k, v in _scores(scores).items()
+                                if k.startswith(('mig', 'dci'))}
+
+  def test_without_array_metrics_no_sample(self):
+    (scores, sample), = metrics.evaluate_representations(
+        _dataset(), [_identity], 'factor_vae', seeds=[0], num_train=50,
+        num_test=20)
+    assert sample is None and 'factor_vae.eval_accuracy' in scores
+
+  def test_pack_refuses_codes_float32_cannot_hold(self):
+    sample = {'codes_train': np.full((2, 2), 0.1), 'factors_train':
+              np.zeros((2, 2), int), 'codes_test': np.zeros((1, 2)),
+              'factors_test': np.zeros((1, 2), int)}
+    with pytest.raises(ValueError, match='codes_train of seed 3'):
+      metrics.pack_sample(sample, 3)
+
+  def test_unknown_dci_backend_in_config(self):
+    section = ml_collections.ConfigDict({'names': ('dci',), 'num_train': 10,
+                                         'num_test': 5, 'dci_backend': 'gpu'})
+    with pytest.raises(ValueError, match="dci_backend='gpu'"):
+      metrics.validate_config(section)
+
+  def test_missing_lightgbm_refused_by_the_config_check(self, monkeypatch):
+    section = ml_collections.ConfigDict({'names': ('dci',), 'num_train': 10,
+                                         'num_test': 5,
+                                         'dci_backend': 'lightgbm'})
+    monkeypatch.setitem(sys.modules, 'lightgbm', None)
+    with pytest.raises(ImportError, match=r'disent_bias\[fast\]'):
+      metrics.validate_config(section)
+    section.names = ('mig',)
+    metrics.validate_config(section)  # DCI not scored: no LightGBM needed.

@@ -145,7 +145,7 @@ def test_saved_samples_rescore_to_the_packed_scores(cycle):
                             'samples.npz')) as npz:
     arrays = {k: npz[k] for k in npz.files}
   for scores in record['scores']:
-    sample = ingest_lib.seed_sample(arrays, scores['seed'])
+    sample = job_lib.metrics_lib.unpack_sample(arrays, scores['seed'])
     again = job_lib.metrics_lib.score_sample(sample, ('mig', 'dci'),
                                              seed=scores['seed'])
     assert again['mig'] == scores['mig']
