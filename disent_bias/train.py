@@ -64,7 +64,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   that changes the trained parameters is refused before anything is written.
 
   Args:
-    config: an experiment config (``experiments/configs/default.py``).
+    config: an experiment config (``disent_bias/configs/default.py``).
     workdir: output directory (created).
     dataset: optional dataset object replacing ``config.data`` (tests and
       notebooks with a custom ``GroundTruthData``).

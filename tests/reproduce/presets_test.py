@@ -8,8 +8,8 @@ import pytest
 from disent_bias import reproduce
 from disent_bias import configuration
 from disent_bias.models import objectives
-from experiments.configs import default
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import default
+from disent_bias.configs import reproduce as reproduce_configs
 
 
 @pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS) + [
