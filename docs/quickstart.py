@@ -40,11 +40,9 @@ def main(num_steps: int = 4_000) -> dict:
     alignment = analysis.local_alignment(
         ds, test[:128], radius=1,
         columns=perturbations.mixed_factors(ds.factor_sizes))
-    scores[name] = dict(
-        mig=metrics.mig(codes_test, test),
-        dci=metrics.dci(codes_train, train, codes_test,
-                        test)['disentanglement'],
-        data_dto=alignment['median_dto'])
+    mig = metrics.mig(codes_test, test)
+    dci = metrics.dci(codes_train, train, codes_test, test)['disentanglement']
+    scores[name] = dict(mig=mig, dci=dci, data_dto=alignment['median_dto'])
     print(f'{name:9s} MIG {scores[name]["mig"]:.2f}  '
           f'DCI {scores[name]["dci"]:.2f}  '
           f'local PCA DtO of the data {scores[name]["data_dto"]:.2f}')
