@@ -1,4 +1,4 @@
-"""The 2021 experiment on the toy tier, end to end (SPEC sections 1, 5, 7).
+"""The 2021 experiment on the toy tier, end to end (the paper's table in small).
 
 The beta-VAE (original, perturbed, noise) and PCL (original, perturbed; the
 noise cell is left out for time) are trained with the project's train step
