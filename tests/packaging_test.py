@@ -91,8 +91,8 @@ def test_the_wheel_installs_disent_bias_only(tmp_path):
   assert tops == {'disent_bias', info.split('/')[0]}, tops
   assert 'disent_bias/configs/reproduce.py' in names
   assert 'disent_bias/cli/train.py' in names
-  assert ('Project-URL: Homepage, https://github.com/disent-bias/disent_bias'
-          in metadata)
+  for field in ('Home-page: ', 'Project-URL: Homepage, '):
+    assert field + 'https://github.com/disent-bias/disent_bias' in metadata
   assert re.search(r'^Requires-Dist: h5py.*extra == "h5"', metadata, re.M)
   assert not re.search(r'^Requires-Dist: h5py[^;]*$', metadata, re.M)
   for name, target in console_scripts().items():
