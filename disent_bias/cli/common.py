@@ -17,6 +17,7 @@ import sys
 from typing import Callable, Iterator
 
 from absl import app
+from absl import flags
 from absl import logging
 
 from disent_bias import errors
@@ -154,4 +155,8 @@ def run(define_flags: Callable[[], None], main: Callable[[list[str]], None],
   can be imported in one process (the console scripts, the tests).
   """
   define_flags()
+  # ``--help`` lists the main module's flags; absl names it by argv[0].
+  main_name = (argv or sys.argv)[0]
+  for flag in flags.FLAGS.get_flags_for_module(define_flags.__module__):
+    flags.FLAGS.register_key_flag_for_module(main_name, flag)
   app.run(main, argv=argv, flags_parser=parse_flags)
