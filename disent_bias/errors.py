@@ -2,7 +2,7 @@
 
 A user error comes from something the user gave (a config, a data file, a
 directory, a flag) and its message names it and the fix, so the binaries end
-with that one line instead of a traceback (``experiments/cli.py``). They are:
+with that one line instead of a traceback (``disent_bias/cli/common.py``). They are:
 
 - ``UserError`` and its subclasses (``workdir.ConfigMismatchError``,
   ``workdir.WorkdirBusyError``, ``workdir.WorkdirKindError``,

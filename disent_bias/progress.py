@@ -21,6 +21,24 @@ def format_seconds(seconds: float | None) -> str:
   return f'{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
 
+# A training run of more steps than this says so in its start line.
+LONG_RUN_STEPS = 50_000
+
+
+def start_text(what: str, done: int, total: int, first_eta_step: int) -> str:
+  """The start line of a run of ``total`` steps: its size, where it resumes,
+  the step of the first ETA, and a warning when it is long."""
+  text = f'{what}: {total:,} steps'
+  if done:
+    text += f' (resuming at step {done:,})'
+  if done < total:
+    text += f'; steps/s and ETA from step {first_eta_step:,} on'
+  if total - done > LONG_RUN_STEPS:
+    text += (f'. A long run (over {LONG_RUN_STEPS:,} steps: hours on a CPU); '
+             'shrink it with --config.train.num_steps=N')
+  return text
+
+
 def eta_seconds(done: float, total: float, rate: float) -> float:
   """Seconds left for ``total - done`` units at ``rate`` units per second."""
   return (total - done) / max(rate, 1e-9)

@@ -64,7 +64,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   that changes the trained parameters is refused before anything is written.
 
   Args:
-    config: an experiment config (``experiments/configs/default.py``).
+    config: an experiment config (``disent_bias/configs/default.py``).
     workdir: output directory (created).
     dataset: optional dataset object replacing ``config.data`` (tests and
       notebooks with a custom ``GroundTruthData``).
@@ -178,10 +178,12 @@ def _train_and_evaluate(run: runner_lib.Run, workdir: str, is_main: bool,
   logging_utils.log_detail('dataset: %s', run.dataset)
   logging_utils.log_detail('resolved config:\n%s', config)
   loop, state = _start(run, workdir, is_main)
-  logging_utils.log_detail(
-      'training %s on %s for %d steps (%d seed(s), batch %d)',
-      config.model.name, run.dataset.name, config.train.num_steps,
-      run.num_seeds, run.batch_size)
+  logging_utils.log_detail('%s', progress_lib.start_text(
+      f'training {config.model.name} on {run.dataset.name} '
+      f'({run.num_seeds} seed(s), batch {run.batch_size})', loop.step,
+      config.train.num_steps,
+      min(config.train.num_steps,
+          (loop.step // config.log_every_steps + 1) * config.log_every_steps)))
   try:
     try:
       while loop.step < config.train.num_steps:

@@ -47,8 +47,8 @@ from disent_bias import runner
 from disent_bias import scoring
 from disent_bias import setup as setup_lib
 from disent_bias import train
-from experiments import cli
-from experiments.configs import default
+from disent_bias.cli import common as cli
+from disent_bias.configs import default
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Trained run to encode with '
                                '(default: an initialised dSprites beta-VAE).')

@@ -49,7 +49,7 @@ from disent_bias import provenance
 from disent_bias import setup as setup_lib
 from disent_bias.data import samplers
 from experiments import throughput_lib
-from experiments.configs import default
+from disent_bias.configs import default
 
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Calls per timing.')

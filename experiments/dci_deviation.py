@@ -31,8 +31,8 @@ from disent_bias import runner
 from disent_bias import scoring
 from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import experiment
-from experiments import cli
-from experiments.configs import toy
+from disent_bias.cli import common as cli
+from disent_bias.configs import toy
 
 _SAMPLES = flags.DEFINE_string(
     'samples', 'results/paper_core/units/*/*/*/*/samples.npz',

@@ -23,7 +23,7 @@ from absl import logging
 from disent_bias import data
 from disent_bias import errors
 from disent_bias.data import export
-from experiments import cli
+from disent_bias.cli import common as cli
 
 _DATASET = flags.DEFINE_string('dataset', 'dsprites', 'Dataset name.')
 _SOURCE = flags.DEFINE_enum('source', None, list(data.SOURCES),

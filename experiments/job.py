@@ -41,7 +41,7 @@ from disent_bias import logging_utils
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import units
-from experiments import cli
+from disent_bias.cli import common as cli
 
 config_flags.DEFINE_config_file(
     'config', None, 'Reproduction config with a job section (experiments/'

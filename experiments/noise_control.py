@@ -34,8 +34,8 @@ from disent_bias import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import experiment
 from disent_bias.analysis import model as model_lib
-from experiments import cli
-from experiments.configs import toy as toy_config
+from disent_bias.cli import common as cli
+from disent_bias.configs import toy as toy_config
 
 _MODEL = flags.DEFINE_string('model', 'beta_vae', 'objective to train')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'output directory',

@@ -21,8 +21,8 @@ from absl import logging
 from disent_bias import provenance
 from disent_bias import workdir as workdir_lib
 from disent_bias.studies import pca2019
-from experiments import cli
-from experiments.configs import pca2019 as pca2019_config
+from disent_bias.cli import common as cli
+from disent_bias.configs import pca2019 as pca2019_config
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'output directory',
                                required=True)

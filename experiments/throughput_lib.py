@@ -26,7 +26,7 @@ from disent_bias import configuration
 from disent_bias import data as data_lib
 from disent_bias import runner
 from disent_bias import setup as setup_lib
-from experiments.configs import default
+from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

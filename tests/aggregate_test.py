@@ -14,7 +14,7 @@ from disent_bias import errors
 from disent_bias import provenance
 from disent_bias import reproduce
 from disent_bias import train
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import reproduce as reproduce_configs
 
 
 def _smoke_sweep():

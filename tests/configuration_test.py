@@ -10,7 +10,7 @@ from disent_bias import data
 from disent_bias import metrics
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams
-from experiments.configs import default
+from disent_bias.configs import default
 from tiny_run import tiny_config
 
 

@@ -9,7 +9,7 @@ import jax
 import pytest
 
 from disent_bias import train
-from experiments.configs import default
+from disent_bias.configs import default
 
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
 _CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'

@@ -5,7 +5,7 @@ chunks of 2 steps, a log record and a checkpoint after each, the final eval
 (images and model summary) and MIG on a few points.
 """
 
-from experiments.configs import default
+from disent_bias.configs import default
 
 
 def get_config():

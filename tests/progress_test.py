@@ -28,3 +28,13 @@ def test_rate_logger_logs_at_the_end(monkeypatch):
   assert not lines
   logger.update(4)
   assert len(lines) == 1 and lines[0].startswith('encode: 4/4 (')
+
+
+def test_start_text_names_the_steps_and_warns_of_a_long_run():
+  short = progress.start_text('training x', 0, 3_000, 500)
+  assert short == ('training x: 3,000 steps; steps/s and ETA from step 500 '
+                   'on')
+  long = progress.start_text('training x', 1_000, 300_000, 2_000)
+  assert '300,000 steps (resuming at step 1,000)' in long
+  assert 'A long run' in long and '--config.train.num_steps=N' in long
+  assert 'ETA' not in progress.start_text('training x', 50, 50, 50)

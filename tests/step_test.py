@@ -12,7 +12,7 @@ from disent_bias import data
 from disent_bias import runner
 from disent_bias import setup
 from disent_bias import step
-from experiments.configs import default
+from disent_bias.configs import default
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from disent_bias import data
 from disent_bias import train
-from experiments.configs import default
+from disent_bias.configs import default
 
 # Small synthetic task: 3 factors x 4 values -> R^6 (values in [0, 1]).
 DATA_OPTIONS = dict(num_factors=3, factor_size=4, dim=6)

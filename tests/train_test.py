@@ -12,7 +12,7 @@ from disent_bias import logging_utils
 from disent_bias import step
 from disent_bias import train
 from disent_bias.models import objectives
-from experiments.configs import default
+from disent_bias.configs import default
 from tiny_run import restored_params
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset

@@ -1,9 +1,9 @@
 """Reproduction of the paper's table: a grid of training runs, aggregated.
 
-A reproduction config (``experiments/configs/reproduce.py``) describes a grid
+A reproduction config (``disent_bias/configs/reproduce.py``) describes a grid
 of *cells*, one per dataset x variant x model, and carries the base train
 config of every cell (``config.base_train``, e.g.
-``experiments/configs/default.py``'s). Each cell is one
+``disent_bias/configs/default.py``'s). Each cell is one
 ``train.train_and_evaluate`` run that trains ``num_seeds`` seeds at once
 (``config.train.num_seeds``, vmapped), in its own workdir
 ``DIR/cells/<dataset>/<variant>/<model>/``. Its train config is the base

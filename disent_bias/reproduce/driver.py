@@ -66,7 +66,7 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
   """Runs (or continues) a reproduction grid and writes its outputs.
 
   Args:
-    config: a reproduction config (``experiments/configs/reproduce.py``),
+    config: a reproduction config (``disent_bias/configs/reproduce.py``),
       carrying the base train config of every cell as ``base_train``.
     workdir: output directory; rerunning with the same one skips finished
       cells and resumes interrupted ones.

@@ -209,7 +209,7 @@ def base_train_config(config: ml_collections.ConfigDict
   if not isinstance(base, ml_collections.ConfigDict):
     raise ValueError(
         'reproduction config: base_train must be the base train config (a '
-        'ConfigDict such as experiments/configs/default.py get_config()), '
+        'ConfigDict such as disent_bias/configs/default.py get_config()), '
         f'got {type(base).__name__}')
   train_config = copy.deepcopy(base)
   train_config.unlock()

@@ -81,7 +81,7 @@ def run(configs: dict[str, ml_collections.ConfigDict],
 
   Args:
     configs: model name -> train config (linear encoder / decoder, two
-      latents; ``model.hparams`` set), e.g. ``experiments/configs/pca2019.py``.
+      latents; ``model.hparams`` set), e.g. ``disent_bias/configs/pca2019.py``.
     ratios: scale ratios of the two factors (1.0: equal scales).
     base_scale: the smaller factor's column norm.
     factor_size: grid values per factor.

@@ -8,7 +8,7 @@ from disent_bias import data
 from disent_bias import metrics
 from disent_bias.analysis import experiment
 from disent_bias.models import objectives
-from experiments.configs import toy as toy_config
+from disent_bias.configs import toy as toy_config
 
 
 # Tiny programs: compile time dominates (tests/conftest.py).

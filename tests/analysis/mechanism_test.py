@@ -11,7 +11,7 @@ import pytest
 
 from disent_bias.analysis import experiment
 from disent_bias.data import synthetic
-from experiments.configs import default
+from disent_bias.configs import default
 
 NUM_SEEDS = 3
 # The beta-VAE's decoder columns turn orthogonal slowly (median DtO over 3

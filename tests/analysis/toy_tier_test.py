@@ -1,11 +1,11 @@
-"""The 2021 experiment on the toy tier, end to end (SPEC sections 1, 5, 7).
+"""The 2021 experiment on the toy tier, end to end (the paper's table in small).
 
 The beta-VAE (original, perturbed, noise) and PCL (original, perturbed; the
 noise cell is left out for time) are trained with the project's train step
 (5 seeds per variant, all variants of a model vmapped in one program,
 ``analysis.experiment.train_variants``; each run equals
 ``train_seeds`` on its variant alone) with the settings of
-``experiments/configs/toy.py`` (PCL: 4,000 steps) and scored by MIG on
+``disent_bias/configs/toy.py`` (PCL: 4,000 steps) and scored by MIG on
 posterior means. The beta-VAE's scores are also read against the MIG
 ceiling of each variant (``experiment.train_supervised``: the same encoder
 trained to regress the factors; 2 seeds). About 2-2.5 CPU-minutes (101-129
@@ -19,7 +19,7 @@ from disent_bias import configuration
 from disent_bias import data
 from disent_bias import stats
 from disent_bias.analysis import experiment
-from experiments.configs import toy as toy_config
+from disent_bias.configs import toy as toy_config
 
 NUM_SEEDS = 5
 # The MIG ceiling hardly varies over seeds (sd 0.002 over 5 seeds on both

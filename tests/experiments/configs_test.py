@@ -8,8 +8,8 @@ import pytest
 
 from disent_bias import configuration
 from disent_bias.models import objectives
-from experiments.configs import common
-from experiments.configs import default
+from disent_bias.configs import common
+from disent_bias.configs import default
 
 # Configs of experiments/train.py (other binaries have their own configs
 # and tests).
@@ -26,7 +26,7 @@ def _presets():
 
 @pytest.mark.parametrize('module,arg', list(_presets()))
 def test_every_config_and_preset_is_valid(module, arg):
-  config = importlib.import_module(f'experiments.configs.{module}').get_config(
+  config = importlib.import_module(f"disent_bias.configs.{module}").get_config(
       arg)
   configuration.validate_config(config)
   hparams = configuration.resolve_hparams(config)

@@ -10,7 +10,7 @@ import pytest
 
 from disent_bias import stats
 from disent_bias import train
-from experiments.configs import default
+from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from experiments.configs import default
+from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = dict(os.environ, JAX_PLATFORMS='cpu')

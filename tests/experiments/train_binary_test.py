@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from disent_bias import train
-from experiments.configs import default
+from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Small programs: compile time dominates, in the subprocesses and in-process

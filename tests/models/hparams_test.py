@@ -8,7 +8,7 @@ import pytest
 
 from disent_bias.models import hparams
 from disent_bias.models import objectives
-from experiments.configs import default
+from disent_bias.configs import default
 
 
 def model_config(name='beta_vae', **values):

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import reproduce as reproduce_configs
 
 VARIANT_MIG = {'original': 0.5, 'perturbed': 0.1, 'noise': 0.45}
 

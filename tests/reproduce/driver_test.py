@@ -12,8 +12,8 @@ from disent_bias import errors
 from disent_bias import reproduce
 from disent_bias import train
 from disent_bias import workdir as workdir_lib
-from experiments.configs import default
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import default
+from disent_bias.configs import reproduce as reproduce_configs
 from tiny_run import files_under
 
 

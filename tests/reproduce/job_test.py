@@ -19,7 +19,7 @@ from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import pack
 from disent_bias.reproduce import units
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import reproduce as reproduce_configs
 from tiny_run import files_under
 
 

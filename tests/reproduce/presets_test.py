@@ -8,8 +8,8 @@ import pytest
 from disent_bias import reproduce
 from disent_bias import configuration
 from disent_bias.models import objectives
-from experiments.configs import default
-from experiments.configs import reproduce as reproduce_configs
+from disent_bias.configs import default
+from disent_bias.configs import reproduce as reproduce_configs
 
 
 @pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS) + [
@@ -75,8 +75,8 @@ def test_dci_option_and_images_protocol():
 
 def test_unknown_preset_lists_valid_ones():
   with pytest.raises(ValueError,
-                     match='dci, eps_dose, images, job_smoke, paper, '
-                     'paper_core, quick, smoke, sprites'):
+                     match='dci, eps_dose, images, images_conv, job_smoke, paper, '
+                     'paper_core, quick, smoke, sprites, sprites_conv'):
     reproduce_configs.get_config('fast')
   with pytest.raises(ValueError, match='choose one'):
     reproduce_configs.get_config('quick,paper')
@@ -95,7 +95,7 @@ def test_paper_protocol_is_the_spec_protocol():
   assert cfg.train.batch_size == 64
   assert cfg.model.architecture == 'conv'
   assert cfg.optimizer.lr == 1e-4
-  assert configuration.resolve_hparams(cfg) == {'beta': 32.0}  # SPEC section 1.
+  assert configuration.resolve_hparams(cfg) == {'beta': 32.0}  # The paper's value.
 
 
 def test_quick_protocol_has_all_models_on_the_toy_tier_and_three_seeds():

@@ -1,17 +1,68 @@
-"""Shared by the binaries: flag parsing, and user errors as one clear line."""
+"""Shared by the binaries: config paths, flag parsing, user errors as one line.
+
+``--config=disent_bias/configs/default.py`` (or the checkout's
+``experiments/configs/default.py``) works from any working directory: a
+config path that does not exist relative to the working directory and names
+one of the package's config files is resolved against the installed
+``disent_bias/configs/`` (``resolve_config_path``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 import sys
-from typing import Iterator
+from typing import Callable, Iterator
 
 from absl import app
+from absl import flags
 from absl import logging
 
 from disent_bias import errors
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'configs')
+# Folders that name the package's config files in documented commands.
+_CONFIG_PREFIXES = ('disent_bias/configs/', 'experiments/configs/')
+
+
+def resolve_config_path(spec: str, cwd: str | None = None) -> str:
+  """``file.py[:arg]`` with ``file.py`` made loadable from ``cwd``.
+
+  A path that exists relative to ``cwd`` (default: the working directory)
+  is kept. Otherwise ``disent_bias/configs/NAME.py``,
+  ``experiments/configs/NAME.py`` and a bare ``NAME.py`` become the
+  installed ``disent_bias/configs/NAME.py`` when that file exists; anything
+  else is kept, and ml_collections reports it.
+  """
+  path, sep, arg = spec.partition(':')
+  if os.path.exists(os.path.join(cwd or os.getcwd(), path)):
+    return spec
+  name = path.replace(os.sep, '/')
+  for prefix in _CONFIG_PREFIXES:
+    if name.startswith(prefix):
+      name = name[len(prefix):]
+      break
+  candidate = os.path.join(CONFIG_DIR, name)
+  if '/' in name or not os.path.isfile(candidate):
+    return spec
+  return candidate + sep + arg
+
+
+def resolve_config_flags(argv: list[str],
+                         names: tuple[str, ...] = ('config',)) -> list[str]:
+  """``argv`` with each ``--NAME=PATH`` / ``--NAME PATH`` resolved."""
+  out = list(argv)
+  for i, arg in enumerate(out):
+    for name in names:
+      flag = f'--{name}'
+      if arg.startswith(flag + '='):
+        out[i] = flag + '=' + resolve_config_path(arg[len(flag) + 1:])
+      elif arg == flag and i + 1 < len(out):
+        out[i + 1] = resolve_config_path(out[i + 1])
+  return out
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -20,8 +71,10 @@ def parse_flags(argv: list[str]) -> list[str]:
   ml_collections answers ``--config.model.nmae=x`` with a 20-line traceback
   (AttributeError / KeyError). This names the flag, the missing field, the
   closest field and the valid ones, and exits with status 1 as absl does for
-  its own flag errors. Pass it as ``app.run(main, flags_parser=...)``.
+  its own flag errors. ``--config`` paths are resolved first
+  (``resolve_config_flags``). Pass it as ``app.run(main, flags_parser=...)``.
   """
+  argv = resolve_config_flags(argv)
   try:
     return app.parse_flags_with_usage(argv)
   except (AttributeError, KeyError) as e:
@@ -92,3 +145,18 @@ def user_errors() -> Iterator[None]:
       raise
     sys.stderr.write(f'FATAL {errors.one_line(e)}\n')
     sys.exit(USER_ERROR_STATUS)
+
+
+def run(define_flags: Callable[[], None], main: Callable[[list[str]], None],
+        argv: list[str] | None = None) -> None:
+  """Defines a binary's flags and runs its ``main`` under absl.
+
+  The flags are defined here, not at import, so that every binary's module
+  can be imported in one process (the console scripts, the tests).
+  """
+  define_flags()
+  # ``--help`` lists the main module's flags; absl names it by argv[0].
+  main_name = (argv or sys.argv)[0]
+  for flag in flags.FLAGS.get_flags_for_module(define_flags.__module__):
+    flags.FLAGS.register_key_flag_for_module(main_name, flag)
+  app.run(main, argv=argv, flags_parser=parse_flags)

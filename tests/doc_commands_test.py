@@ -1,0 +1,179 @@
+"""Every shell command of the README and docs/ is run by a test.
+
+``doc_commands`` collects the commands of the ```bash blocks. The quick
+start's are run here (shrunk only through the flags the README shows);
+every other one is in ``REGISTRY`` with the test that runs it (the same
+binary and config, shrunk through a preset or a documented flag) or the
+reason none can. A new command that is neither fails
+``test_every_doc_command_is_run_here_or_registered``.
+"""
+
+import importlib.util
+import json
+import os
+import pathlib
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+import packaging_test
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+_DOCS = ('README.md', *sorted(f'docs/{p.name}'
+                              for p in (ROOT / 'docs').glob('*.md')))
+_PAPER_CORE = 'experiments/configs/reproduce.py:paper_core'
+_JOB_TEST = ('tests/experiments/job_binary_test.py::'
+             'test_job_then_ingest_then_a_second_job_skips_the_done_units')
+# Command -> the test that runs it (path::name), or None with the reason.
+REGISTRY = {
+    'pip install .': (
+        'tests/packaging_test.py::test_the_wheel_installs_disent_bias_only',
+        'builds the wheel pip installs'),
+    'pip install -e . && python -m experiments.reproduce --config=experiments/'
+    'configs/reproduce.py:quick --workdir=/tmp/disent_bias_quick': (
+        'tests/reproduce/driver_test.py::'
+        'test_driver_writes_outputs_and_skips_finished_cells',
+        'the same grid through the smoke preset; the quick one in results/'),
+    "pip install -e '.[test,tfds]' && JAX_PLATFORMS=cpu python -m pytest "
+    '-n 2': (None, 'the suite itself; .ci/run runs this very line'),
+    'python -m experiments.reproduce --config=experiments/configs/'
+    'reproduce.py:images --workdir=DIR': (
+        'tests/reproduce/presets_test.py::test_dci_option_and_images_protocol',
+        'the preset is checked; the grid is results/images/'),
+    'python -m experiments.reproduce --config=experiments/configs/'
+    'reproduce.py:eps_dose --workdir=/tmp/disent_bias_eps_dose': (
+        'tests/reproduce/presets_test.py::'
+        'test_every_preset_gives_valid_train_configs',
+        'the preset is checked; the grid is results/eps_dose/'),
+    f'python -m experiments.job --config={_PAPER_CORE} --out=DIR '
+    '--budget_s=540': (_JOB_TEST, 'the same binary on the job_smoke preset'),
+    f'python -m experiments.job --config={_PAPER_CORE} --ingest=DIR '
+    '--workdir=results/paper_core': (_JOB_TEST, 'ingests that job'),
+    'python -m experiments.pca2019 --workdir=results/pca2019': (
+        'tests/studies/pca2019_test.py::test_binary_writes_the_table',
+        'fewer seeds and steps through its flags'),
+    'python3 -m pip download --no-deps --only-binary=:all: -d .whl '
+    'ml-collections': (
+        'tests/experiments/job_binary_test.py::'
+        'test_bootstrap_installs_missing_packages_from_wheels',
+        'installs from such a folder; the download needs the index'),
+    'DISENT_BIAS_COMMIT=$(git rev-parse HEAD) BENCH_SECONDS=130 bash '
+    'experiments/accelerator_job.sh "$OUT" 570 paper_core': (
+        None, 'an accelerator allocation (docs/gpu.md); its job step is '
+        + _JOB_TEST),
+    'unzip -p mpi3d_real.npz images.npy > mpi3d_real_images.npy': (
+        None, 'needs the real MPI3D file; the .npy it writes is read in '
+        'tests/data/files_test.py::test_mpi3d_round_trip'),
+}
+_TRAIN = ('disent-bias-train --config=disent_bias/configs/toy.py '
+          '--config.train.num_steps=12000 --workdir=/tmp/disent_bias_toy')
+_VISUALIZE = ('disent-bias-visualize --workdir=/tmp/disent_bias_toy '
+              '--num_images=4')
+# The quick start's commands, run by test_the_quick_start_commands_run.
+RUN_HERE = (_TRAIN, _VISUALIZE)
+
+
+def doc_commands() -> dict[str, str]:
+  """Command -> the file it is in, from every ```bash block."""
+  out = {}
+  for name in _DOCS:
+    text = (ROOT / name).read_text(encoding='utf-8')
+    for block in re.findall(r'```bash\n(.*?)```', text, re.S):
+      for line in block.replace('\\\n', ' ').splitlines():
+        if line.strip() and not line.lstrip().startswith('#'):
+          out[' '.join(line.split())] = name
+  return out
+
+
+def test_every_doc_command_is_run_here_or_registered():
+  commands = doc_commands()
+  unknown = sorted(set(commands) - set(REGISTRY) - set(RUN_HERE))
+  assert not unknown, ('commands in the docs that no test runs; run them in '
+                       f'a test and add them to REGISTRY: {unknown}')
+  stale = sorted((set(REGISTRY) | set(RUN_HERE)) - set(commands))
+  assert not stale, f'registered commands no doc has any more: {stale}'
+
+
+def test_every_registered_test_exists():
+  for command, (test, reason) in REGISTRY.items():
+    assert reason, command
+    if test is None:
+      continue
+    path, name = test.split('::')
+    text = (ROOT / path).read_text(encoding='utf-8')
+    assert re.search(rf'^def {name}\(', text, re.M), test
+
+
+def test_the_test_command_is_the_one_ci_runs():
+  ci = (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
+  test_commands = [c for c in doc_commands() if 'pytest' in c]
+  assert len(test_commands) == 1 and test_commands[0] in ci
+
+
+def _shell_words(command: str, **shrink: str) -> list[str]:
+  """A console-script command as this interpreter runs it, with the
+  ``--flag=value`` of ``shrink`` replaced (documented flags only)."""
+  words = shlex.split(command)
+  for flag, value in shrink.items():
+    index = next(i for i, w in enumerate(words) if w.startswith(flag + '='))
+    words[index] = f'{flag}={value}'
+  module, function = packaging_test.console_scripts()[words[0]].split(':')
+  return [sys.executable, '-c', f'from {module} import {function}; '
+          f'{function}()', *words[1:]]
+
+
+@pytest.mark.slow
+def test_the_quick_start_commands_run(tmp_path):
+  """The README's train and visualize commands, from another directory."""
+  workdir = str(tmp_path / 'toy')
+  env = dict(os.environ, JAX_PLATFORMS='cpu', PYTHONPATH=os.pathsep.join(
+      [str(ROOT), os.environ.get('PYTHONPATH', '')]))
+  logs = []
+  for command, shrink in ((_TRAIN, {'--config.train.num_steps': '200'}),
+                          (_VISUALIZE, {})):
+    command = command.replace('/tmp/disent_bias_toy', workdir)
+    proc = subprocess.run(_shell_words(command, **shrink), cwd=tmp_path,
+                          env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    logs.append(proc.stderr)
+  results = json.loads((tmp_path / 'toy' / 'results.json').read_text())
+  assert results['num_steps'] == 200
+  assert 'training beta_vae on toy_bumps (5 seed(s), batch 64): 200 steps' in (
+      logs[0])
+  figures = list((tmp_path / 'toy' / 'visualize').glob('step_*/*.gif'))
+  assert figures
+
+
+def _quickstart():
+  spec = importlib.util.spec_from_file_location(
+      'quickstart', ROOT / 'docs' / 'quickstart.py')
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_the_readme_api_example_is_the_script():
+  readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+  (example,) = re.findall(r'```python\n(.*?)```',
+                          readme.split('## Quick start', 1)[1].split(
+                              '\n## ', 1)[0], re.S)
+  script = {line.strip() for line in
+            (ROOT / 'docs' / 'quickstart.py').read_text().splitlines()}
+  missing = [line for line in example.splitlines()
+             if line.strip() and line.strip() not in script]
+  assert not missing, missing
+
+
+@pytest.mark.slow
+def test_the_api_quick_start_runs():
+  """``python docs/quickstart.py`` with fewer steps (its ``num_steps``)."""
+  scores = _quickstart().main(num_steps=300)
+  assert set(scores) == {'original', 'perturbed'}
+  assert scores['original']['data_dto'] < 0.05
+  assert scores['perturbed']['data_dto'] > 0.5
+  for record in scores.values():
+    assert 0 <= record['mig'] <= 1 and 0 <= record['dci'] <= 1
