@@ -27,6 +27,7 @@ _DOCS = ('README.md', *sorted(f'docs/{p.name}'
 _PAPER_CORE = 'experiments/configs/reproduce.py:paper_core'
 _JOB_TEST = ('tests/experiments/job_binary_test.py::'
              'test_job_then_ingest_then_a_second_job_skips_the_done_units')
+_DOC_BINARIES = 'tests/experiments/doc_binaries_test.py::'
 # Command -> the test that runs it (path::name), or None with the reason.
 REGISTRY = {
     'pip install .': (
@@ -64,6 +65,79 @@ REGISTRY = {
     'experiments/accelerator_job.sh "$OUT" 570 paper_core': (
         None, 'an accelerator allocation (docs/gpu.md); its job step is '
         + _JOB_TEST),
+    'python -m experiments.show_data --dataset=dsprites --out=docs/images': (
+        _DOC_BINARIES + 'test_show_data_writes_the_figures',
+        'the same binary on another dataset and variant'),
+    'python -m experiments.show_data --dataset=shapes3d --out=docs/images': (
+        _DOC_BINARIES + 'test_show_data_writes_the_figures',
+        'the same binary, the noise variant'),
+    'python -m experiments.show_data --dataset=shapes3d --variant=noise '
+    '--out=/tmp/data': (_DOC_BINARIES + 'test_show_data_writes_the_figures',
+                        'this command, another --out'),
+    'python -m experiments.bench_eval --metrics=mig,dci --num_train=300 '
+    '--num_test=100 --backends=exact': (
+        _DOC_BINARIES + 'test_bench_eval_smoke_run_prints_both_measurements',
+        'this command'),
+    'python -m experiments.bench_eval': (
+        _DOC_BINARIES + 'test_bench_eval_smoke_run_prints_both_measurements',
+        'the smoke run of the same binary (its documented flags)'),
+    'python -m experiments.bench_eval --workdir=DIR': (
+        _DOC_BINARIES + 'test_bench_eval_smoke_run_prints_both_measurements',
+        'the smoke run; --workdir restores a run as evaluate does'),
+    'python -m experiments.dci_deviation': (
+        'tests/experiments/dci_deviation_test.py::'
+        'test_saved_samples_read_every_seed_and_the_stored_exact_scores',
+        'its functions on a small sample; the table is in docs/metrics.md'),
+    'python -m experiments.train --config=experiments/configs/default.py '
+    '--workdir=W --config.train.num_steps=20': (
+        'tests/experiments/train_binary_test.py::'
+        'test_cli_run_writes_the_workdir', 'the same binary, a smaller data'),
+    'python -m experiments.evaluate --workdir=W': (
+        'tests/experiments/evaluate_binary_test.py::'
+        'test_evaluate_binary_writes_eval_json', 'with smaller samples'),
+    'python -m experiments.export --dataset=dsprites --variant=perturbed '
+    '--out=/tmp/dsprites_perturbed.h5': (
+        'tests/experiments/export_binary_test.py::'
+        'test_noise_variant_of_a_user_file',
+        'the same binary on a reduced grid (tests/data/export_test.py '
+        'covers the dSprites layouts)'),
+    'python -m experiments.export --dataset=dsprites --layout=dsprites '
+    '--out=/tmp/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz': (
+        'tests/experiments/export_binary_test.py::'
+        'test_noise_variant_of_a_user_file',
+        'the same binary; the dSprites layout in tests/data/export_test.py'),
+    'python -m experiments.noise_control --model=beta_vae --epsilons=0.1,0.05 '
+    '--workdir=DIR': (
+        'tests/experiments/noise_control_test.py::'
+        'test_noise_control_writes_its_records', 'its run() at 10 steps'),
+    'python -m experiments.noise_control --model=pcl --num_steps=6000 '
+    '--epsilons=0.1,0.05 --workdir=DIR': (
+        'tests/experiments/noise_control_test.py::'
+        'test_noise_control_writes_its_records', 'its run() at 10 steps'),
+    'python -m experiments.throughput > throughput.jsonl': (
+        'tests/experiments/throughput_test.py::'
+        'test_cli_prints_one_json_line_per_measurement', 'tiny forms'),
+    'python -m experiments.throughput --forms=all --budget_s=330 > all.jsonl':
+        ('tests/experiments/throughput_test.py::'
+         'test_forms_are_selected_by_name', 'form selection and budget'),
+    'JAX_PLATFORMS=cpu python -m experiments.throughput --cost_analysis': (
+        'tests/experiments/throughput_test.py::'
+        'test_cost_analysis_per_seed_step', 'the cost analysis'),
+    'python3 -m venv /work/torch-ref && /work/torch-ref/bin/pip install '
+    'torch==2.13.0 numpy': (None, 'the PyTorch reference needs torch from '
+                            'the package index'),
+    'JAX_PLATFORMS=cpu python -m experiments.benchmark '
+    '--torch_python=/work/torch-ref/bin/python --rounds 2 --steps 5 '
+    '--repeats 3': (None, 'needs that PyTorch environment; the JAX side '
+                    'shares experiments.throughput_lib (tests above)'),
+    'JAX_PLATFORMS=cpu python -m experiments.train --config=experiments/'
+    'configs/default.py:model=beta_vae,dataset=toy_bumps,runlocal '
+    '--workdir=/tmp/run2 --config.distributed.coordinator_address=$ADDR '
+    '--config.distributed.num_processes=2 '
+    '--config.distributed.process_id=$i &': (
+        'tests/distributed_test.py::'
+        'test_two_processes_match_one_process_with_two_devices',
+        'two processes on this host, as here'),
     'unzip -p mpi3d_real.npz images.npy > mpi3d_real_images.npy': (
         None, 'needs the real MPI3D file; the .npy it writes is read in '
         'tests/data/files_test.py::test_mpi3d_round_trip'),
@@ -76,16 +150,41 @@ _VISUALIZE = ('disent-bias-visualize --workdir=/tmp/disent_bias_toy '
 RUN_HERE = (_TRAIN, _VISUALIZE)
 
 
-def doc_commands() -> dict[str, str]:
-  """Command -> the file it is in, from every ```bash block."""
-  out = {}
+# Lines of a bash block that are shell structure, not commands.
+_SHELL = re.compile(r'^(do|done|wait|for .*; do|[A-Z_]+=\S+)$')
+# The first words of a command: in a block of another language it is
+# reported by test_commands_are_in_bash_blocks.
+_COMMAND = re.compile(r'^\s*(python3?|pip|disent-bias-\S+|bash|[A-Z_]+=\S+ '
+                      r'python|unzip|tensorboard)\b')
+
+
+def _blocks(language: str):
+  """(file, block text) of every fenced block of ``language`` ('' for none)."""
   for name in _DOCS:
     text = (ROOT / name).read_text(encoding='utf-8')
-    for block in re.findall(r'```bash\n(.*?)```', text, re.S):
-      for line in block.replace('\\\n', ' ').splitlines():
-        if line.strip() and not line.lstrip().startswith('#'):
-          out[' '.join(line.split())] = name
+    for lang, block in re.findall(r'```(\w*)\n(.*?)```', text, re.S):
+      if lang == language:
+        yield name, block
+
+
+def doc_commands() -> dict[str, str]:
+  """Command -> the file it is in, from every ```bash block (trailing
+  comments dropped)."""
+  out = {}
+  for name, block in _blocks('bash'):
+    for line in block.replace('\\\n', ' ').splitlines():
+      line = ' '.join(re.sub(r'\s+#.*$', '', line).split())
+      if line and not line.startswith('#') and not _SHELL.match(line):
+        out[line] = name
   return out
+
+
+def test_commands_are_in_bash_blocks():
+  """A command in an untagged or text block would escape the registry."""
+  stray = [(name, line) for lang in ('', 'text', 'sh', 'shell', 'console')
+           for name, block in _blocks(lang) for line in block.splitlines()
+           if _COMMAND.match(line) and '[--' not in line]
+  assert not stray, f'commands outside ```bash blocks: {stray}'
 
 
 def test_every_doc_command_is_run_here_or_registered():
