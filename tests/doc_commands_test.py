@@ -84,6 +84,9 @@ REGISTRY = {
     'python -m experiments.bench_eval --workdir=DIR': (
         _DOC_BINARIES + 'test_bench_eval_smoke_run_prints_both_measurements',
         'the smoke run; --workdir restores a run as evaluate does'),
+    'python -m experiments.analyze --path=mine.npz --workdir=/tmp/audit': (
+        _DOC_BINARIES + 'test_analyze_a_dataset_and_audit_a_file',
+        'this command on an exported toy grid, fewer points'),
     'python -m experiments.dci_deviation': (
         'tests/experiments/dci_deviation_test.py::'
         'test_saved_samples_read_every_seed_and_the_stored_exact_scores',

@@ -4,6 +4,12 @@ Run:
   disent-bias-analyze --dataset=dsprites --variant=perturbed \
     --workdir=/tmp/analysis/dsprites_perturbed --num_points=200
 
+Your own data (a generic-layout npz / HDF5 file, docs/own_data.md), before
+any training: ``--path=FILE`` audits it instead (``analysis.audit``: the
+original's and the perturbed variant's alignment under the same criterion,
+``audit.json`` and plots in ``--workdir``):
+  disent-bias-analyze --path=mine.npz --workdir=/tmp/audit
+
 Writes ``workdir/analysis.json`` (median DtO and off-diagonal mass with their
 quantiles for stencil radii 1 and 3, the sample description and, for
 non-original variants, the perturbation report: bound, mean |change|,
@@ -33,6 +39,7 @@ import numpy as np
 from disent_bias import analysis
 from disent_bias import data
 from disent_bias import workdir as workdir_lib
+from disent_bias.analysis import audit
 from disent_bias.cli import common
 
 matplotlib.use('Agg')
@@ -151,6 +158,8 @@ def define_flags() -> None:
   flags.DEFINE_integer('seed', 0, 'seed of the grid-point sample')
   flags.DEFINE_float('blur', None, 'Gaussian blur sigma (pixels) of the '
                      'renders; default 1 for images, 0 for vectors')
+  flags.DEFINE_string('path', None, 'a generic-layout file (npz / HDF5) to '
+                      'audit instead of --dataset (docs/own_data.md)')
 
 
 def main(argv: list[str]) -> None:
@@ -159,6 +168,12 @@ def main(argv: list[str]) -> None:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   f = flags.FLAGS
   with common.user_errors():
+    if f.path is not None:
+      report = audit.audit_dataset(data.from_arrays(f.path), f.workdir,
+                                   num_points=f.num_points, seed=f.seed,
+                                   epsilon=f.epsilon)
+      logging.info('%s; wrote %s', report['summary'], f.workdir)
+      return
     run(f.dataset, f.variant, f.workdir, f.num_points, f.epsilon, f.seed,
         f.blur)
 

@@ -37,3 +37,21 @@ def test_bench_eval_smoke_run_prints_both_measurements(tmp_path):
   summary = lines[-1]
   assert summary['name'] == 'summary' and summary['cpu_model'], summary
   assert summary['encode_s'] > 0 and summary['dci_exact_s'] > 0, summary
+
+
+def test_analyze_a_dataset_and_audit_a_file(tmp_path):
+  """README / docs/own_data.md: ``analyze`` of a dataset variant, and
+  ``analyze --path=FILE`` (the audit) of a generic-layout file."""
+  _run('experiments.analyze', '--dataset=toy_bumps', '--variant=perturbed',
+       f'--workdir={tmp_path / "analysis"}', '--num_points=20', cwd=REPO)
+  result = json.loads((tmp_path / 'analysis' / 'analysis.json').read_text())
+  assert result['median_dto'] > 0.5, result['median_dto']  # Perturbed.
+  mine = tmp_path / 'mine.npz'
+  _run('experiments.export', '--dataset=toy_bumps', f'--out={mine}',
+       cwd=tmp_path)
+  _run('experiments.analyze', f'--path={mine}',
+       f'--workdir={tmp_path / "audit"}', '--num_points=20', cwd=tmp_path)
+  report = json.loads((tmp_path / 'audit' / 'audit.json').read_text())
+  variants = report['variants']
+  assert variants['original']['median_dto'] < 0.1, variants
+  assert variants['perturbed']['median_dto'] > 0.5, variants
