@@ -97,3 +97,15 @@ def test_the_wheel_installs_disent_bias_only(tmp_path):
   assert not re.search(r'^Requires-Dist: h5py[^;]*$', metadata, re.M)
   for name, target in console_scripts().items():
     assert f'{name} = {target}' in entry_points.decode()
+
+
+def test_readme_images_are_absolute_links_to_committed_files():
+  """The README is the package index page: relative image links break
+  there, so each names the repository's raw file, which must exist."""
+  text = (ROOT / 'README.md').read_text(encoding='utf-8')
+  links = re.findall(r'!\[[^]]*\]\(([^)]+)\)', text)
+  prefix = 'https://raw.githubusercontent.com/disent-bias/disent_bias/main/'
+  assert links
+  for link in links:
+    assert link.startswith(prefix), link
+    assert (ROOT / link[len(prefix):]).is_file(), link
