@@ -1,8 +1,9 @@
 """The image tier: 32x32 look-alikes on reduced grids, trainable on a CPU.
 
 The 64x64 look-alikes with their full grids need accelerator-scale training
-(SPEC 7). The image tier keeps the renderers and the variants and shrinks
-what a CPU pays for: the frame (32x32, a quarter of the pixels) and the grid
+(a 64x64 conv beta-VAE does not disentangle in CPU-minutes,
+docs/datasets.md). The image tier keeps the renderers and the variants and
+shrinks what a CPU pays for: the frame (32x32, a quarter of the pixels) and the grid
 (factors kept at one value are dropped, ``base.subgrid``).
 
 - ``dsprites32``: one ellipse (semi-axes 1 : 0.55, so moving it along x and

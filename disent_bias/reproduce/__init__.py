@@ -12,7 +12,7 @@ dataset's, the model's and the dataset-model pair's, and finally the grid
 coordinates (``data.name``, ``data.variant``, ``model.name``,
 ``train.num_seeds``, ``seed``): ``grid``.
 
-Per dataset x variant the dataset-side local PCA analysis (SPEC section 6)
+Per dataset x variant the dataset-side local PCA analysis (docs/analysis.md)
 runs once and is written to ``DIR/analysis/<dataset>/<variant>.json``
 (``local_pca``).
 
@@ -20,7 +20,7 @@ Outputs of ``reproduce(config, workdir)`` (``driver``, ``outputs``):
 - ``DIR/results.json``: one record per cell and seed (model, dataset, variant,
   seed, scores, timings; ``records``), the mean / sd summary, the analysis
   summaries;
-- ``DIR/table.md``: per metric, a table laid out like SPEC section 1 (rows
+- ``DIR/table.md``: per metric, a table laid out like the paper's Table 1 (rows
   models, columns datasets, cells ``mean (sd)`` original / perturbed / noise);
 - ``DIR/bars.png``: grouped bar plot with seed-sd error bars;
 - ``DIR/analysis.png``: histograms of the per-point local PCA alignment.

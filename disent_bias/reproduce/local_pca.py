@@ -1,4 +1,4 @@
-"""The dataset-side local PCA analysis of each dataset variant (SPEC 6).
+"""The dataset-side local PCA analysis of each dataset variant (docs/analysis.md).
 
 It runs once per dataset x variant of a grid and is cached in
 ``DIR/analysis/<dataset>/<variant>.json``.

@@ -62,7 +62,7 @@ def grid_markdown(config: ml_collections.ConfigDict,
     parts += ['## Mechanism (final eval point)', '', MECHANISM_TEXT, '']
     parts += metric_tables(config, summary, mechanism, '###')
   if analyses:
-    parts += ['## Dataset local PCA alignment (SPEC section 6)', '',
+    parts += ['## Dataset local PCA alignment (docs/analysis.md)', '',
               ANALYSIS_TEXT, '', tables.format_analysis_table(analyses), '']
   return '\n'.join(parts)
 

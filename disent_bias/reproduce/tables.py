@@ -1,4 +1,4 @@
-"""Markdown tables of a reproduction: the SPEC table and the analysis."""
+"""Markdown tables of a reproduction: the paper's table and the analysis."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def format_table(summary: Sequence[Mapping[str, Any]], metric: str, *,
                  model_names: Mapping[str, str] | None = None,
                  dataset_names: Mapping[str, str] | None = None,
                  digits: int = 2) -> str:
-  """One markdown table like SPEC section 1's.
+  """One markdown table laid out like the paper's Table 1.
 
   Rows are models, one column per dataset, each cell
   ``mean (sd) / mean (sd) / ...`` over ``variants`` (missing: ``-``).

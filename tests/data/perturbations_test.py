@@ -1,4 +1,4 @@
-"""Guarantees of the perturbed and noise variants (SPEC section 5)."""
+"""Guarantees of the perturbed and noise variants (docs/perturbations.md)."""
 
 import collections
 import hashlib
