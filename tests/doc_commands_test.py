@@ -64,6 +64,11 @@ REGISTRY = {
     'experiments/accelerator_job.sh "$OUT" 570 paper_core': (
         None, 'an accelerator allocation (docs/gpu.md); its job step is '
         + _JOB_TEST),
+    "pip install -e '.[docs]' && python docs/build_api.py "
+    '/tmp/disent_bias_api': (
+        'tests/api_docs_test.py::'
+        'test_the_api_pages_build_with_warnings_as_errors',
+        'the same build into a temporary folder, warnings as errors'),
     'unzip -p mpi3d_real.npz images.npy > mpi3d_real_images.npy': (
         None, 'needs the real MPI3D file; the .npy it writes is read in '
         'tests/data/files_test.py::test_mpi3d_round_trip'),
