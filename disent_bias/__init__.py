@@ -2,6 +2,10 @@
 
 Reproduces and extends Zietlow, Rolinek & Martius, "Demystifying Inductive
 Biases for (beta-)VAE Based Architectures" (ICML 2021).
+
+``disent_bias.encode(workdir_or_model, images)`` is
+`disent_bias.encoding.encode`, imported on first use: the posterior means
+of any images under a trained model.
 """
 
 __version__ = '0.1.0'

@@ -141,6 +141,11 @@ REGISTRY = {
         'tests/distributed_test.py::'
         'test_two_processes_match_one_process_with_two_devices',
         'two processes on this host, as here'),
+    "pip install -e '.[docs]' && python docs/build_api.py "
+    '/tmp/disent_bias_api': (
+        'tests/api_docs_test.py::'
+        'test_the_api_pages_build_with_warnings_as_errors',
+        'the same build into a temporary folder, warnings as errors'),
     'unzip -p mpi3d_real.npz images.npy > mpi3d_real_images.npy': (
         None, 'needs the real MPI3D file; the .npy it writes is read in '
         'tests/data/files_test.py::test_mpi3d_round_trip'),
