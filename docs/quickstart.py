@@ -12,13 +12,12 @@ are not the factor axes.
 import jax
 import numpy as np
 
+import disent_bias
 from disent_bias import analysis
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias import runner
 from disent_bias.analysis import experiment
 from disent_bias.configs import toy
-from disent_bias.data import perturbations
 
 
 def main(num_steps: int = 4_000) -> dict:
@@ -30,18 +29,12 @@ def main(num_steps: int = 4_000) -> dict:
                                           num_seeds=1, num_steps=num_steps)
   scores = {}
   for (name, ds), (params, _) in zip(variants.items(), runs):
-    params = runner.select_seed(params, 0)
-    train = analysis.sample_points(ds, 1_000, seed=1)
-    test = analysis.sample_points(ds, 500, seed=2)
-    codes_train, codes_test = (
-        analysis.posterior_stats(model, params,
-                                 np.asarray(jax.jit(ds.render)(f)))['mu']
-        for f in (train, test))
-    alignment = analysis.local_alignment(
-        ds, test[:128], radius=1,
-        columns=perturbations.mixed_factors(ds.factor_sizes))
-    mig = metrics.mig(codes_test, test)
-    dci = metrics.dci(codes_train, train, codes_test, test)['disentanglement']
+    points = analysis.sample_points(ds, 1_500, seed=1)
+    images = np.asarray(jax.jit(ds.render)(points))
+    codes = disent_bias.encode((model, params), images)  # Posterior means.
+    mig = metrics.mig(codes, points)
+    dci = metrics.dci_sample(codes, points, seed=0)['disentanglement']
+    alignment = analysis.local_alignment(ds, points[:128])  # The criterion.
     scores[name] = dict(mig=mig, dci=dci, data_dto=alignment['median_dto'])
     print(f'{name:9s} MIG {scores[name]["mig"]:.2f}  '
           f'DCI {scores[name]["dci"]:.2f}  '
