@@ -50,6 +50,11 @@ REGISTRY = {
         'test_every_preset_gives_valid_train_configs',
         'the preset is checked; the grid is results/images_conv/'),
     'python -m experiments.reproduce --config=experiments/configs/'
+    'reproduce.py:sprites_conv --workdir=DIR': (
+        'tests/reproduce/presets_test.py::'
+        'test_every_preset_gives_valid_train_configs',
+        'the preset is checked; the grid is results/sprites_conv/'),
+    'python -m experiments.reproduce --config=experiments/configs/'
     'reproduce.py:eps_dose --workdir=/tmp/disent_bias_eps_dose': (
         'tests/reproduce/presets_test.py::'
         'test_every_preset_gives_valid_train_configs',
