@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import jax
 import ml_collections
 import numpy as np
 
@@ -56,22 +57,26 @@ def score_seeds(model, params, dataset, *, variational: bool,
 
   ``variational=False`` (an AE) scores all latents; otherwise the active ones.
   """
-  dto, active = experiment.seed_decoder_dto(
-      model, params, dataset, recon='l2', active_only=variational,
-      num_points=num_points)
   factors = dataset_lib.sample_points(dataset, num_points, seed=1)
   images = np.asarray(dataset.render(factors))
-  offdiag = []
-  for s in range(len(dto)):
+  dto, offdiag, active = [], [], []
+  for s in range(jax.tree.leaves(params)[0].shape[0]):
     p = runner.select_seed(params, s)
-    mu = model_lib.posterior_stats(model, p, images)['mu']
-    jac = model_lib.decoder_jacobian(model, p, mu, recon='l2')
+    stats = model_lib.posterior_stats(model, p, images)
+    cols = (np.flatnonzero(stats['active']) if variational
+            else np.arange(stats['mu'].shape[-1]))
+    # One Jacobian per point serves both scores (DtO on the scored latents).
+    jac = model_lib.decoder_jacobian(model, p, stats['mu'], recon='l2')
+    dto.append(float(np.median(
+        alignment.batch_alignment_scores(jac[..., cols])['dto']))
+               if cols.size >= 2 else 0.0)
     offdiag.append(float(np.median(
         alignment.batch_alignment_scores(jac)['offdiag_mass'])))
+    active.append(int(cols.size))
   mig = experiment.seed_mig(model, params, dataset,
                             num_points=dataset.num_points)
-  return {'dto': dto.tolist(), 'offdiag_mass': offdiag, 'mig': mig.tolist(),
-          'active_latents': active.tolist()}
+  return {'dto': dto, 'offdiag_mass': offdiag, 'mig': mig.tolist(),
+          'active_latents': active}
 
 
 def run(configs: dict[str, ml_collections.ConfigDict],
