@@ -1,20 +1,14 @@
 """The API reference pages (``docs/build_api.py``) build without warnings."""
 
-import importlib.util
-import pathlib
 import warnings
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+import doc_commands_test
 
 
 def _build_api():
-  spec = importlib.util.spec_from_file_location(
-      'build_api', ROOT / 'docs' / 'build_api.py')
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  return doc_commands_test.docs_module('build_api')
 
 
 def test_the_api_pages_build_with_warnings_as_errors(tmp_path):

@@ -265,12 +265,17 @@ def test_the_quick_start_commands_run(tmp_path):
   assert figures
 
 
-def _quickstart():
+def docs_module(name: str):
+  """The script ``docs/<name>.py`` imported as a module."""
   spec = importlib.util.spec_from_file_location(
-      'quickstart', ROOT / 'docs' / 'quickstart.py')
+      name, ROOT / 'docs' / f'{name}.py')
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def _quickstart():
+  return docs_module('quickstart')
 
 
 def test_the_readme_api_example_is_the_script():
