@@ -20,6 +20,7 @@ from disent_bias import metrics as metrics_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams as hparams_lib
 from disent_bias.models import networks
+from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib
 
 CONV_IMPLS = ('matmul', 'native')
@@ -85,7 +86,7 @@ def _validate_optimizer(o: ml_collections.ConfigDict) -> None:
 
 
 def resolve_hparams(config: ml_collections.ConfigDict,
-                    objective: objectives_lib.Objective | None = None
+                    objective: objective_base.Objective | None = None
                     ) -> dict[str, Any]:
   """The selected objective's hyperparameters with their run-time values.
 
@@ -153,7 +154,7 @@ def resolve_config(config: ml_collections.ConfigDict,
 
 
 def is_resolved(config: ml_collections.ConfigDict,
-                objective: objectives_lib.Objective | None = None) -> bool:
+                objective: objective_base.Objective | None = None) -> bool:
   """Whether ``resolve_config`` made ``config`` (or an equal stored one);
   ``objective`` is ``objectives.get(config.model.name)`` when the caller
   has it."""

@@ -79,7 +79,8 @@ def single_images(key: jax.Array, factor_sizes: Sequence[int],
 def temporal_pairs(key: jax.Array, factor_sizes: Sequence[int],
                    batch_size: int, hparams: Any
                    ) -> tuple[jax.Array, jax.Array]:
-  """``(w, w2)``: Laplace transitions of rate ``hparams.rate`` (SlowVAE, PCL)."""
+  """``(w, w2)``: Laplace transitions of rate ``hparams.rate`` (SlowVAE,
+  PCL)."""
   return samplers.laplace_transition_pairs(key, factor_sizes, batch_size,
                                            rate=float(hparams.rate))
 
@@ -178,7 +179,8 @@ def recon_loss(recon: str, logits: jax.Array, x: jax.Array) -> jax.Array:
 
 
 def vae_terms(params: Any, x: jax.Array, key: jax.Array, ctx: Context):
-  """Encode, sample, decode: (mu, logvar, z, recon scalar, KL per latent (D,))."""
+  """Encode, sample, decode: (mu, logvar, z (each (B, D)), the recon scalar,
+  KL per latent (D,))."""
   mu, logvar = encode(params, x, ctx.model)
   z = losses.reparameterize(key, mu, logvar)
   rec = recon_loss(ctx.recon, decode(params, z, ctx.model), x)

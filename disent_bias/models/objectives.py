@@ -38,15 +38,6 @@ import optax
 from disent_bias.models import losses
 from disent_bias.models import networks
 from disent_bias.models import objective_base as base
-from disent_bias.models.objective_base import aux_terms
-from disent_bias.models.objective_base import Context
-from disent_bias.models.objective_base import decode
-from disent_bias.models.objective_base import encode
-from disent_bias.models.objective_base import LossOutput
-from disent_bias.models.objective_base import Objective
-from disent_bias.models.objective_base import ObjectiveState
-from disent_bias.models.objective_base import recon_loss
-from disent_bias.models.objective_base import vae_terms
 
 Batch = Mapping[str, jax.Array]
 
@@ -64,8 +55,9 @@ class AEHparams:
   """The autoencoder has no hyperparameters."""
 
 
-def ae(params: Any, state: ObjectiveState, batch: Batch, key: jax.Array, *,
-       step: jax.Array, hparams: AEHparams, ctx: Context) -> LossOutput:
+def ae(params: Any, state: base.ObjectiveState, batch: Batch,
+       key: jax.Array, *, step: jax.Array, hparams: AEHparams,
+       ctx: base.Context) -> base.LossOutput:
   """Deterministic autoencoder: z = mu, loss = recon_weight * recon.
 
   ``kl`` and ``kl_per_latent`` are reported as zeros (the log-variance head
@@ -73,10 +65,10 @@ def ae(params: Any, state: ObjectiveState, batch: Batch, key: jax.Array, *,
   """
   del state, key, step, hparams
   x = batch['image']
-  mu, _ = encode(params, x, ctx.model)
-  rec = recon_loss(ctx.recon, decode(params, mu, ctx.model), x)
+  mu, _ = base.encode(params, x, ctx.model)
+  rec = base.recon_loss(ctx.recon, base.decode(params, mu, ctx.model), x)
   loss = ctx.recon_weight * rec
-  return loss, aux_terms(loss, rec, jnp.zeros(mu.shape[-1], jnp.float32))
+  return loss, base.aux_terms(loss, rec, jnp.zeros(mu.shape[-1], jnp.float32))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,17 +77,17 @@ class BetaVAEHparams:
   beta: float = 4.0
 
 
-def beta_vae(params: Any, state: ObjectiveState, batch: Batch,
+def beta_vae(params: Any, state: base.ObjectiveState, batch: Batch,
              key: jax.Array, *, step: jax.Array, hparams: BetaVAEHparams,
-             ctx: Context) -> LossOutput:
+             ctx: base.Context) -> base.LossOutput:
   """beta-VAE: recon + beta * KL.
 
   References: Higgins et al., beta-VAE, ICLR 2017, eq. (4).
   """
   del state, step
-  _, _, _, rec, kl_pl = vae_terms(params, batch['image'], key, ctx)
+  _, _, _, rec, kl_pl = base.vae_terms(params, batch['image'], key, ctx)
   loss = ctx.recon_weight * rec + hparams.beta * kl_pl.sum()
-  return loss, aux_terms(loss, rec, kl_pl)
+  return loss, base.aux_terms(loss, rec, kl_pl)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,22 +98,23 @@ class AnnealedVAEHparams:
   iteration_threshold: int = 100_000
 
 
-def annealed_vae(params: Any, state: ObjectiveState, batch: Batch,
+def annealed_vae(params: Any, state: base.ObjectiveState, batch: Batch,
                  key: jax.Array, *, step: jax.Array,
-                 hparams: AnnealedVAEHparams, ctx: Context) -> LossOutput:
+                 hparams: AnnealedVAEHparams,
+                 ctx: base.Context) -> base.LossOutput:
   """AnnealedVAE: recon + gamma * |KL - C|, C = min(c_max, c_max * step / T).
 
   References: Burgess et al., Understanding disentangling in beta-VAE, 2018,
   eq. (8).
   """
   del state
-  _, _, _, rec, kl_pl = vae_terms(params, batch['image'], key, ctx)
+  _, _, _, rec, kl_pl = base.vae_terms(params, batch['image'], key, ctx)
   kl = kl_pl.sum()
   c_max = hparams.c_max
   capacity = jnp.minimum(c_max, c_max * jnp.asarray(step, jnp.float32) /
                          hparams.iteration_threshold)
   loss = ctx.recon_weight * rec + hparams.gamma * jnp.abs(kl - capacity)
-  return loss, aux_terms(loss, rec, kl_pl, capacity=capacity)
+  return loss, base.aux_terms(loss, rec, kl_pl, capacity=capacity)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,18 +123,18 @@ class BetaTCVAEHparams:
   beta: float = 6.0
 
 
-def beta_tcvae(params: Any, state: ObjectiveState, batch: Batch,
+def beta_tcvae(params: Any, state: base.ObjectiveState, batch: Batch,
                key: jax.Array, *, step: jax.Array, hparams: BetaTCVAEHparams,
-               ctx: Context) -> LossOutput:
+               ctx: base.Context) -> base.LossOutput:
   """beta-TCVAE: recon + KL + (beta - 1) * TC (minibatch-weighted estimator).
 
   References: Chen et al., NeurIPS 2018, eq. (4); ``losses.total_correlation``.
   """
   del state, step
-  mu, logvar, z, rec, kl_pl = vae_terms(params, batch['image'], key, ctx)
+  mu, logvar, z, rec, kl_pl = base.vae_terms(params, batch['image'], key, ctx)
   tc = losses.total_correlation(z, mu, logvar).mean()
   loss = ctx.recon_weight * rec + kl_pl.sum() + (hparams.beta - 1.0) * tc
-  return loss, aux_terms(loss, rec, kl_pl, tc=tc)
+  return loss, base.aux_terms(loss, rec, kl_pl, tc=tc)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,14 +157,14 @@ def _dip(kind: str):
   """The DIP-VAE loss of ``kind`` 'i' (Cov[mu]) or 'ii' (Cov[z])."""
   def dip_vae(params, state, batch, key, *, step, hparams, ctx):
     del state, step
-    mu, logvar, _, rec, kl_pl = vae_terms(params, batch['image'], key, ctx)
+    mu, logvar, _, rec, kl_pl = base.vae_terms(params, batch['image'], key, ctx)
     lambda_od, lambda_d = hparams.lambda_od, hparams.lambda_d
     if lambda_d is None:  # disentanglement_lib: lambda_d = d_factor * lambda_od
       lambda_d = (10.0 if kind == 'i' else 1.0) * lambda_od
     cov = losses.dip_covariance(mu, logvar, kind)
     dip = losses.dip_regularizer(cov, lambda_od=lambda_od, lambda_d=lambda_d)
     loss = ctx.recon_weight * rec + kl_pl.sum() + dip
-    return loss, aux_terms(loss, rec, kl_pl, dip=dip)
+    return loss, base.aux_terms(loss, rec, kl_pl, dip=dip)
   return dip_vae
 
 
@@ -216,7 +209,7 @@ def disc_init(key: jax.Array, num_latents: int, *, hidden: int = 1000,
       key, jnp.zeros((1, num_latents), jnp.float32))['params']
 
 
-def factor_vae_init(key: jax.Array, ctx: Context) -> dict[str, Any]:
+def factor_vae_init(key: jax.Array, ctx: base.Context) -> dict[str, Any]:
   """``{'disc_params', 'disc_opt_state'}``: the discriminator of
   ``model_config.disc_hidden`` x ``disc_layers`` and its Adam state."""
   disc_params = disc_init(key, ctx.model.num_latents,
@@ -235,9 +228,9 @@ def _disc_logits(disc_params, z, model):
   return module.apply({'params': disc_params}, z)
 
 
-def factor_vae(params: Any, state: ObjectiveState, batch: Batch,
+def factor_vae(params: Any, state: base.ObjectiveState, batch: Batch,
                key: jax.Array, *, step: jax.Array, hparams: FactorVAEHparams,
-               ctx: Context) -> LossOutput:
+               ctx: base.Context) -> base.LossOutput:
   """FactorVAE: recon + KL + gamma * E[logit_0(z) - logit_1(z)].
 
   Gradients flow through the discriminator (``state.own['disc_params']``)
@@ -248,22 +241,23 @@ def factor_vae(params: Any, state: ObjectiveState, batch: Batch,
   """
   del step
   z_key, _ = jax.random.split(key)
-  _, _, z, rec, kl_pl = vae_terms(params, batch['image'], z_key, ctx)
+  _, _, z, rec, kl_pl = base.vae_terms(params, batch['image'], z_key, ctx)
   logits = _disc_logits(state.own['disc_params'], z, ctx.model)
   tc = losses.factor_vae_tc(logits).mean()
   loss = ctx.recon_weight * rec + kl_pl.sum() + hparams.gamma * tc
-  return loss, aux_terms(loss, rec, kl_pl, tc=tc)
+  return loss, base.aux_terms(loss, rec, kl_pl, tc=tc)
 
 
 def factor_vae_disc_loss(disc_params: Any, params: Any, batch: Batch,
-                         key: jax.Array, *, model: networks.VAE) -> LossOutput:
+                         key: jax.Array, *, model: networks.VAE
+                         ) -> base.LossOutput:
   """Discriminator loss: cross-entropy of z (class 0) vs permuted z (class 1).
 
   z is sampled as in ``factor_vae`` with the same ``key`` and is treated as a
   constant. Returns ``(loss, {'disc': loss, 'disc_accuracy': ...})``.
   """
   z_key, perm_key = jax.random.split(key)
-  mu, logvar = encode(params, batch['image'], model)
+  mu, logvar = base.encode(params, batch['image'], model)
   z = jax.lax.stop_gradient(losses.reparameterize(z_key, mu, logvar))
   z_perm = losses.permute_dims(perm_key, z)
   logp = jax.nn.log_softmax(_disc_logits(disc_params, z, model), -1)
@@ -277,7 +271,7 @@ def factor_vae_disc_loss(disc_params: Any, params: Any, batch: Batch,
 
 def factor_vae_update(own: dict[str, Any], params: Any, batch: Batch,
                       key: jax.Array, *, hparams: FactorVAEHparams,
-                      ctx: Context
+                      ctx: base.Context
                       ) -> tuple[dict[str, Any], dict[str, jax.Array]]:
   """One Adam step of the discriminator on the step's pre-update ``params``;
   metrics ``disc`` and ``disc_accuracy``."""
@@ -303,9 +297,9 @@ class SlowVAEHparams:
   rate: float = 6.0
 
 
-def slow_vae(params: Any, state: ObjectiveState, batch: Batch,
+def slow_vae(params: Any, state: base.ObjectiveState, batch: Batch,
              key: jax.Array, *, step: jax.Array, hparams: SlowVAEHparams,
-             ctx: Context) -> LossOutput:
+             ctx: base.Context) -> base.LossOutput:
   """SlowVAE on temporal pairs (x_t, x_{t+1}).
 
   loss = recon_t + recon_{t+1} + beta * KL(q(z_t|x_t) || N(0, I))
@@ -318,17 +312,17 @@ def slow_vae(params: Any, state: ObjectiveState, batch: Batch,
   """
   del state, step
   k1, k2 = jax.random.split(key)
-  _, _, z1, rec1, kl_pl = vae_terms(params, batch['image'], k1, ctx)
+  _, _, z1, rec1, kl_pl = base.vae_terms(params, batch['image'], k1, ctx)
   x2 = batch['image2']
-  mu2, logvar2 = encode(params, x2, ctx.model)
+  mu2, logvar2 = base.encode(params, x2, ctx.model)
   z2 = losses.reparameterize(k2, mu2, logvar2)
-  rec2 = recon_loss(ctx.recon, decode(params, z2, ctx.model), x2)
+  rec2 = base.recon_loss(ctx.recon, base.decode(params, z2, ctx.model), x2)
   kl_trans = losses.slow_transition_kl(z2, logvar2, z1,
                                        hparams.rate).sum(-1).mean()
   rec = rec1 + rec2
   loss = (ctx.recon_weight * rec + hparams.beta * kl_pl.sum() +
           hparams.gamma * kl_trans)
-  return loss, aux_terms(loss, rec, kl_pl, kl_transition=kl_trans)
+  return loss, base.aux_terms(loss, rec, kl_pl, kl_transition=kl_trans)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -337,7 +331,7 @@ class PCLHparams:
   rate: float = 6.0
 
 
-def pcl_init(key: jax.Array, ctx: Context) -> dict[str, jax.Array]:
+def pcl_init(key: jax.Array, ctx: base.Context) -> dict[str, jax.Array]:
   """PCL's psi parameters: a = softplus(a_raw) = 1, b = 0, c = 0 (each (D,)
   but c, a scalar)."""
   del key
@@ -348,8 +342,9 @@ def pcl_init(key: jax.Array, ctx: Context) -> dict[str, jax.Array]:
           'c': jnp.zeros((), jnp.float32)}
 
 
-def pcl(params: Any, state: ObjectiveState, batch: Batch, key: jax.Array, *,
-        step: jax.Array, hparams: PCLHparams, ctx: Context) -> LossOutput:
+def pcl(params: Any, state: base.ObjectiveState, batch: Batch,
+        key: jax.Array, *, step: jax.Array, hparams: PCLHparams,
+        ctx: base.Context) -> base.LossOutput:
   """Permutation-contrastive learning (non-variational).
 
   h = encoder mean head. Logistic regression of real pairs (x_t, x_{t+1})
@@ -363,15 +358,15 @@ def pcl(params: Any, state: ObjectiveState, batch: Batch, key: jax.Array, *,
   """
   del key, step, hparams
   psi = state.trainable
-  h1, _ = encode(params, batch['image'], ctx.model)
-  h2, _ = encode(params, batch['image2'], ctx.model)
+  h1, _ = base.encode(params, batch['image'], ctx.model)
+  h2, _ = base.encode(params, batch['image2'], ctx.model)
   real = losses.pcl_logit(h1, h2, psi)
   fake = losses.pcl_logit(h1, jnp.roll(h2, 1, axis=0), psi)
   loss = 0.5 * (losses.logistic_loss(real, jnp.ones_like(real)).mean() +
                 losses.logistic_loss(fake, jnp.zeros_like(fake)).mean())
   accuracy = 0.5 * ((real > 0).mean() + (fake < 0).mean())
   zero = jnp.zeros((), jnp.float32)
-  return loss, aux_terms(loss, zero, jnp.zeros(h1.shape[-1], jnp.float32),
+  return loss, base.aux_terms(loss, zero, jnp.zeros(h1.shape[-1], jnp.float32),
                          pcl_accuracy=accuracy)
 
 
@@ -383,9 +378,9 @@ class AdaGVAEHparams:
   k: int | None = 1
 
 
-def ada_gvae(params: Any, state: ObjectiveState, batch: Batch,
+def ada_gvae(params: Any, state: base.ObjectiveState, batch: Batch,
              key: jax.Array, *, step: jax.Array, hparams: AdaGVAEHparams,
-             ctx: Context) -> LossOutput:
+             ctx: base.Context) -> base.LossOutput:
   """Ada-GVAE on pairs sharing all but k factors (labels not used).
 
   Latents whose KL(q1 || q2) is below (max + min) / 2 (all of them when the
@@ -400,42 +395,42 @@ def ada_gvae(params: Any, state: ObjectiveState, batch: Batch,
   """
   del state, step
   x1, x2 = batch['image'], batch['image2']
-  mu1, logvar1 = encode(params, x1, ctx.model)
-  mu2, logvar2 = encode(params, x2, ctx.model)
+  mu1, logvar1 = base.encode(params, x1, ctx.model)
+  mu2, logvar2 = base.encode(params, x2, ctx.model)
   mu1, logvar1, mu2, logvar2, mask = losses.ada_gvae_posteriors(
       mu1, logvar1, mu2, logvar2)
   k1, k2 = jax.random.split(key)
   z1 = losses.reparameterize(k1, mu1, logvar1)
   z2 = losses.reparameterize(k2, mu2, logvar2)
-  rec = (recon_loss(ctx.recon, decode(params, z1, ctx.model), x1) +
-         recon_loss(ctx.recon, decode(params, z2, ctx.model), x2))
+  rec = (base.recon_loss(ctx.recon, base.decode(params, z1, ctx.model), x1) +
+         base.recon_loss(ctx.recon, base.decode(params, z2, ctx.model), x2))
   kl_pl = (losses.gaussian_kl_per_latent(mu1, logvar1) +
            losses.gaussian_kl_per_latent(mu2, logvar2)).mean(0)
   loss = ctx.recon_weight * rec + hparams.beta * kl_pl.sum()
-  return loss, aux_terms(loss, rec, kl_pl,
+  return loss, base.aux_terms(loss, rec, kl_pl,
                          num_shared=mask.sum(-1).astype(jnp.float32).mean())
 
 
-OBJECTIVES: dict[str, Objective] = {
-    'ae': Objective(ae, AEHparams, variational=False),
-    'beta_vae': Objective(beta_vae, BetaVAEHparams),
-    'annealed_vae': Objective(annealed_vae, AnnealedVAEHparams),
-    'beta_tcvae': Objective(beta_tcvae, BetaTCVAEHparams),
-    'factor_vae': Objective(factor_vae, FactorVAEHparams,
+OBJECTIVES: dict[str, base.Objective] = {
+    'ae': base.Objective(ae, AEHparams, variational=False),
+    'beta_vae': base.Objective(beta_vae, BetaVAEHparams),
+    'annealed_vae': base.Objective(annealed_vae, AnnealedVAEHparams),
+    'beta_tcvae': base.Objective(beta_tcvae, BetaTCVAEHparams),
+    'factor_vae': base.Objective(factor_vae, FactorVAEHparams,
                             init_own=factor_vae_init,
                             update=factor_vae_update),
-    'dip_vae_i': Objective(dip_vae_i, DipVAEIHparams),
-    'dip_vae_ii': Objective(dip_vae_ii, DipVAEIIHparams),
-    'slow_vae': Objective(slow_vae, SlowVAEHparams,
+    'dip_vae_i': base.Objective(dip_vae_i, DipVAEIHparams),
+    'dip_vae_ii': base.Objective(dip_vae_ii, DipVAEIIHparams),
+    'slow_vae': base.Objective(slow_vae, SlowVAEHparams,
                           sample_factors=base.temporal_pairs),
-    'pcl': Objective(pcl, PCLHparams, sample_factors=base.temporal_pairs,
+    'pcl': base.Objective(pcl, PCLHparams, sample_factors=base.temporal_pairs,
                      init_trainable=pcl_init, variational=False),
-    'ada_gvae': Objective(ada_gvae, AdaGVAEHparams,
+    'ada_gvae': base.Objective(ada_gvae, AdaGVAEHparams,
                           sample_factors=base.shared_pairs),
 }
 
 
-def get(name: str) -> Objective:
+def get(name: str) -> base.Objective:
   """Looks an objective up by name; unknown names list the valid ones."""
   if name not in OBJECTIVES:
     raise ValueError(

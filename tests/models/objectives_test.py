@@ -209,8 +209,8 @@ def test_slow_vae_terms_add_up():
   l2, b = _loss(obj, params, batch, key, model, beta=2.0, gamma=3.0)
   np.testing.assert_allclose(l1, a['recon'] + a['kl'] + 10 * a['kl_transition'],
                              rtol=1e-5)
-  np.testing.assert_allclose(l2, b['recon'] + 2 * b['kl'] + 3 * b['kl_transition'],
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+      l2, b['recon'] + 2 * b['kl'] + 3 * b['kl_transition'], rtol=1e-5)
 
 
 @pytest.mark.slow
