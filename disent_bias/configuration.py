@@ -20,6 +20,7 @@ from disent_bias import metrics as metrics_lib
 from disent_bias import workdir as workdir_lib
 from disent_bias.models import hparams as hparams_lib
 from disent_bias.models import networks
+from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib
 
 CONV_IMPLS = ('matmul', 'native')
@@ -84,34 +85,40 @@ def _validate_optimizer(o: ml_collections.ConfigDict) -> None:
                f'optimizer.b1 and b2 must be in [0, 1), got {o.b1} and {o.b2}')
 
 
-def resolve_hparams(config: ml_collections.ConfigDict) -> dict[str, Any]:
+def resolve_hparams(config: ml_collections.ConfigDict,
+                    objective: objective_base.Objective | None = None
+                    ) -> dict[str, Any]:
   """The selected objective's hyperparameters with their run-time values.
 
   Order: ``config.model.hparams`` (when not None), then
   ``config.model.presets[model][dataset]``, ``presets[model]['*']``, then the
-  objective's default (``hparams.default_hparams``).
+  default of the objective's hyperparameter dataclass.
+
+  Args:
+    config: the config.
+    objective: ``objectives.get(config.model.name)`` when the caller has it.
 
   Raises:
     ValueError: a hyperparameter with no value anywhere.
   """
   name = config.model.name
+  objective = objective or objectives_lib.get(name)
   table = config.model.presets.get(name, None) or {}
-  for_dataset = dict(table.get(config.data.name, None) or {})
-  for_any = dict(table.get('*', None) or {})
-  defaults = hparams_lib.default_hparams(name)
-  explicit = dict(config.model.hparams)
+  sources = (dict(config.model.hparams),
+             dict(table.get(config.data.name, None) or {}),
+             dict(table.get('*', None) or {}),
+             objective.default_hparams())
   values = {}
-  for hparam in objectives_lib.get(name).hparams:
-    for source in (explicit, for_dataset, for_any):
-      if source.get(hparam, None) is not None:
-        values[hparam] = source[hparam]
-        break
+  for hparam in objective.hparam_names:
+    found = [s for s in sources[:3] if s.get(hparam, None) is not None]
+    if found:
+      values[hparam] = found[0][hparam]
+    elif hparam in sources[3]:
+      values[hparam] = sources[3][hparam]  # May be None (Ada-GVAE's k).
     else:
-      if hparam not in defaults:
-        raise ValueError(
-            f'no value for hyperparameter {hparam!r} of {name}: set '
-            f'--config.model.hparams.{hparam}=... or add it to model.presets')
-      values[hparam] = defaults[hparam]  # May be None (Ada-GVAE's k).
+      raise ValueError(
+          f'no value for hyperparameter {hparam!r} of {name}: set '
+          f'--config.model.hparams.{hparam}=... or add it to model.presets')
   return values
 
 
@@ -146,12 +153,15 @@ def resolve_config(config: ml_collections.ConfigDict,
   return resolved
 
 
-def is_resolved(config: ml_collections.ConfigDict) -> bool:
-  """Whether ``resolve_config`` made ``config`` (or an equal stored one)."""
-  objective = objectives_lib.get(config.model.name)
+def is_resolved(config: ml_collections.ConfigDict,
+                objective: objective_base.Objective | None = None) -> bool:
+  """Whether ``resolve_config`` made ``config`` (or an equal stored one);
+  ``objective`` is ``objectives.get(config.model.name)`` when the caller
+  has it."""
+  objective = objective or objectives_lib.get(config.model.name)
   return (config.model.num_latents is not None and
           config.model.architecture is not None and
-          set(config.model.hparams) == set(objective.hparams))
+          set(config.model.hparams) == set(objective.hparam_names))
 
 
 def stored_config(workdir: str) -> ml_collections.ConfigDict:
@@ -172,9 +182,8 @@ def stored_config(workdir: str) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict(raw)
   config.model.hidden = tuple(config.model.hidden)
   config.metrics.names = tuple(config.metrics.names)
-  objective = objectives_lib.get(config.model.name)
-  config.model.hparams = {k: config.model.hparams[k]
-                          for k in objective.hparams}
+  names = objectives_lib.get(config.model.name).hparam_names
+  config.model.hparams = {k: config.model.hparams[k] for k in names}
   return config
 
 

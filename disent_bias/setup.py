@@ -1,7 +1,7 @@
 """The one place a resolved config becomes model, optimisers and train step.
 
-``build(config, dataset)`` ties the network, the optimisers, the objective's
-hyperparameters (loss and pair sampler each get their own) and
+``build(config, dataset)`` ties the network, the optimiser, the objective
+with its typed hyperparameters (read by its loss and its batch sampler) and
 ``step.train_step`` together; the train loop's runner,
 ``analysis.experiment`` and the benchmark all train through the ``Setup``
 it returns.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Sequence
 
 import jax
 import ml_collections
@@ -21,6 +21,7 @@ from disent_bias import configuration
 from disent_bias import data as data_lib
 from disent_bias import step as step_lib
 from disent_bias.models import networks
+from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib
 
 
@@ -32,36 +33,38 @@ class Setup:
     config: the resolved config (``configuration.resolve_config``).
     objective: the registered objective of ``config.model.name``.
     model: the VAE.
-    optimizer: Adam of ``config.optimizer`` (params and objective extras).
-    disc_optimizer: the discriminator's Adam (``objectives.DISC_OPTIMIZER``),
-      None unless the objective has a discriminator.
-    hparams: the loss's hyperparameters (``objective.loss_hparams``).
-    pair_options: the pair sampler's options (``{}`` for single images).
+    optimizer: Adam of ``config.optimizer`` (params and the objective's
+      trainable parameters).
+    hparams: the objective's hyperparameters (its ``hparams`` dataclass).
+    context: the objective's context (model, reconstruction, its weight,
+      ``config.model``).
     train_step: ``(state, batch, key) -> (state, metrics)``, the bound
       ``step.train_step``.
   """
   config: ml_collections.ConfigDict
-  objective: objectives_lib.Objective
+  objective: objective_base.Objective
   model: networks.VAE
   optimizer: optax.GradientTransformation
-  disc_optimizer: optax.GradientTransformation | None
-  hparams: Mapping[str, Any]
-  pair_options: Mapping[str, Any]
+  hparams: Any
+  context: objective_base.Context
   train_step: Callable[..., tuple[step_lib.TrainState, dict[str, jax.Array]]]
 
   def init_state(self, key: jax.Array) -> step_lib.TrainState:
     """``step.create_train_state`` of one seed from its ``init_key``."""
-    return step_lib.create_train_state(
-        key, model=self.model, objective=self.objective, tx=self.optimizer,
-        disc_tx=self.disc_optimizer,
-        disc_hidden=self.config.model.disc_hidden,
-        disc_layers=self.config.model.disc_layers)
+    return step_lib.create_train_state(key, objective=self.objective,
+                                       tx=self.optimizer, ctx=self.context)
+
+  def sample_factors(self, key: jax.Array, factor_sizes: Sequence[int],
+                     batch_size: int) -> tuple[jax.Array, ...]:
+    """The objective's factor sampler with its hyperparameters:
+    ``(w,)`` or a pair ``(w, w2)``, int32 (B, K)."""
+    return self.objective.sample_factors(key, factor_sizes, batch_size,
+                                         self.hparams)
 
   def make_batch(self, dataset: data_lib.GroundTruthData, key: jax.Array,
                  batch_size: int) -> dict[str, Any]:
-    """``step.make_batch`` with the objective's pairs and their options."""
-    return step_lib.make_batch(dataset, key, batch_size, self.objective.pairs,
-                               **self.pair_options)
+    """``step.make_batch`` with the objective's sampler."""
+    return step_lib.make_batch(dataset, key, batch_size, self.sample_factors)
 
 
 def make_model(config: ml_collections.ConfigDict,
@@ -95,22 +98,20 @@ def build(config: ml_collections.ConfigDict,
   Raises:
     ValueError: ``config`` is not resolved.
   """
-  if not configuration.is_resolved(config):
+  objective = objectives_lib.get(config.model.name)
+  if not configuration.is_resolved(config, objective):
     raise ValueError('setup.build needs a resolved config '
                      '(configuration.resolve_config)')
-  objective = objectives_lib.get(config.model.name)
   model = make_model(config, dataset.observation_shape)
-  hparams, pair_options = objective.split_hparams(config.model.hparams)
+  hparams = objective.hparams(**config.model.hparams)
+  context = objective_base.Context(model=model, recon=config.model.recon,
+                                   recon_weight=config.model.recon_weight,
+                                   model_config=config.model.to_dict())
   tx = make_optimizer(config)
-  disc_tx = (optax.adam(**objectives_lib.DISC_OPTIMIZER)
-             if objective.has_disc else None)
-  bound = functools.partial(
-      step_lib.train_step, objective=objective, model=model, tx=tx, hparams=hparams,
-      recon=config.model.recon, recon_weight=config.model.recon_weight,
-      disc_tx=disc_tx)
+  bound = functools.partial(step_lib.train_step, objective=objective, tx=tx,
+                            hparams=hparams, ctx=context)
   return Setup(config=config, objective=objective, model=model, optimizer=tx,
-               disc_optimizer=disc_tx, hparams=hparams,
-               pair_options=pair_options, train_step=bound)
+               hparams=hparams, context=context, train_step=bound)
 
 
 __all__ = ['Setup', 'build', 'make_model', 'make_optimizer']

@@ -8,20 +8,17 @@ over steps.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import flax
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 from disent_bias import data as data_lib
-from disent_bias.data import samplers
 from disent_bias.models import networks
-from disent_bias.models import objectives as objectives_lib
+from disent_bias.models import objective_base as base
 
 
 @flax.struct.dataclass
@@ -31,57 +28,39 @@ class TrainState:
   Attributes:
     step: int32 () number of completed steps.
     params: model (VAE) parameters.
-    extra: extra trainable parameters of the objective (``init_extra``), or
-      ``{}``; optimised with the main optimiser.
-    opt_state: optax state of (params, extra).
-    disc_params: discriminator parameters (FactorVAE) or ``{}``.
-    disc_opt_state: optax state of the discriminator or ``{}``.
+    opt_state: optax state of the main optimiser over
+      ``(params, objective_state.trainable)``.
+    objective_state: the objective's ``ObjectiveState``.
   """
   step: jax.Array
   params: Any
-  extra: Any
   opt_state: Any
-  disc_params: Any
-  disc_opt_state: Any
+  objective_state: base.ObjectiveState
 
 
-def create_train_state(key: jax.Array, *, model: networks.VAE,
-                       objective: objectives_lib.Objective,
-                       tx: optax.GradientTransformation,
-                       disc_tx: optax.GradientTransformation | None = None,
-                       disc_hidden: int = 1000, disc_layers: int = 6
+def create_train_state(key: jax.Array, *, objective: base.Objective,
+                       tx: optax.GradientTransformation, ctx: base.Context
                        ) -> TrainState:
-  """Initialises model, objective extras, discriminator and optimisers.
+  """Initialises the model, the objective's state and the main optimiser.
 
   Args:
-    key: the seed's ``init_key``; split into model, extra and disc keys.
-    model: the VAE (its ``observation_shape`` and ``num_latents``).
+    key: the seed's ``init_key``; split into the model's key, the key of the
+      objective's trainable parameters and that of its own state.
     objective: the registered objective.
-    tx: the main optimiser (model params and objective extras).
-    disc_tx: the discriminator optimiser (objectives with one).
-    disc_hidden: discriminator width (``model.disc_hidden``).
-    disc_layers: discriminator depth (``model.disc_layers``).
+    tx: the main optimiser (model params and the objective's trainable ones).
+    ctx: the objective's context (``ctx.model`` is the VAE).
 
   Returns:
     A ``TrainState`` at step 0 for one seed.
   """
-  model_key, extra_key, disc_key = jax.random.split(key, 3)
+  model_key, trainable_key, own_key = jax.random.split(key, 3)
+  model = ctx.model
   dummy = jnp.zeros((1, *model.observation_shape), jnp.float32)
   params = model.init(model_key, dummy, method=_encode_decode)['params']
-  num_latents = model.num_latents
-  extra = (objective.init_extra(extra_key, num_latents)
-           if objective.has_extra else {})
-  opt_state = tx.init((params, extra))
-  if objective.has_disc:
-    disc_params = objective.disc_init(disc_key, num_latents,
-                                      hidden=disc_hidden,
-                                      num_layers=disc_layers)
-    disc_opt_state = disc_tx.init(disc_params)
-  else:
-    disc_params, disc_opt_state = {}, {}
-  return TrainState(step=jnp.zeros((), jnp.int32), params=params, extra=extra,
-                    opt_state=opt_state, disc_params=disc_params,
-                    disc_opt_state=disc_opt_state)
+  objective_state = objective.init(trainable_key, own_key, ctx)
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                    opt_state=tx.init((params, objective_state.trainable)),
+                    objective_state=objective_state)
 
 
 def _encode_decode(module: networks.VAE, x):
@@ -99,115 +78,69 @@ def global_norm(tree: Any) -> jax.Array:
 
 
 def train_step(state: TrainState, batch: Mapping[str, jax.Array],
-               key: jax.Array, *, objective: objectives_lib.Objective,
-               model: nn.Module, tx: optax.GradientTransformation,
-               hparams: Mapping[str, Any], recon: str = 'bernoulli',
-               recon_weight: float = 1.0,
-               disc_tx: optax.GradientTransformation | None = None,
-               ) -> tuple[TrainState, dict[str, jax.Array]]:
+               key: jax.Array, *, objective: base.Objective,
+               tx: optax.GradientTransformation, hparams: Any,
+               ctx: base.Context) -> tuple[TrainState, dict[str, jax.Array]]:
   """One optimisation step of one model (pure; vmappable over seeds).
+
+  The main optimiser updates ``(params, objective_state.trainable)`` by the
+  gradient of the objective's loss; then the objective updates its own
+  state (``Objective.update``) on the pre-update params.
 
   Args:
     state: the current state.
     batch: ``{'image': (B, *obs)}`` (+ ``'image2'`` for pair objectives).
-    key: the seed's ``step_key``; the step's key is ``fold_in(key, step)``.
+    key: the seed's ``step_key``; the step's key is ``fold_in(key, step)``,
+      split into the loss's key and the objective update's key.
     objective: the registered objective.
-    model: the VAE module.
-    tx: the main optimiser (model params and objective extras).
-    hparams: the loss's resolved hyperparameters (``objective.loss_hparams``).
-    recon: reconstruction loss name.
-    recon_weight: the reconstruction term's weight in the loss
-      (``model.recon_weight``).
-    disc_tx: the discriminator optimiser (FactorVAE).
+    tx: the main optimiser.
+    hparams: the objective's hyperparameters (its ``hparams`` dataclass).
+    ctx: the objective's context (model, reconstruction and its weight).
 
   Returns:
     The new state and a flat dict of float32 metrics: the objective's aux
-    terms, ``grad_norm`` and ``param_norm``, and ``disc_*`` terms when the
-    objective has a discriminator.
+    terms, ``grad_norm`` (of all trained leaves), ``param_norm`` (of the
+    network parameters) and the metrics of the objective's update.
   """
   step_key = jax.random.fold_in(key, state.step)
-  vae_key, disc_key = jax.random.split(step_key)
+  loss_key, update_key = jax.random.split(step_key)
 
   def loss_fn(trainable):
     params, extra = trainable
-    kwargs = dict(hparams)
-    if objective.has_extra:
-      kwargs['extra'] = extra
-    if objective.has_disc:
-      kwargs['disc_params'] = state.disc_params
-    return objective.loss_fn(params, batch, vae_key, step=state.step,
-                             model=model, recon=recon,
-                             recon_weight=recon_weight, **kwargs)
+    objective_state = state.objective_state.replace(trainable=extra)
+    return objective.loss(params, objective_state, batch, loss_key,
+                          step=state.step, hparams=hparams, ctx=ctx)
 
-  trainable = (state.params, state.extra)
+  trainable = (state.params, state.objective_state.trainable)
   (_, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
   updates, opt_state = tx.update(grads, state.opt_state, trainable)
   params, extra = optax.apply_updates(trainable, updates)
   metrics = dict(aux)
   metrics['grad_norm'] = global_norm(grads)
   metrics['param_norm'] = global_norm(params)
-  disc_params, disc_opt_state = state.disc_params, state.disc_opt_state
-  if objective.has_disc:
-    disc_params, disc_opt_state, disc_metrics = _disc_step(
-        state, batch, disc_key, objective=objective, model=model,
-        disc_tx=disc_tx)
-    metrics.update(disc_metrics)
-  new_state = state.replace(step=state.step + 1, params=params, extra=extra,
-                            opt_state=opt_state, disc_params=disc_params,
-                            disc_opt_state=disc_opt_state)
+  own, own_metrics = objective.update_own(
+      state.objective_state.own, state.params, batch, update_key,
+      hparams=hparams, ctx=ctx)
+  metrics.update(own_metrics)
+  objective_state = base.ObjectiveState(trainable=extra, own=own)
+  new_state = state.replace(step=state.step + 1, params=params,
+                            opt_state=opt_state,
+                            objective_state=objective_state)
   return new_state, metrics
 
 
-def _disc_step(state: TrainState, batch: Mapping[str, jax.Array],
-               key: jax.Array, *, objective: objectives_lib.Objective,
-               model: nn.Module, disc_tx: optax.GradientTransformation
-               ) -> tuple[Any, Any, dict[str, jax.Array]]:
-  """The discriminator's update (FactorVAE) on the step's pre-update params.
-
-  Returns the new discriminator params and optimiser state, and its aux
-  terms named ``disc_*``.
-  """
-  (_, disc_aux), disc_grads = jax.value_and_grad(
-      objective.disc_loss_fn, has_aux=True)(
-          state.disc_params, state.params, batch, key, model=model)
-  disc_updates, disc_opt_state = disc_tx.update(
-      disc_grads, state.disc_opt_state, state.disc_params)
-  disc_params = optax.apply_updates(state.disc_params, disc_updates)
-  metrics = {name if name.startswith('disc') else f'disc_{name}': value
-             for name, value in disc_aux.items()}
-  return disc_params, disc_opt_state, metrics
-
-
-def sample_batch_factors(key: jax.Array, factor_sizes: Sequence[int],
-                         batch_size: int, pairs: str | None = None,
-                         **options) -> tuple[jax.Array, ...]:
-  """Factor indices of one batch: ``(w,)`` or a pair ``(w, w2)``, int32 (B, K).
-
-  ``pairs='temporal'`` uses ``laplace_transition_pairs`` (option ``rate``),
-  ``'shared'`` uses ``shared_factor_pairs`` (option ``k``); the options are
-  the objective's (``Objective.split_hparams``).
-  """
-  if pairs is None:
-    return (samplers.uniform_factors(key, factor_sizes, batch_size),)
-  if pairs == 'temporal':
-    return samplers.laplace_transition_pairs(key, factor_sizes, batch_size,
-                                             rate=options['rate'])
-  if pairs == 'shared':
-    return samplers.shared_factor_pairs(key, factor_sizes, batch_size,
-                                        k=options['k'])
-  raise ValueError(f'unknown pairs {pairs!r}; valid: None, temporal, shared')
-
-
 def make_batch(dataset: data_lib.GroundTruthData, key: jax.Array,
-               batch_size: int, pairs: str | None = None,
-               **options) -> dict[str, Any]:
+               batch_size: int,
+               sample_factors: Callable[..., tuple[jax.Array, ...]]
+               ) -> dict[str, Any]:
   """Batch ``{'image'[, 'image2']}`` (B, *obs) for a key.
 
+  ``sample_factors(key, factor_sizes, batch_size)`` draws the factors: the
+  objective's sampler with its hyperparameters bound (``setup.Setup``).
   Jit-safe for pure datasets; for file-backed ones call it outside jit (it
   returns numpy arrays).
   """
-  factors = sample_batch_factors(key, dataset.factor_sizes, batch_size, pairs,
-                                 **options)
+  factors = sample_factors(key, dataset.factor_sizes, batch_size)
   if not dataset.is_pure:
     factors = [np.asarray(f) for f in factors]
   images = [dataset.render(f) for f in factors]
@@ -217,17 +150,46 @@ def make_batch(dataset: data_lib.GroundTruthData, key: jax.Array,
   return batch
 
 
+# The stored (checkpoint) names of the state: the layout every version has
+# written, so old checkpoints restore. The objective's trainable parameters
+# are stored as 'extra', each entry of its own state under its own name
+# (FactorVAE's two are the old discriminator fields); empty ones are left out.
+_CORE = ('step', 'params', 'opt_state')
+_TRAINABLE = 'extra'
+
+
 def to_tree(state: TrainState) -> dict[str, Any]:
-  """The state as a dict for Orbax, without empty fields."""
-  tree = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+  """The state as a flat dict for Orbax, without empty entries."""
+  own = state.objective_state.own
+  clash = set(own) & {*_CORE, _TRAINABLE}
+  if clash:
+    raise ValueError(f'objective state names {sorted(clash)} clash with the '
+                     'train state\'s')
+  tree = {'step': state.step, 'params': state.params,
+          _TRAINABLE: state.objective_state.trainable,
+          'opt_state': state.opt_state, **own}
   return {k: v for k, v in tree.items() if jax.tree.leaves(v)}
 
 
 def from_tree(tree: Mapping[str, Any]) -> TrainState:
-  """Inverse of ``to_tree``: absent (empty) fields become ``{}``."""
-  return TrainState(**{f.name: tree.get(f.name, {})
-                        for f in dataclasses.fields(TrainState)})
+  """Inverse of ``to_tree`` (also of checkpoints written before the objective
+  state existed: same names); absent (empty) entries become ``{}``."""
+  own = {k: v for k, v in tree.items() if k not in (*_CORE, _TRAINABLE)}
+  objective_state = base.ObjectiveState(
+      trainable=tree.get(_TRAINABLE, {}), own=own)
+  return TrainState(step=tree['step'], params=tree['params'],
+                    opt_state=tree.get('opt_state', {}),
+                    objective_state=objective_state)
+
+
+def trained_leaves_finite(state: TrainState) -> bool:
+  """Whether every floating leaf of the network parameters and of the
+  objective's state (trainable and own) is finite (host check)."""
+  leaves = jax.device_get(
+      jax.tree.leaves((state.params, state.objective_state)))
+  return all(np.isfinite(x).all() for x in leaves
+             if np.issubdtype(x.dtype, np.inexact))
 
 
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'global_norm',
-           'sample_batch_factors', 'make_batch', 'to_tree', 'from_tree']
+           'make_batch', 'to_tree', 'from_tree', 'trained_leaves_finite']

@@ -29,7 +29,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from absl import logging
 import jax
@@ -41,6 +41,7 @@ from disent_bias import checkpoint
 from disent_bias import configuration
 from disent_bias import data as data_lib
 from disent_bias import errors
+from disent_bias import finite
 from disent_bias import logging_utils
 from disent_bias import progress as progress_lib
 from disent_bias import provenance
@@ -48,8 +49,17 @@ from disent_bias import runner as runner_lib
 from disent_bias import scoring
 from disent_bias import setup as setup_lib
 from disent_bias import step as step_lib
+from disent_bias import stored_run
 from disent_bias import workdir as workdir_lib
-from disent_bias.models import networks
+
+# The checks and the loader live in their own modules; these names are the
+# train module's public API as before.
+check_finite = finite.check_finite
+last_good_text = finite.last_good_text
+params_finite = finite.params_finite
+Restored = stored_run.Restored
+restore = stored_run.restore
+restore_run = stored_run.restore_run
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -417,121 +427,6 @@ def _timings(loop: _Loop, total_start: float) -> dict[str, Any]:
       'total_seconds': time.time() - total_start,
       'num_devices': loop.run.mesh.size,
   }
-
-
-def check_finite(metrics: Mapping[str, np.ndarray], first_step: int,
-                 last_good: Callable[[], int | None], workdir: str) -> None:
-  """Raises FloatingPointError at the first step with a non-finite term.
-
-  ``metrics`` values have shape (S, T, ...); step ``first_step + t + 1`` is
-  the step count after update t. ``last_good`` returns the newest verified
-  checkpoint (called only on failure: it restores that checkpoint).
-  """
-  bad = None
-  for value in metrics.values():
-    value = np.asarray(value)
-    finite = np.isfinite(
-        value.reshape(value.shape[0], value.shape[1], -1)).all(-1)
-    if not finite.all():
-      seeds, steps = np.nonzero(~finite)
-      t = int(steps.min())
-      if bad is None or t < bad[0]:
-        bad = (t, int(seeds[steps == t][0]))
-  if bad is None:
-    return
-  t, s = bad
-  terms = ', '.join(f'{k}={np.asarray(v)[s, t]:.6g}' for k, v in metrics.items()
-                    if np.asarray(v).ndim == 2)
-  raise FloatingPointError(
-      f'non-finite loss at step {first_step + t + 1} (seed index {s}): '
-      f'{terms}; {last_good_text(last_good(), workdir)}')
-
-
-def last_good_text(step: int | None, workdir: str) -> str:
-  """Where the last good checkpoint is, for a failure message."""
-  if step is None:
-    return 'no verified checkpoint was written'
-  return (f'last good checkpoint (verified): step {step} in '
-          f'{os.path.join(workdir, "checkpoints")}')
-
-
-def params_finite(state: step_lib.TrainState) -> bool:
-  """Whether every float parameter (model, extras, discriminator) is finite."""
-  leaves = jax.device_get(
-      jax.tree.leaves((state.params, state.extra, state.disc_params)))
-  return all(np.isfinite(x).all() for x in leaves
-             if np.issubdtype(x.dtype, np.inexact))
-
-
-@dataclasses.dataclass(frozen=True)
-class Restored:
-  """A trained run loaded from its workdir (``restore_run``)."""
-  step: int
-  config: ml_collections.ConfigDict
-  model: networks.VAE
-  params: Any  # Leading seed axis of size config.train.num_seeds.
-  dataset: data_lib.GroundTruthData
-
-
-def restore(workdir: str, step: int | None = None, *,
-            dataset: data_lib.GroundTruthData | None = None
-            ) -> tuple[ml_collections.ConfigDict, networks.VAE, Any,
-                       data_lib.GroundTruthData]:
-  """Loads a trained run: ``restore_run`` without the step."""
-  restored = restore_run(workdir, step, dataset=dataset)
-  return (restored.config, restored.model, restored.params,
-          restored.dataset)
-
-
-def restore_run(workdir: str, step: int | None = None, *,
-                dataset: data_lib.GroundTruthData | None = None) -> Restored:
-  """Loads a trained run and says which checkpoint step it is.
-
-  Args:
-    workdir: a ``train_and_evaluate`` workdir.
-    step: checkpoint step; the newest that verifies when None.
-    dataset: the dataset object if the run was given one explicitly.
-
-  Returns:
-    A ``Restored``: the step loaded, config, model, ``params`` with a leading
-    seed axis of size ``config.train.num_seeds`` (``runner.select_seed``
-    picks one), and the dataset.
-
-  Raises:
-    FileNotFoundError: no such directory, no config.json, no checkpoint, or
-      none at ``step`` (the message lists the steps on disk).
-    workdir.WorkdirKindError: ``workdir`` holds no training run.
-    checkpoint.DamagedCheckpointError: the checkpoint at ``step`` is damaged.
-  """
-  workdir_lib.check_kind(workdir, workdir_lib.TRAINING, must_hold=True)
-  with errors.user_input():
-    config = configuration.stored_config(workdir)
-  mngr = checkpoint.manager(workdir, read_only=True)
-  steps = mngr.all_steps()
-  if not steps:
-    raise FileNotFoundError(f'no checkpoint in {workdir}/checkpoints')
-  if step is not None and step not in steps:
-    raise FileNotFoundError(
-        f'no checkpoint at step {step} in {workdir}/checkpoints; steps on '
-        f'disk: {", ".join(map(str, sorted(steps)))}')
-  if dataset is None:
-    with errors.user_input():
-      dataset = data_lib.load_config(config.data)
-  run = runner_lib.Run(setup_lib.build(config, dataset), dataset,
-                       runner_lib.make_mesh())
-  keys = run.seed_keys(config.seed)
-  abstract = step_lib.to_tree(run.abstract_state(keys))
-  if step is None:
-    step, tree = checkpoint.restore_newest_good(mngr, abstract)
-    if step is None:
-      raise checkpoint.DamagedCheckpointError(
-          f'no checkpoint in {workdir}/checkpoints restores and verifies '
-          '(see the warnings above)')
-  else:
-    tree = checkpoint.restore(mngr, step, abstract)
-  mngr.close()
-  return Restored(step=int(step), config=config, model=run.model,
-                  params=tree['params'], dataset=dataset)
 
 
 __all__ = ['train_and_evaluate', 'next_boundary', 'check_finite',

@@ -12,11 +12,9 @@ A training workdir holds one run. Before anything is written to it:
   parameters is refused with the differing fields named, unless the caller
   asks to start over (``start_over``, which moves the old run aside).
 
-Every JSON file is written atomically (``write_json``: a temporary file in
-the same directory, then ``os.replace``), so a killed write leaves the old
-file or the new one, never a torn one; the temporary files of killed writes
-are removed when the next run takes the lock. ``read_json_or_none`` reads a
-file that may still be torn from an older version and says so.
+Every JSON file is written atomically (``atomic_files``, whose functions
+this module re-exports); the temporary files of killed writes are removed
+when the next run takes the lock.
 
 No JAX here: the lock and the config check run before anything compiles.
 """
@@ -28,28 +26,29 @@ import datetime
 import glob
 import json
 import os
-import re
 import socket
-import stat
 import tempfile
-import time
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 from absl import logging
 import filelock
 
+from disent_bias import atomic_files
 from disent_bias import errors
+
+# Atomic files (``atomic_files``), part of this module's API as before.
+PROCESS_START = atomic_files.PROCESS_START
+format_list = atomic_files.format_list
+read_json = atomic_files.read_json
+read_json_or_none = atomic_files.read_json_or_none
+write_bytes = atomic_files.write_bytes
+write_json = atomic_files.write_json
+write_text = atomic_files.write_text
 
 LOCK_FILE = '.lock'
 OWNER_FILE = '.lock.owner.json'
 REPLACED_DIR = 'replaced'
 
-# This process's start, near enough: the module is imported before any lock
-# is taken. Temporary files older than this are not being written by it.
-PROCESS_START = time.time()
-# The temporary file of a ``write_bytes`` of NAME: '.NAME.<8 characters of
-# tempfile.mkstemp>.tmp'.
-_TEMPORARY = re.compile(r'\..+\.[a-z0-9_]{8}\.tmp')
 # Sub-directories the sweep for stale temporary files leaves alone: Orbax's,
 # a reproduction's cells (each swept under its own lock), moved-aside runs.
 _NOT_SWEPT = ('checkpoints', 'damaged_checkpoints', 'cells', REPLACED_DIR)
@@ -98,9 +97,6 @@ RUN_FILES = ('config.json', 'metrics.jsonl', 'results.json', 'eval.json',
              'checkpoints', 'checkpoint_digests', 'checkpoint_digests.json',
              'damaged_checkpoints', 'images', 'tensorboard', 'visualize')
 
-# Differences listed in one message before '... and N more'.
-_MAX_LISTED = 8
-
 
 class WorkdirBusyError(errors.UserError, RuntimeError):
   """Another live process holds the workdir's lock."""
@@ -112,116 +108,6 @@ class ConfigMismatchError(errors.UserError, ValueError):
 
 class WorkdirKindError(errors.UserError, ValueError):
   """A directory that holds another kind of run than the one asked for."""
-
-
-# ----------------------------------------------------------------------------
-# Atomic JSON.
-
-
-def write_text(path: str, text: str) -> None:
-  """Writes ``text`` (UTF-8) atomically (``write_bytes``)."""
-  write_bytes(path, text.encode('utf-8'))
-
-
-def _umask() -> int:
-  """The process's umask (read by setting it and restoring it)."""
-  mask = os.umask(0o022)
-  os.umask(mask)
-  return mask
-
-
-def write_bytes(path: str, data: bytes) -> None:
-  """Writes ``data`` atomically: a temporary file in the same dir, renamed.
-
-  A process killed during the write leaves the previous file (or none), never
-  a torn one; the temporary file has a unique name, so concurrent writers
-  never write into each other's. The file gets the permissions of any
-  file the process creates (0666 less the umask), not ``mkstemp``'s 0600,
-  so a shared results directory stays readable.
-  """
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=directory,
-                             prefix=f'.{os.path.basename(path)}.',
-                             suffix='.tmp')
-  try:
-    os.fchmod(fd, 0o666 & ~_umask())
-    with os.fdopen(fd, 'wb') as f:
-      f.write(data)
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(tmp, path)
-  except BaseException:
-    with contextlib.suppress(OSError):
-      os.remove(tmp)
-    raise
-
-
-def remove_stale_temporaries(directory: str,
-                             before: float = PROCESS_START) -> list[str]:
-  """Removes the temporary files that killed ``write_bytes`` calls left.
-
-  Only files of that name pattern, modified before ``before`` (default: this
-  process's start), so a write in flight in another process (an evaluation,
-  a shard) is never touched. Sweeps ``directory`` and its sub-directories
-  except ``_NOT_SWEPT``; follows no symlink.
-
-  Returns:
-    The removed paths (named in one warning).
-  """
-  removed = []
-  for parent, subdirs, names in os.walk(directory):
-    subdirs[:] = [d for d in subdirs if d not in _NOT_SWEPT]
-    for name in names:
-      path = os.path.join(parent, name)
-      with contextlib.suppress(OSError):  # Renamed or removed meanwhile.
-        info = os.lstat(path)
-        if (_TEMPORARY.fullmatch(name) and stat.S_ISREG(info.st_mode)
-            and info.st_mtime < before):
-          os.remove(path)
-          removed.append(path)
-  if removed:
-    logging.warning('removed %d temporary file(s) left by killed writes in '
-                    '%s: %s', len(removed), directory,
-                    format_list([os.path.relpath(p, directory)
-                                 for p in removed]))
-  return removed
-
-
-def write_json(path: str, value: Any, indent: int | None = 2) -> None:
-  """``json.dump`` of ``value`` to ``path``, atomically (``write_text``)."""
-  write_text(path, json.dumps(value, indent=indent) + '\n')
-
-
-def read_json(path: str) -> Any:
-  """The JSON value in ``path``.
-
-  Raises:
-    FileNotFoundError: no such file.
-    ValueError: the file is empty or not valid JSON (names the file).
-  """
-  with open(path, encoding='utf-8') as f:
-    text = f.read()
-  try:
-    return json.loads(text)
-  except json.JSONDecodeError as e:
-    what = 'is empty' if not text.strip() else f'is not valid JSON ({e})'
-    raise ValueError(f'{path} {what}; it was probably torn by a killed '
-                     'write') from None
-
-
-def read_json_or_none(path: str) -> Any:
-  """``read_json``, or None (with a warning naming the file) if it is torn.
-
-  Returns None without a warning when the file does not exist.
-  """
-  if not os.path.exists(path):
-    return None
-  try:
-    return read_json(path)
-  except ValueError as e:
-    logging.warning('%s; ignoring it', e)
-    return None
 
 
 # ----------------------------------------------------------------------------
@@ -264,14 +150,6 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]
   return {name: (a.get(name, absent), b.get(name, absent))
           for name in sorted(set(a) | set(b))
           if not _same(a.get(name, absent), b.get(name, absent))}
-
-
-def format_list(items: Sequence[str]) -> str:
-  """``'a; b; ...'``: at most 8 items, then ``'... and N more'``."""
-  text = '; '.join(items[:_MAX_LISTED])
-  if len(items) > _MAX_LISTED:
-    text += f'; ... and {len(items) - _MAX_LISTED} more'
-  return text
 
 
 def format_differences(differences: Mapping[str, tuple[Any, Any]]) -> str:
@@ -514,7 +392,7 @@ def lock(workdir: str) -> Iterator[None]:
       logging.warning('%s: taking over the lock of %s, which ended without '
                       'releasing it', workdir, _describe(stale))
     write_json(owner_path, _owner_record())
-    remove_stale_temporaries(workdir)
+    atomic_files.remove_stale_temporaries(workdir, skip=_NOT_SWEPT)
     yield
   finally:
     with contextlib.suppress(OSError):

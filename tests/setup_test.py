@@ -1,6 +1,8 @@
 """Tests of the setup boundary: every objective trains through each public
 path (``setup.build`` + ``runner.Run``, ``analysis.experiment``)."""
 
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -35,8 +37,7 @@ def test_every_objective_trains_through_setup_and_runner(name):
   assert int(state.step[0]) == 2
   assert metrics['loss'].shape == (1, 2)
   assert np.isfinite(np.asarray(metrics['loss'])).all()
-  assert (built.disc_optimizer is not None) == (
-      objectives.get(name).disc_init is not None)
+  assert isinstance(built.hparams, objectives.get(name).hparams)
 
 
 @pytest.mark.parametrize('name', sorted(objectives.OBJECTIVES))
@@ -49,16 +50,15 @@ def test_every_objective_trains_through_train_variants(name):
   assert model.num_latents == tiny_dataset().num_factors
 
 
-def test_loss_and_pair_sampler_each_get_their_own_hparams():
-  pcl, _ = _built('pcl')
-  assert (dict(pcl.hparams), dict(pcl.pair_options)) == ({}, {'rate': 6.0})
+def test_the_objective_gets_its_typed_hparams_and_draws_its_batches():
+  pcl, dataset = _built('pcl')
+  assert pcl.hparams == objectives.PCLHparams(rate=6.0)
+  assert set(pcl.make_batch(dataset, jax.random.key(0), 4)) == {'image',
+                                                                 'image2'}
   ada, _ = _built('ada_gvae')
-  assert (dict(ada.hparams), dict(ada.pair_options)) == ({'beta': 1.0},
-                                                         {'k': 1})
-  slow, _ = _built('slow_vae')
-  assert slow.hparams['rate'] == slow.pair_options['rate'] == 6.0
+  assert ada.hparams == objectives.AdaGVAEHparams(beta=1.0, k=1)
   beta, _ = _built('beta_vae')
-  assert beta.pair_options == {} and beta.disc_optimizer is None
+  assert set(beta.make_batch(dataset, jax.random.key(0), 4)) == {'image'}
 
 
 def test_build_refuses_an_unresolved_config():
@@ -78,10 +78,11 @@ def test_discriminator_size_and_recon_weight_from_the_config():
   config.model.disc_hidden, config.model.disc_layers = 8, 2
   config = configuration.resolve_config(config, tiny_dataset())
   state = setup.build(config, tiny_dataset()).init_state(jax.random.key(0))
-  assert sorted(state.disc_params) == ['Dense_0', 'Dense_1', 'Dense_2']
-  assert state.disc_params['Dense_1']['kernel'].shape == (8, 8)
+  disc = state.objective_state.own['disc_params']
+  assert sorted(disc) == ['Dense_0', 'Dense_1', 'Dense_2']
+  assert disc['Dense_1']['kernel'].shape == (8, 8)
   config.model.recon_weight = 40.0
   built = setup.build(config, tiny_dataset())
-  assert built.train_step.keywords['recon_weight'] == 40.0
-  assert built.hparams == configuration.resolve_hparams(config)
-  assert built.disc_optimizer is not None
+  assert built.train_step.keywords['ctx'].recon_weight == 40.0
+  assert dataclasses.asdict(built.hparams) == configuration.resolve_hparams(
+      config)

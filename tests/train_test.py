@@ -41,9 +41,9 @@ def test_every_objective_trains(name, tmp_path):
   assert [r['step'] for r in records if 'train/loss' in r] == [2, 4]
   saved = json.load(open(tmp_path / 'config.json'))
   assert set(saved['model']['hparams']) == set(
-      objectives.OBJECTIVES[name].hparams)
+      objectives.OBJECTIVES[name].hparam_names)
   assert [r['seed'] for r in results['per_seed']] == [0]
-  if objectives.OBJECTIVES[name].disc_init is not None:
+  if objectives.OBJECTIVES[name].update is not None:
     assert np.isfinite(results['final']['train/disc'])
 
 

@@ -19,7 +19,7 @@ as an unset (None) typed placeholder. At run time
 ``disent_bias.configuration.resolve_config`` fills each hyperparameter of the selected
 objective from, in order: an explicit value (``--config.model.hparams.beta=16``),
 ``config.model.presets[model][dataset]``, ``config.model.presets[model]['*']``,
-and the default of the objective function's keyword argument. So
+and the default of the objective's hyperparameter dataclass. So
 ``--config.model.name=factor_vae`` alone selects FactorVAE with its own gamma,
 and ``--config.data.name=shapes3d`` switches to the Shapes3D values. Setting a
 hyperparameter the selected objective does not take is an error. The resolved
@@ -35,55 +35,33 @@ import ml_collections
 from ml_collections import config_dict
 
 from disent_bias.configs import common
+from disent_bias.models import objectives
 
-# Per-(model, dataset) hyperparameters; '*' applies to every other dataset.
-# Sources:
-#   [Z21] Zietlow et al., ICML 2021, as transcribed by a secondary source
-#         (its results table; unverified against the paper).
-#   [L19] disentanglement_lib unsupervised_study_v1 sweep (Locatello et al.,
-#         ICML 2019): the middle of each method's sweep range.
-#   [K21] Klindt et al., ICLR 2021 (SlowVAE) author defaults.
-#   [L20] Locatello et al., ICML 2020 (weakly supervised, Ada-GVAE): k = 1
-#         variant; beta = 1 as the smallest value of their sweep.
-PRESETS = {
-    'ae': {'*': {}},
-    'beta_vae': {  # [Z21] beta 8 / 32; [L19] sweep 1..16 elsewhere.
+# Per-(model, dataset) hyperparameters ([Z21] Zietlow et al., ICML 2021, as
+# transcribed by a secondary source: its results table, unverified against
+# the paper). The '*' row of each model, for every other dataset, holds the
+# defaults of the objective's hyperparameter dataclass
+# (``disent_bias.models.objectives``, with their sources), their one home.
+_PER_DATASET = {
+    'beta_vae': {  # [Z21] beta 8 / 32.
         'dsprites': {'beta': 8.0},
         'shapes3d': {'beta': 32.0},
-        '*': {'beta': 4.0},
     },
-    'annealed_vae': {  # [L19] gamma 1000, c_max 5..100, 100k-step ramp.
-        '*': {'gamma': 1000.0, 'c_max': 25.0, 'iteration_threshold': 100_000},
-    },
-    'beta_tcvae': {  # [Z21] beta 6 / 32; [L19] sweep 1..10 elsewhere.
+    'beta_tcvae': {  # [Z21] beta 6 / 32.
         'dsprites': {'beta': 6.0},
         'shapes3d': {'beta': 32.0},
-        '*': {'beta': 6.0},
     },
-    'factor_vae': {  # [Z21] gamma 35 / 7; [L19] sweep 10..100 elsewhere.
+    'factor_vae': {  # [Z21] gamma 35 / 7.
         'dsprites': {'gamma': 35.0},
         'shapes3d': {'gamma': 7.0},
-        '*': {'gamma': 35.0},
-    },
-    'dip_vae_i': {  # [L19] lambda_od 1..50 (10), lambda_d = 10 * lambda_od.
-        '*': {'lambda_od': 10.0, 'lambda_d': 100.0},
-    },
-    'dip_vae_ii': {  # [L19] lambda_od 1..50 (10), lambda_d = lambda_od.
-        '*': {'lambda_od': 10.0, 'lambda_d': 10.0},
-    },
-    'slow_vae': {  # [Z21] beta 1; [K21] gamma 10, Laplace rate 6.
-        '*': {'beta': 1.0, 'gamma': 10.0, 'rate': 6.0},
-    },
-    'pcl': {  # Same sparse Laplace transitions as SlowVAE ([K21] rate 6).
-        '*': {'rate': 6.0},
-    },
-    'ada_gvae': {  # [L20] k = 1, beta = 1; k = 0 draws k per pair (k=rnd).
-        '*': {'beta': 1.0, 'k': 1},
     },
 }
+PRESETS = {name: {**_PER_DATASET.get(name, {}),
+                  '*': objectives.default_hparams(name)}
+           for name in objectives.OBJECTIVES}
 
 # Every hyperparameter name used above, with its type (CLI overrides parse to
-# it). Objectives may declare further names; those take the function default.
+# it). Objectives may declare further names; those take their dataclass default.
 HPARAM_TYPES = {
     'beta': float,
     'gamma': float,

@@ -1,38 +1,17 @@
-"""The objectives' hyperparameters: their defaults and the model config check.
+"""The check of ``config.model``'s objective fields.
 
 The objectives registry (``objectives.OBJECTIVES``) validates its own config
-section here: ``validate_config(config.model)``; ``default_hparams`` gives
-the keyword defaults that ``configuration.resolve_hparams`` falls back on.
+section here: ``validate_config(config.model)``. The hyperparameters'
+names and defaults are each objective's dataclass (``Objective.hparams``).
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+from typing import Any
 
 from disent_bias import checks
 from disent_bias.models import losses
 from disent_bias.models import objectives
-
-
-def keyword_defaults(fn: Callable) -> dict[str, Any]:
-  """The keyword defaults of ``fn``'s signature, by name."""
-  return {p.name: p.default for p in inspect.signature(fn).parameters.values()
-          if p.default is not inspect.Parameter.empty}
-
-
-def default_hparams(name: str) -> dict[str, Any]:
-  """The defaults of an objective's hyperparameters, by name.
-
-  The keyword defaults of its loss function and of its pair options
-  function; a hyperparameter without one is left out (it needs a value in
-  the config).
-  """
-  objective = objectives.get(name)
-  defaults = (keyword_defaults(objectives.PAIR_OPTIONS[objective.pairs])
-              if objective.pairs else {})
-  defaults.update(keyword_defaults(objective.loss_fn))
-  return {h: defaults[h] for h in objective.hparams if h in defaults}
 
 
 # Hyperparameters that may be negative: k < 1 draws k per pair (Ada-GVAE).
@@ -64,12 +43,12 @@ def validate_config(model: Any) -> None:
     value = model[name]
     checks.check(checks.is_int(value) and value >= 1,
                  f'model.{name} must be a positive int, got {value!r}')
-  objective = objectives.OBJECTIVES[model.name]
+  names = objectives.OBJECTIVES[model.name].hparam_names
   for name, value in model.hparams.items():
     if value is None:
       continue
-    takes = ', '.join(objective.hparams) or 'no hyperparameters'
-    checks.check(name in objective.hparams,
+    takes = ', '.join(names) or 'no hyperparameters'
+    checks.check(name in names,
                  f'model.hparams.{name}={value!r} is set but {model.name} '
                  f'takes ({takes})')
     checks.check_type(value, checks.is_number, f'model.hparams.{name}',

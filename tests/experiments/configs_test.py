@@ -30,7 +30,7 @@ def test_every_config_and_preset_is_valid(module, arg):
       arg)
   configuration.validate_config(config)
   hparams = configuration.resolve_hparams(config)
-  assert set(hparams) == set(objectives.OBJECTIVES[config.model.name].hparams)
+  assert set(hparams) == set(objectives.OBJECTIVES[config.model.name].hparam_names)
   assert all(v is None or v > 0 for v in hparams.values()), hparams
 
 
@@ -38,7 +38,7 @@ def test_presets_cover_every_objective():
   assert set(default.PRESETS) == set(objectives.OBJECTIVES)
   for model, table in default.PRESETS.items():
     for values in table.values():
-      assert set(values) <= set(objectives.OBJECTIVES[model].hparams), model
+      assert set(values) <= set(objectives.OBJECTIVES[model].hparam_names), model
       assert set(values) <= set(default.HPARAM_TYPES), model
 
 
