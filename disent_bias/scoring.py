@@ -86,9 +86,9 @@ def _encoder(model: networks.VAE) -> tuple[Callable, Callable]:
   model, so the representation functions of all its seeds share their
   compilations (and ``metrics.sampling``'s fused render + encode).
 
-  Forward-only, with XLA's native convolutions: the path every score has
-  used (same parameters as the matmul layers; which is faster depends on
-  the CPU, docs/performance.md).
+  Forward-only, with the model's own layers (``model.conv_impl``: the
+  matmul forms by default, 2.2x XLA's native convolutions when encoding
+  dSprites on an Intel Xeon, docs/metrics.md "Encoding").
   """
   posterior = _posterior(model)
 
@@ -99,10 +99,7 @@ def _encoder(model: networks.VAE) -> tuple[Callable, Callable]:
 
 
 def _posterior(model: networks.VAE) -> Callable:
-  """``(params, images) -> (mu, logvar)`` of ``model.encode``, with XLA's
-  native convolutions (``_encoder``)."""
-  if model.architecture == 'conv':
-    model = model.clone(fast_conv=False)
+  """``(params, images) -> (mu, logvar)`` of ``model.encode``."""
   return lambda p, x: model.apply({'params': p}, x, method='encode')
 
 

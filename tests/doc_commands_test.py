@@ -97,6 +97,12 @@ REGISTRY = {
     'python -m experiments.analyze --path=mine.npz --workdir=/tmp/audit': (
         _DOC_BINARIES + 'test_analyze_a_dataset_and_audit_a_file',
         'this command on an exported toy grid, fewer points'),
+    "python -m experiments.encoder_forms --workdirs='RUNS/*_conv/cells/*/"
+    "original/beta_*' --metrics=mig,dci,sap,modularity_explicitness,"
+    "factor_vae,beta_vae --num_train=2000 --num_test=1000": (
+        'tests/experiments/encoder_forms_test.py::'
+        'test_both_forms_encode_a_conv_run_alike',
+        'its functions on a short conv run, MIG at smaller sizes'),
     'python -m experiments.dci_deviation': (
         'tests/experiments/dci_deviation_test.py::'
         'test_saved_samples_read_every_seed_and_the_stored_exact_scores',
