@@ -9,10 +9,14 @@ a reproduction or of its shards) and returns one row per model seed:
 - ``model``, ``dataset``, ``variant``, ``seed``, ``num_steps``;
 - ``config.*``: the resolved train config (hyperparameters in
   ``config.model.hparams.*``; the ``model.presets`` table is left out);
-- ``score.*``: every score of that seed (``reproduce.seed_records``),
-  ``final.*`` its last logged train terms, ``eval.*`` its last eval-point
-  readouts, ``eval_json.*`` the scores of ``experiments.evaluate`` if run;
-- ``timings.*`` and ``provenance.*`` (library versions, device, commit).
+- ``score.*``: every score of that seed and its mechanism readouts
+  (``reproduce.records.seed_scores``), ``counts.*`` and
+  ``score_timings.<stage>.<kind>`` the score run's counts and seconds
+  (``metrics.ScoreRecord``), ``final.*`` its last logged train terms,
+  ``eval.*`` its last eval-point readouts, ``eval_json.*`` the scores of
+  ``experiments.evaluate`` if run;
+- ``timings.*`` (the run's) and ``provenance.*`` (library versions, device,
+  commit).
 
 A run whose ``results.json`` cannot be read (torn, or an older version's
 without per-seed records) is skipped with a warning naming the file; no
@@ -30,9 +34,9 @@ from typing import Any, Iterable, Mapping
 from absl import logging
 
 from disent_bias import errors
-from disent_bias import reproduce
 from disent_bias import scoring
 from disent_bias import workdir as workdir_lib
+from disent_bias.reproduce import records as records_lib
 
 try:
   import pandas as pd  # The optional ``aggregate`` extra.
@@ -108,7 +112,7 @@ def _eval_json(run: str) -> dict[int, dict[str, Any]]:
   out = {}
   for record in result.get('per_seed', []):
     row = {f'eval_json.{k}': v
-           for k, v in scoring.numeric(record.get('metrics', {})).items()}
+           for k, v in scoring.read_scores(record).scores.items()}
     row['eval_json.step'] = result.get('step', None)
     out[record.get('seed', None)] = row
   return out
@@ -122,8 +126,6 @@ def run_rows(run: str, root: str) -> list[dict[str, Any]]:
       no per-seed records (an older version's file).
   """
   results = _training_results(run)
-  cell = reproduce.Cell(results['dataset'], results['variant'],
-                        results['model'])
   config = dict(results['config'])
   config['model'] = {k: v for k, v in config.get('model', {}).items()
                      if k != 'presets'}
@@ -131,21 +133,22 @@ def run_rows(run: str, root: str) -> list[dict[str, Any]]:
             'path': os.path.relpath(run, root)}
   common.update(_flat('config.', config))
   common.update(_flat('provenance.', results.get('provenance', {}) or {}))
-  records = reproduce.seed_records(results, cell)
+  common.update(_flat('timings.', results.get('timings', {}) or {}))
   evals = _eval_json(run)
-  stored = {r['seed']: r for r in results.get('per_seed', [])}
   rows = []
-  for record in records:
-    seed_record = stored.get(record['seed'], {})
-    row = dict(common, model=cell.model, dataset=cell.dataset,
-               variant=cell.variant, seed=record['seed'],
+  for record in records_lib.per_seed_records(results, run):
+    seed = int(record['seed'])
+    scored = scoring.read_scores(record)
+    row = dict(common, model=results['model'], dataset=results['dataset'],
+               variant=results['variant'], seed=seed,
                num_steps=results.get('num_steps', None))
-    row.update({f'score.{k}': v for k, v in record['scores'].items()})
-    row.update(_seed_columns(seed_record.get('final', {}), 'final.'))
-    row.update(_seed_columns(seed_record.get('eval', {}), 'eval.'))
-    row.update({f'timings.{k}': v for k, v in record['timings'].items()
-                if k not in ('cell_wall_seconds', 'cell_cpu_seconds')})
-    row.update(evals.get(record['seed'], {}))
+    row.update({f'score.{k}': v
+                for k, v in records_lib.seed_scores(record).items()})
+    row.update({f'counts.{k}': v for k, v in scored.counts.items()})
+    row.update(_flat('score_timings.', scored.timings))
+    row.update(_seed_columns(record.get('final', {}), 'final.'))
+    row.update(_seed_columns(record.get('eval', {}), 'eval.'))
+    row.update(evals.get(seed, {}))
     rows.append(row)
   return rows
 

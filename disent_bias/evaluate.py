@@ -55,9 +55,9 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
   Returns:
     ``{'workdir', 'step', 'dataset', 'variant', 'metrics' (the names),
     'seed', 'num_train', 'num_test', 'dci_backend', 'per_seed': [{'seed':
-    model seed
-    config.seed + s, 'metrics': its scores}, ...], 'summary': mean over model
-    seeds of every numeric score, and ``<key>_sd`` (``stats.seed_sd``) with
+    model seed config.seed + s, 'metrics': its ``metrics.ScoreRecord``'s
+    ``to_json()`` (scores, counts, timings)}, ...], 'summary': mean over
+    model seeds of every score, and ``<key>_sd`` (``stats.seed_sd``) with
     several seeds, 'time_s', 'provenance'}``.
 
   Raises:
@@ -85,15 +85,16 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
       restored.dataset, fns, names, seeds=[seed] * num_seeds,
       num_train=num_train, num_test=num_test, dci_backend=dci_backend,
       n_jobs=n_jobs)
-  per_seed = [{'seed': first + s, 'metrics': scores}
-              for s, (scores, _) in enumerate(evaluated)]
+  records = [record for record, _ in evaluated]
+  per_seed = [{'seed': first + s, 'metrics': record.to_json()}
+              for s, record in enumerate(records)]
   result = {
       'workdir': os.path.abspath(workdir), 'step': int(restored.step),
       'dataset': restored.dataset.name, 'variant': restored.dataset.variant,
       'metrics': list(names), 'seed': int(seed), 'num_train': int(num_train),
       'num_test': int(num_test), 'dci_backend': dci_backend,
       'per_seed': per_seed,
-      'summary': scoring.score_summary(r['metrics'] for r in per_seed),
+      'summary': scoring.score_summary(records),
       'time_s': time.perf_counter() - start,
       'provenance': provenance.provenance(),
   }

@@ -1,9 +1,12 @@
 """Evaluation of trained seeds: representations, eval points, final scores.
 
-Per-seed values stay records: every function here returns one dict per seed
-(in seed order), and ``reduce_seeds`` makes the summaries (mean, and the
-sample sd ``stats.seed_sd`` over several seeds) that ``results.json`` and
-``metrics.jsonl`` show next to them.
+Per-seed values stay records: every function here returns one record per
+seed (in seed order; ``score`` a ``metrics.ScoreRecord`` each, which
+``read_scores`` reads back from ``results.json`` / ``eval.json``), and
+``reduce_seeds`` makes the summaries (mean, and the sample sd
+``stats.seed_sd`` over several seeds) that ``results.json`` and
+``metrics.jsonl`` show next to them; ``score_summary`` summarises scores
+only.
 """
 
 from __future__ import annotations
@@ -134,17 +137,21 @@ def reduce_seeds(per_seed: Sequence[Mapping[str, Any]], prefix: str = ''
   return out
 
 
-# Bookkeeping entries of a score record, not scores: left out of summaries.
-BOOKKEEPING = ('seed', 'num_train', 'num_test', 'num_drawn', 'num_encoded')
-
-
-def score_summary(per_seed: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-  """``reduce_seeds`` of the numeric scores of metric records, bookkeeping
-  left out: the ``metrics`` of ``results.json`` and ``summary`` of
+def score_summary(per_seed: Iterable[metrics_lib.ScoreRecord]
+                  ) -> dict[str, float]:
+  """``reduce_seeds`` of the records' scores (their counts and timings are
+  not scores): the ``metrics`` of ``results.json`` and ``summary`` of
   ``eval.json``."""
-  records = [{k: v for k, v in numeric(r).items() if k not in BOOKKEEPING}
-             for r in per_seed]
-  return {k: float(v) for k, v in reduce_seeds(records).items()}
+  return {k: float(v) for k, v in
+          reduce_seeds([dict(r.scores) for r in per_seed]).items()}
+
+
+def read_scores(per_seed_record: Mapping[str, Any]
+                ) -> metrics_lib.ScoreRecord:
+  """The ``ScoreRecord`` of a ``per_seed`` record of ``results.json`` or
+  ``eval.json`` (its ``metrics``, in either layout; empty when absent)."""
+  return metrics_lib.ScoreRecord.from_json(
+      per_seed_record.get('metrics', None) or {})
 
 
 def log_record(per_seed: Sequence[Mapping[str, Any]], prefix: str
@@ -211,14 +218,14 @@ def evaluate(run: runner_lib.Run, state: step_lib.TrainState,
 
 
 def score(run: runner_lib.Run, state: step_lib.TrainState
-          ) -> list[dict[str, Any]]:
-  """``metrics.evaluate_representations`` of every seed (JSON-ready; DCI's
-  classifiers of all seeds and factors in parallel processes), or empty
-  dicts when ``metrics.names`` is empty."""
+          ) -> list[metrics_lib.ScoreRecord]:
+  """``metrics.evaluate_representations`` of every seed (DCI's classifiers
+  of all seeds and factors in parallel processes), or empty records when
+  ``metrics.names`` is empty."""
   config = run.config
   names = tuple(config.metrics.names)
   if not names:
-    return [{} for _ in range(run.num_seeds)]
+    return [metrics_lib.ScoreRecord() for _ in range(run.num_seeds)]
   fns = [representation_fn(run.model, runner_lib.select_seed(state.params, s))
          for s in range(run.num_seeds)]
   evaluated = metrics_lib.evaluate_representations(
@@ -226,17 +233,11 @@ def score(run: runner_lib.Run, state: step_lib.TrainState
       seeds=[config.seed + s for s in range(run.num_seeds)],
       num_train=config.metrics.num_train, num_test=config.metrics.num_test,
       dci_backend=config.metrics.get('dci_backend', 'exact'))
-  per_seed = [logging_utils.to_jsonable(scores) for scores, _ in evaluated]
+  per_seed = [record for record, _ in evaluated]
   for s, record in enumerate(per_seed):
     logging_utils.log_detail('metrics seed %d: %s', config.seed + s,
-                             short(record))
+                             short(record.scores))
   return per_seed
-
-
-def numeric(record: Mapping[str, Any]) -> dict[str, Any]:
-  """The number-valued entries of a record (no bools, lists or strings)."""
-  return {k: v for k, v in record.items()
-          if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def short(record: Mapping[str, Any]) -> str:
@@ -245,6 +246,6 @@ def short(record: Mapping[str, Any]) -> str:
                    if isinstance(v, (int, float)))
 
 
-__all__ = ['representation_fn', 'apply_batched', 'posterior_fn', 'reduce_seeds', 'BOOKKEEPING', 'score_summary',
-           'log_record', 'train_record', 'write_images', 'evaluate', 'score',
-           'numeric', 'short']
+__all__ = ['representation_fn', 'apply_batched', 'posterior_fn',
+           'reduce_seeds', 'score_summary', 'read_scores', 'log_record',
+           'train_record', 'write_images', 'evaluate', 'score', 'short']

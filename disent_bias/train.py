@@ -409,7 +409,8 @@ def _finish(loop: _Loop, state: step_lib.TrainState,
       'final': {k: v for k, v in last_record.items() if k.startswith('train/')},
       'eval': scoring.reduce_seeds(evals),
       'metrics': scoring.score_summary(scores),
-      'per_seed': [{'seed': seed, 'metrics': m, 'eval': e, 'final': f}
+      'per_seed': [{'seed': seed, 'metrics': m.to_json(), 'eval': e,
+                    'final': f}
                    for seed, m, e, f in zip(seeds, scores, evals, finals)],
       'timings': _timings(loop, total_start),
       'config': config.to_dict(),

@@ -90,18 +90,17 @@ def _evaluate(dataset, fn, backend: str, num_train: int,
   """One timed ``evaluate_representations`` call: its times."""
   jax.clear_caches()
   start = time.perf_counter()
-  (scores, _), = metrics.evaluate_representations(
+  (scored, _), = metrics.evaluate_representations(
       dataset, [fn], _METRICS.value, seeds=[0], num_train=num_train,
       num_test=num_test, dci_backend=backend, n_jobs=_N_JOBS.value)
   wall = time.perf_counter() - start
-  times = {f'{k[len("time_s."):]}_s': round(v, 2) for k, v in scores.items()
-           if k.startswith('time_s.')}
-  record = {'wall_s': round(wall, 2), **times,
-            'num_drawn': scores.get('num_drawn'),
-            'num_encoded': scores.get('num_encoded')}
-  if 'dci' in scores['metrics']:
-    others = sum(v for k, v in scores.items() if k.startswith('time_s.')
-                 and k != 'time_s.dci')
+  times = {stage: kinds['wall_s'] for stage, kinds in scored.timings.items()}
+  record = {'wall_s': round(wall, 2),
+            **{f'{stage}_s': round(v, 2) for stage, v in times.items()},
+            'num_drawn': scored.counts.get('num_drawn'),
+            'num_encoded': scored.counts.get('num_encoded')}
+  if 'dci' in scored.names:
+    others = sum(v for stage, v in times.items() if stage != 'dci')
     record['dci_wall_s'] = round(wall - others, 2)
   return record
 

@@ -59,7 +59,8 @@ def saved_samples(pattern: str) -> Iterator[dict[str, Any]]:
     unit = os.path.join(os.path.dirname(path), 'unit.json')
     stored = {}
     if os.path.exists(unit):
-      stored = {r['seed']: r for r in workdir_lib.read_json(unit)['scores']}
+      stored = {r['seed']: metrics.ScoreRecord.from_json(r).scores
+                for r in workdir_lib.read_json(unit)['scores']}
     name = os.path.relpath(os.path.dirname(path))
     with np.load(path) as npz:
       seeds = sorted({int(k.split('/')[0][4:]) for k in npz.files})

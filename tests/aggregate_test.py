@@ -15,6 +15,7 @@ from disent_bias import provenance
 from disent_bias import reproduce
 from disent_bias import train
 from disent_bias.configs import reproduce as reproduce_configs
+import score_records
 
 
 def _smoke_sweep():
@@ -109,3 +110,23 @@ def test_empty_input_and_a_directory_as_out_are_refused(tmp_path):
                      rf'name, e.g. --out={tmp_path}/runs.csv'):
     aggregate.save(pd.DataFrame({'a': [1]}), str(tmp_path))
   assert not os.listdir(tmp_path)
+
+
+def test_an_older_runs_flat_records_give_scores_counts_and_timings(
+    tmp_path):
+  run = tmp_path / 'old'
+  shutil.copytree(os.path.dirname(score_records.LEGACY_RESULTS), run)
+  frame = aggregate.collect([str(tmp_path)])
+  stored = score_records.legacy_results()
+  assert frame['seed'].tolist() == stored['seeds']
+  assert frame['score.mig'].tolist() == [
+      r['metrics']['mig'] for r in stored['per_seed']]
+  scores = sorted(c for c in frame if c.startswith('score.'))
+  assert scores == sorted(
+      ['score.mig', 'score.dci.disentanglement', 'score.dci.completeness',
+       'score.dci.informativeness_train', 'score.dci.informativeness_test']
+      + [f'score.{k}' for k in reproduce.MECHANISM_KEYS])
+  assert frame['counts.num_drawn'].tolist() == [
+      r['metrics']['num_drawn'] for r in stored['per_seed']]
+  assert (frame['score_timings.encode.wall_s'] > 0).all()
+  assert (frame['timings.train_seconds'] > 0).all()

@@ -107,7 +107,8 @@ def _comparable(results: dict) -> dict:
   out = {k: results[k] for k in keep}
   out['config'] = {k: v for k, v in results['config'].items()
                    if k != 'distributed'}
-  out['mig_per_seed'] = [r['metrics']['mig'] for r in results['per_seed']]
+  out['mig_per_seed'] = [r['metrics']['scores']['mig']
+                         for r in results['per_seed']]
   return out
 
 

@@ -37,12 +37,14 @@ def test_evaluate_workdir_writes_eval_json(toy_run, tmp_path):
   assert (stored['seed'], stored['num_train'], stored['num_test']) == (
       1, 100, 50)
   assert [r['seed'] for r in stored['per_seed']] == [0]
-  mig = stored['per_seed'][0]['metrics']['mig']
+  scored = scoring.read_scores(stored['per_seed'][0])
+  assert (scored.seed, scored.names) == (1, ('mig',))
+  mig = scored.scores['mig']
   assert 0.0 <= mig <= 1.0
-  # One model seed: the summary is its scores, without an sd.
-  assert stored['summary']['mig'] == mig
-  assert 'mig_sd' not in stored['summary']
-  assert not set(scoring.BOOKKEEPING) & set(stored['summary'])
+  assert (scored.counts['num_train'], scored.counts['num_test']) == (100, 50)
+  assert set(scored.timings) == {'encode', 'mig'}
+  # One model seed: the summary is its scores (only), without an sd.
+  assert stored['summary'] == {'mig': mig}
   assert stored['time_s'] > 0 and stored['provenance']
   # An older checkpoint, not written: the workdir keeps the one eval.json.
   again = evaluate.evaluate_workdir(workdir, ['mig'], seed=1, num_train=100,
@@ -53,7 +55,7 @@ def test_evaluate_workdir_writes_eval_json(toy_run, tmp_path):
   # The saved sample scores again to the stored scores, without the model.
   with np.load(evaluate.samples_path(workdir)) as npz:
     sample = metrics.unpack_sample(npz, 0)
-  assert metrics.score_sample(sample, 'mig', seed=1)['mig'] == mig
+  assert metrics.score_sample(sample, 'mig', seed=1).scores == {'mig': mig}
   assert sample['codes_train'].shape[0] == 100
 
 

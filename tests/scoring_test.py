@@ -11,6 +11,8 @@ from disent_bias import configuration
 from disent_bias import scoring
 from disent_bias import setup
 from disent_bias import train
+from score_records import legacy_results
+from score_records import real_records
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 
@@ -43,7 +45,10 @@ def test_results_keep_per_seed_records_and_summaries(tmp_path):
                                      dataset=tiny_dataset())
   records = results['per_seed']
   assert [r['seed'] for r in records] == results['seeds'] == [3, 4]
-  migs = [r['metrics']['mig'] for r in records]
+  scored = [scoring.read_scores(r) for r in records]
+  assert {s.counts['num_train'] for s in scored} == {config.metrics.num_train}
+  assert all(s.timings['mig']['wall_s'] >= 0 for s in scored)
+  migs = [s.scores['mig'] for s in scored]
   np.testing.assert_allclose(results['metrics']['mig'], np.mean(migs))
   np.testing.assert_allclose(results['metrics']['mig_sd'],
                              np.std(migs, ddof=1))
@@ -54,33 +59,35 @@ def test_results_keep_per_seed_records_and_summaries(tmp_path):
   np.testing.assert_allclose(results['final']['train/loss'], np.mean(losses))
   flat = json.dumps({k: results[k] for k in ('metrics', 'eval', 'final')})
   assert '_per_seed' not in flat and 'per_seed' not in results['metrics']
+  # Scores only: no counts, timings or seeds among the summaries.
+  assert sorted(results['metrics']) == ['mig', 'mig_sd']
 
 
 def test_summary_is_the_mean_and_sample_sd_of_the_scores():
-  per_seed = [
-      {'mig': 0.2, 'dci.disentanglement': 1.0, 'seed': 0, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': True, 'per_latent': [1.0, 2.0]},
-      {'mig': 0.4, 'dci.disentanglement': 1.0, 'seed': 1, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': True, 'per_latent': [1.0, 2.0]},
-      {'mig': 0.9, 'dci.disentanglement': 1.0, 'seed': 2, 'num_train': 100,
-       'num_test': 50, 'num_drawn': 7, 'num_encoded': 9, 'dataset': 'toy',
-       'ok': False, 'per_latent': [1.0, 2.0]},
-  ]
-  out = scoring.score_summary(per_seed)
-  # Bookkeeping, strings, bools and lists are not scores.
-  assert sorted(out) == ['dci.disentanglement', 'dci.disentanglement_sd',
-                         'mig', 'mig_sd']
-  np.testing.assert_allclose(out['mig'], 0.5)
-  # ddof=1: sqrt((0.09 + 0.01 + 0.16) / 2).
-  np.testing.assert_allclose(out['mig_sd'], np.sqrt(0.13))
-  assert out['dci.disentanglement'] == 1.0
-  assert out['dci.disentanglement_sd'] == 0.0
+  records = real_records()
+  out = scoring.score_summary(records)
+  # Counts and timings are not scores.
+  names = list(records[0].scores)
+  assert sorted(out) == sorted(names + [n + '_sd' for n in names])
+  for name in names:
+    values = [r.scores[name] for r in records]
+    assert out[name] == np.mean(np.asarray(values, np.float64))
+    np.testing.assert_allclose(out[name + '_sd'], np.std(values, ddof=1))
   assert all(type(v) is float for v in out.values())
 
 
+def test_summary_of_an_older_runs_flat_records_holds_scores_only():
+  per_seed = legacy_results()['per_seed']
+  out = scoring.score_summary(scoring.read_scores(r) for r in per_seed)
+  names = ['mig', 'dci.disentanglement', 'dci.completeness',
+           'dci.informativeness_train', 'dci.informativeness_test']
+  assert sorted(out) == sorted(names + [n + '_sd' for n in names])
+  np.testing.assert_allclose(
+      out['mig'], np.mean([r['metrics']['mig'] for r in per_seed]))
+
+
 def test_summary_of_one_seed_has_no_sd_and_of_none_is_empty():
-  assert scoring.score_summary([{'mig': 0.25, 'seed': 3}]) == {'mig': 0.25}
-  assert scoring.score_summary(iter([{'mig': 0.25}])) == {'mig': 0.25}
+  record = real_records()[0]
+  assert scoring.score_summary([record]) == dict(record.scores)
+  assert scoring.score_summary(iter([record])) == dict(record.scores)
   assert not scoring.score_summary([])

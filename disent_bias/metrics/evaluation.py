@@ -25,6 +25,7 @@ from disent_bias.metrics import beta_vae as beta_vae_lib
 from disent_bias.metrics import dci as dci_lib
 from disent_bias.metrics import factor_vae as factor_vae_lib
 from disent_bias.metrics import sampling
+from disent_bias.metrics.score_record import ScoreRecord
 from disent_bias.metrics.dci import dci
 from disent_bias.metrics.factor_vae import varying_factors
 from disent_bias.metrics.mig import mig
@@ -212,7 +213,7 @@ SAMPLE_KEYS = ('codes_train', 'factors_train', 'codes_test', 'factors_test')
 
 
 def score_sample(sample, names, *, seed: int,
-                 dci_backend: str = 'exact') -> dict:
+                 dci_backend: str = 'exact') -> ScoreRecord:
   """Array metrics (``ARRAY_METRICS``) of an ``array_sample``.
 
   Args:
@@ -222,7 +223,8 @@ def score_sample(sample, names, *, seed: int,
     dci_backend: ``dci``'s ``backend``.
 
   Returns:
-    ``{'<name>' or '<name>.<key>': score, 'time_s.<name>', 'cpu_s.<name>'}``.
+    The ``ScoreRecord``: scores, the sample's ``num_train`` / ``num_test``,
+    each metric's wall and CPU seconds.
 
   Raises:
     ValueError: a name that is not an array metric.
@@ -236,14 +238,15 @@ def score_sample(sample, names, *, seed: int,
   draws = {'arrays': {'train': arrays[1], 'test': arrays[3]}}
   codes = {'arrays': {'train': arrays[0], 'test': arrays[2]}}
   ctx = _SampleContext(None, int(seed), draws, codes, dci_backend)
-  results = {}
+  scores, timings = {}, {}
   for name in names:
     start, cpu_start = time.perf_counter(), time.process_time()
     for key, value in METRICS[name](ctx).items():
-      results[f'{name}.{key}' if key else name] = value
-    results[f'time_s.{name}'] = time.perf_counter() - start
-    results[f'cpu_s.{name}'] = time.process_time() - cpu_start
-  return results
+      scores[f'{name}.{key}' if key else name] = value
+    timings[name] = {'wall_s': time.perf_counter() - start,
+                     'cpu_s': time.process_time() - cpu_start}
+  counts = {'num_train': len(arrays[0]), 'num_test': len(arrays[2])}
+  return ScoreRecord(int(seed), names, scores, counts, timings)
 
 
 class _SampleContext(_Context):
@@ -256,8 +259,8 @@ class _SampleContext(_Context):
 
 def evaluate_representation(dataset, representation_fn, names, *, seed: int,
                             num_train: int = 10000, num_test: int = 5000,
-                            dci_backend: str = 'exact') -> dict:
-  """Runs the named metrics and returns a flat, JSON-ready dict.
+                            dci_backend: str = 'exact') -> ScoreRecord:
+  """Runs the named metrics; their scores, counts and timings.
 
   Args:
     dataset: ``disent_bias.data.GroundTruthData``.
@@ -272,43 +275,42 @@ def evaluate_representation(dataset, representation_fn, names, *, seed: int,
       classifier).
 
   Returns:
-    Scores (``mig``, ``sap``, ``dci.disentanglement``, ...), ``metrics``,
-    ``num_train``, ``num_test``, ``seed``; ``time_s.encode`` /
-    ``cpu_s.encode`` drawing every metric's factors, rendering and encoding
-    them (``num_drawn`` points, ``num_encoded`` distinct ones); per metric
-    ``time_s.<name>`` wall time of its scoring from the codes,
-    ``sklearn_s.<name>`` the part inside scikit-learn fits and predictions,
-    and ``cpu_s.<name>`` the process CPU time (all threads, less sensitive to
-    other load on the machine).
+    The ``ScoreRecord``: ``seed``, ``names``, ``scores`` (``mig``, ``sap``,
+    ``dci.disentanglement``, ...), ``counts`` (``num_train``, ``num_test``,
+    ``num_drawn`` points drawn for every metric, ``num_encoded`` distinct
+    ones), ``timings['encode']`` drawing, rendering and encoding them, and
+    per metric ``timings[name]`` of its scoring from the codes: ``wall_s``,
+    ``sklearn_s`` the part inside scikit-learn fits and predictions, and
+    ``cpu_s`` the process CPU time (all threads, less sensitive to other
+    load on the machine).
 
   Raises:
     ValueError: unknown metric names or non-positive sizes.
   """
   names = check_names(names)
-  ctx, results = _encode(dataset, representation_fn, names, seed, num_train,
-                         num_test, dci_backend)
-  _score(ctx, names, results)
-  return results
+  ctx, record = _encode(dataset, representation_fn, names, seed, num_train,
+                        num_test, dci_backend)
+  return record.merge(_score(ctx, names))
 
 
 def evaluate_representations(dataset, representation_fns, names, *,
                              seeds: Sequence[int], num_train: int = 10000,
                              num_test: int = 5000,
                              dci_backend: str = 'exact', n_jobs: int = -1
-                             ) -> list[tuple[dict, dict | None]]:
+                             ) -> list[tuple[ScoreRecord, dict | None]]:
   """``evaluate_representation`` of several representations, DCI's
   classifiers of all of them (representations x factors) fitted in one
   pool of worker processes (``dci_lib.dci_samples``).
 
   The scores equal ``evaluate_representation(dataset, fn, names, seed=s,
   ...)`` for each pair of ``representation_fns`` and ``seeds``. DCI's
-  ``time_s.dci`` / ``sklearn_s.dci`` are its classifiers' fit seconds in
-  the workers, summed over factors, and ``cpu_s.dci`` is left out (the
+  ``wall_s`` / ``sklearn_s`` timings are its classifiers' fit seconds in
+  the workers, summed over factors, and its ``cpu_s`` is left out (the
   workers' CPU time is not this process's).
 
   Returns:
-    Per representation ``(results, sample)``: ``evaluate_representation``'s
-    dict and the ``array_sample`` the array metrics scored (None when
+    Per representation ``(record, sample)``: ``evaluate_representation``'s
+    ``ScoreRecord`` and the ``array_sample`` the array metrics scored (None when
     ``names`` has no array metric).
   """
   names = check_names(names)
@@ -316,11 +318,10 @@ def evaluate_representations(dataset, representation_fns, names, *,
   here = tuple(n for n in names if n != 'dci')
   out, contexts = [], []
   for fn, seed in zip(representation_fns, seeds, strict=True):
-    ctx, results = _encode(dataset, fn, names, seed, num_train, num_test,
-                           dci_backend)
-    _score(ctx, here, results)
+    ctx, record = _encode(dataset, fn, names, seed, num_train, num_test,
+                          dci_backend)
     arrays = 'arrays' in ctx.draws
-    out.append((results, dict(zip(SAMPLE_KEYS, ctx.arrays())) if arrays
+    out.append((record.merge(_score(ctx, here)), dict(zip(SAMPLE_KEYS, ctx.arrays())) if arrays
                 else None))
     contexts.append(ctx)
   if 'dci' in names:
@@ -329,48 +330,51 @@ def evaluate_representations(dataset, representation_fns, names, *,
     scores, seconds = dci_lib.dci_samples(
         [ctx.arrays() for ctx in contexts], [ctx.seed for ctx in contexts],
         backend=dci_backend, n_jobs=n_jobs)
-    for (results, _), dci_scores, fit_s in zip(out, scores, seconds):
-      results.update({f'dci.{k}': v for k, v in dci_scores.items()})
-      results['time_s.dci'] = results['sklearn_s.dci'] = fit_s
+    out = [(record.merge(ScoreRecord(
+        scores={f'dci.{k}': v for k, v in dci_scores.items()},
+        timings={'dci': {'wall_s': fit_s, 'sklearn_s': fit_s}})), sample)
+           for (record, sample), dci_scores, fit_s
+           in zip(out, scores, seconds)]
   return out
 
 
 def _encode(dataset, representation_fn, names: tuple[str, ...], seed: int,
             num_train: int, num_test: int, dci_backend: str
-            ) -> tuple[_Context, dict]:
-  """Draws and encodes every metric's factors: the context and the result
-  dict's bookkeeping and encoding times."""
+            ) -> tuple[_Context, ScoreRecord]:
+  """Draws and encodes every metric's factors: the context, and a record
+  of the run's counts and encoding times (no scores yet)."""
   if int(num_train) < 2 or int(num_test) < 1:
     raise ValueError(f'need num_train >= 2 and num_test >= 1, got '
                      f'{num_train} and {num_test}')
-  results = {'metrics': list(names), 'num_train': int(num_train),
-             'num_test': int(num_test), 'seed': int(seed)}
   start, cpu_start = time.perf_counter(), time.process_time()
   draws = _draws(dataset, names, int(seed), int(num_train), int(num_test))
   stats = {}
   codes = sampling.encode_draws(dataset, representation_fn,
                                 list(draws.values()), stats=stats)
-  results['time_s.encode'] = time.perf_counter() - start
-  results['cpu_s.encode'] = time.process_time() - cpu_start
-  results.update(stats)
+  encode = {'wall_s': time.perf_counter() - start,
+            'cpu_s': time.process_time() - cpu_start}
+  counts = {'num_train': int(num_train), 'num_test': int(num_test), **stats}
   return _Context(dataset, int(seed), draws, dict(zip(draws, codes)),
-                  dci_backend), results
+                  dci_backend), ScoreRecord(int(seed), names, {}, counts,
+                                            {'encode': encode})
 
 
-def _score(ctx: _Context, names: tuple[str, ...], results: dict) -> None:
-  """Adds each named metric's scores and times to ``results``."""
+def _score(ctx: _Context, names: tuple[str, ...]) -> ScoreRecord:
+  """Each named metric's scores and times."""
+  scores, timings = {}, {}
   for name in names:
     logging_utils.log_detail('computing %s', name)
     start, fit_start = time.perf_counter(), utils.sklearn_seconds()
     cpu_start = time.process_time()
-    scores = METRICS[name](ctx)
-    results[f'time_s.{name}'] = time.perf_counter() - start
-    results[f'cpu_s.{name}'] = time.process_time() - cpu_start
-    results[f'sklearn_s.{name}'] = utils.sklearn_seconds() - fit_start
-    for key, value in scores.items():
-      results[f'{name}.{key}' if key else name] = value
-    logging_utils.log_detail('%s: %s (%.1fs)', name, scores,
-                             results[f'time_s.{name}'])
+    metric = METRICS[name](ctx)
+    timings[name] = {'wall_s': time.perf_counter() - start,
+                     'cpu_s': time.process_time() - cpu_start,
+                     'sklearn_s': utils.sklearn_seconds() - fit_start}
+    for key, value in metric.items():
+      scores[f'{name}.{key}' if key else name] = value
+    logging_utils.log_detail('%s: %s (%.1fs)', name, metric,
+                             timings[name]['wall_s'])
+  return ScoreRecord(ctx.seed, names, scores, {}, timings)
 
 
 def pack_sample(sample, seed: int) -> dict[str, np.ndarray]:

@@ -47,10 +47,10 @@ def unit_dir(workdir: str, unit_id: str) -> str:
 
 
 def _score_later(sample: Mapping[str, np.ndarray], names: Sequence[str],
-                 seed: int) -> dict[str, Any]:
+                 seed: int) -> metrics_lib.ScoreRecord:
   """The deferred metrics of one seed (a worker process's task)."""
-  return logging_utils.to_jsonable(
-      metrics_lib.score_sample(sample, names, seed=seed)) if names else {}
+  return (metrics_lib.score_sample(sample, names, seed=seed) if names
+          else metrics_lib.ScoreRecord())
 
 
 def _check_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
@@ -142,8 +142,9 @@ def _score_unit(config: ml_collections.ConfigDict, job_dir: str,
       joblib.delayed(_score_later)(metrics_lib.unpack_sample(arrays, seed),
                                    record['metrics_later'], seed)
       for seed in seeds)
-  for scores, extra in zip(record['scores'], later):
-    scores.update(extra)
+  record['scores'] = [
+      metrics_lib.ScoreRecord.from_json(scores).merge(extra).to_json()
+      for scores, extra in zip(record['scores'], later)]
   return dict(record, arrays=arrays)
 
 
@@ -203,7 +204,8 @@ def cell_results(cell: grid.Cell, units: Sequence[Mapping[str, Any]]
       'seeds': [r['seed'] for r in per_seed],
       'num_steps': units[0]['results']['num_steps'],
       'eval': scoring.reduce_seeds([r['eval'] for r in per_seed]),
-      'metrics': scoring.score_summary(r['metrics'] for r in per_seed),
+      'metrics': scoring.score_summary(scoring.read_scores(r)
+                                       for r in per_seed),
       'per_seed': per_seed,
       'units': [r['unit'] for r in units],
       'timings': {'unit_seconds': seconds, 'wall_seconds': sum(seconds)},

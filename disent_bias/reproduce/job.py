@@ -79,12 +79,13 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
     sample = metrics_lib.array_sample(restored.dataset, fn, seed=seed,
                                       num_train=mc.num_train,
                                       num_test=mc.num_test)
-    record = {'seed': seed, 'num_train': int(mc.num_train),
-              'num_test': int(mc.num_test),
-              'time_s.encode': time.perf_counter() - tic}
+    record = metrics_lib.ScoreRecord(
+        seed, (), {}, {'num_train': int(mc.num_train),
+                       'num_test': int(mc.num_test)},
+        {'encode': {'wall_s': time.perf_counter() - tic}})
     if now:
-      record.update(metrics_lib.score_sample(sample, now, seed=seed))
-    scores.append(logging_utils.to_jsonable(record))
+      record = record.merge(metrics_lib.score_sample(sample, now, seed=seed))
+    scores.append(record.to_json())
     arrays.update(metrics_lib.pack_sample(sample, seed))
   return scores, arrays
 
@@ -213,7 +214,7 @@ def _run_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
   _log(folder, f'{unit}: done in {progress_lib.format_seconds(seconds)} '
        f'({throughput["seed_steps_per_second"] or 0:.0f} seed-steps/s); '
        + ', '.join(f'seed {s["seed"]} ' + scoring.short(
-           {k: s[k] for k in now if k in s}) for s in scores))
+           metrics_lib.ScoreRecord.from_json(s).scores) for s in scores))
 
 
 def _train_log(workdir: str) -> list[dict[str, Any]]:

@@ -1,9 +1,11 @@
 """Per-seed records of a cell's ``results.json`` and their summaries.
 
 ``train.train_and_evaluate`` writes one record per seed under
-``results['per_seed']``: ``{'seed', 'metrics', 'eval'}``, the seed's metric
-scores (with the metric run's bookkeeping) and its final eval point
-(``eval/...`` keys). The grid keeps the scores and the mechanism readouts.
+``results['per_seed']``: ``{'seed', 'metrics', 'eval'}``, the seed's score
+record (``metrics.ScoreRecord``: scores, counts and timings apart; read with
+``scoring.read_scores``, which also reads the flat records of older runs)
+and its final eval point (``eval/...`` keys). The grid keeps the scores and
+the mechanism readouts.
 """
 
 from __future__ import annotations
@@ -17,10 +19,6 @@ from disent_bias import scoring
 from disent_bias import stats
 from disent_bias.reproduce import grid
 
-# Keys of a seed's metric record that are bookkeeping, not scores (the score
-# run's counts, ``scoring.BOOKKEEPING``, and its list of metrics); timings
-# are named '<kind>_s.<metric>' (seconds).
-NON_SCORE_KEYS = scoring.BOOKKEEPING + ('metrics',)
 # Mechanism readouts (``analysis.model_summary`` at the final eval point, a
 # seed's ``eval`` record): score name -> eval key. The decoder's column
 # orthogonality on the active latents, how many latents are active, and
@@ -33,27 +31,20 @@ MECHANISM_KEYS = {
 }
 
 
-def is_score(key: str, value: Any) -> bool:
-  """Whether a metric record's entry is a score (not bookkeeping, timing)."""
-  return (isinstance(value, (int, float)) and not isinstance(value, bool)
-          and key not in NON_SCORE_KEYS
-          and not key.split('.')[0].endswith('_s'))
-
-
 def seed_scores(record: Mapping[str, Any]) -> dict[str, float]:
   """The scores of one per-seed record, then its ``MECHANISM_KEYS``."""
   scores = {key: float(value)
-            for key, value in (record.get('metrics', None) or {}).items()
-            if is_score(key, value)}
+            for key, value in scoring.read_scores(record).scores.items()}
   evals = record.get('eval', None) or {}
   scores.update({name: float(evals[key])
                  for name, key in MECHANISM_KEYS.items() if key in evals})
   return scores
 
 
-def per_seed_records(results: Mapping[str, Any], cell: grid.Cell
+def per_seed_records(results: Mapping[str, Any], source: object
                      ) -> list[Mapping[str, Any]]:
-  """``results['per_seed']``, checked against ``results['seeds']``.
+  """``results['per_seed']``, checked against ``results['seeds']``;
+  ``source`` (a cell, a workdir) names the results in errors.
 
   Raises:
     ValueError: results without per-seed records (written before them), or
@@ -62,11 +53,11 @@ def per_seed_records(results: Mapping[str, Any], cell: grid.Cell
   records = results.get('per_seed', None)
   if not isinstance(records, list) or not all(
       isinstance(r, Mapping) for r in records):
-    raise ValueError(f'results for {cell} have no per-seed records '
+    raise ValueError(f'results for {source} have no per-seed records '
                      "('per_seed'); rerun the cell to score it again")
   seeds = [r.get('seed', None) for r in records]
   if seeds != list(results.get('seeds', seeds)):
-    raise ValueError(f'results for {cell}: per-seed records of seeds '
+    raise ValueError(f'results for {source}: per-seed records of seeds '
                      f'{seeds}, expected {results["seeds"]}')
   return records
 

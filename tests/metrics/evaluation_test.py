@@ -99,14 +99,18 @@ class TestEvaluateRepresentation:
     for key in ('mig', 'sap', 'dci.disentanglement', 'dci.completeness',
                 'dci.informativeness_test', 'modularity_explicitness.modularity',
                 'unsupervised.gaussian_total_correlation',
-                'factor_vae.eval_accuracy', 'beta_vae.eval_accuracy',
-                'time_s.encode', 'time_s.dci', 'sklearn_s.dci', 'cpu_s.dci'):
-      assert np.isfinite(out[key]), key
-    assert out['mig'] > 0.9
-    assert out['dci.disentanglement'] > 0.9
-    assert out['factor_vae.eval_accuracy'] == 1.0
-    assert (out['num_train'], out['num_test'], out['seed']) == (300, 100, 0)
-    assert 0 < out['sklearn_s.dci'] <= out['time_s.dci']
+                'factor_vae.eval_accuracy', 'beta_vae.eval_accuracy'):
+      assert np.isfinite(out.scores[key]), key
+    assert out.scores['mig'] > 0.9
+    assert out.scores['dci.disentanglement'] > 0.9
+    assert out.scores['factor_vae.eval_accuracy'] == 1.0
+    assert out.seed == 0 and out.names == metrics.ALL_METRICS
+    assert (out.counts['num_train'], out.counts['num_test']) == (300, 100)
+    assert out.counts['num_encoded'] <= out.counts['num_drawn']
+    assert set(out.timings) == {'encode', *metrics.ALL_METRICS}
+    assert set(out.timings['dci']) == {'wall_s', 'cpu_s', 'sklearn_s'}
+    assert 0 < out.timings['dci']['sklearn_s'] <= out.timings['dci']['wall_s']
+    assert metrics.ScoreRecord.from_json(out.to_json()) == out
 
   def test_deterministic_and_single_valued_factor_dropped(self):
     kwargs = dict(seed=3, num_train=200, num_test=50)
@@ -115,13 +119,11 @@ class TestEvaluateRepresentation:
                                         names, **kwargs)
     b = metrics.evaluate_representation(_dataset((3, 1, 4)), _identity,
                                         names, **kwargs)
-    strip = lambda d: {k: v for k, v in d.items() if not k.startswith(
-        ('time_s', 'sklearn_s', 'cpu_s'))}
-    assert strip(a) == strip(b)
-    assert a['metrics'] == ['mig', 'modularity_explicitness']
+    assert (a.scores, a.counts) == (b.scores, b.counts)
+    assert a.names == ('mig', 'modularity_explicitness')
     # Code 1 is constant (MI 0) and factor 1 is dropped rather than making
     # the score undefined; the other two codes identify their factors.
-    assert a['mig'] > 0.9
+    assert a.scores['mig'] > 0.9
 
   def test_all_alias(self):
     assert metrics.evaluation.check_names('all') == metrics.ALL_METRICS
@@ -130,11 +132,6 @@ class TestEvaluateRepresentation:
   def test_unknown_name_lists_valid_ones(self):
     with pytest.raises(ValueError, match="unknown metric.*'migg'.*valid: mig"):
       metrics.evaluate_representation(_dataset(), np.asarray, ['migg'], seed=0)
-
-
-def _scores(record):
-  return {k: v for k, v in record.items() if not k.startswith(
-      ('time_s', 'sklearn_s', 'cpu_s'))}
 
 
 class TestEvaluateRepresentations:
@@ -148,21 +145,22 @@ class TestEvaluateRepresentations:
     for fn, seed, (scores, sample) in zip(fns, (2, 5), together):
       alone = metrics.evaluate_representation(dataset, fn, 'mig,dci',
                                               seed=seed, **kwargs)
-      assert _scores(scores) == _scores(alone)
-      assert scores['time_s.dci'] > 0 and 'cpu_s.dci' not in scores
+      assert (scores.scores, scores.counts) == (alone.scores, alone.counts)
+      assert scores.timings['dci']['wall_s'] > 0
+      assert 'cpu_s' not in scores.timings['dci']
       packed = metrics.pack_sample(sample, seed)
       assert packed[f'seed{seed}/codes_train'].dtype == np.float32
       assert packed[f'seed{seed}/factors_test'].dtype == np.int16
       again = metrics.score_sample(metrics.unpack_sample(packed, seed),
                                    'mig,dci', seed=seed)
-      assert _scores(again) == {k: v for k, v in _scores(scores).items()
-                                if k.startswith(('mig', 'dci'))}
+      assert again.scores == scores.scores
+      assert again.counts == {'num_train': 120, 'num_test': 40}
 
   def test_without_array_metrics_no_sample(self):
     (scores, sample), = metrics.evaluate_representations(
         _dataset(), [_identity], 'factor_vae', seeds=[0], num_train=50,
         num_test=20)
-    assert sample is None and 'factor_vae.eval_accuracy' in scores
+    assert sample is None and 'factor_vae.eval_accuracy' in scores.scores
 
   def test_pack_refuses_codes_float32_cannot_hold(self):
     sample = {'codes_train': np.full((2, 2), 0.1), 'factors_train':

@@ -2,16 +2,19 @@
 
 The fake ``train_and_evaluate`` writes ``results.json`` in the contract of
 the train loop: one record per seed under ``per_seed`` (``seed``,
-``metrics`` with the metric run's bookkeeping, ``eval``), and only
-summaries under ``metrics`` and ``eval``.
+``metrics``: a real score record, ``score_records.real_records``, with its
+counts and timings, whose scores are replaced by ones that encode the cell,
+``eval``), and only summaries under ``metrics`` and ``eval``.
 """
 
+import dataclasses
 import json
 import os
 
 import pytest
 
 from disent_bias.configs import reproduce as reproduce_configs
+from score_records import real_records
 
 VARIANT_MIG = {'original': 0.5, 'perturbed': 0.1, 'noise': 0.45}
 
@@ -25,11 +28,12 @@ def write_fake_results(config, workdir, mig=default_mig):
   """What ``train_and_evaluate`` writes, with scores that encode the cell."""
   seeds = [config.seed + s for s in range(config.train.num_seeds)]
   base = VARIANT_MIG[config.data.variant]
+  real = real_records()
   per_seed = [{'seed': seed,
-               'metrics': {'mig': mig(config, s), 'dci.disentanglement': base,
-                           'time_s.mig': 0.1, 'seed': seed,
-                           'metrics': ['mig', 'dci'], 'num_train': 10,
-                           'num_test': 5},
+               'metrics': dataclasses.replace(
+                   real[s % len(real)], seed=seed,
+                   scores={'mig': mig(config, s),
+                           'dci.disentanglement': base}).to_json(),
                'eval': {'eval/loss': 1.0 + s}}
               for s, seed in enumerate(seeds)]
   results = {'model': config.model.name, 'dataset': config.data.name,

@@ -94,7 +94,7 @@ def test_results_without_per_seed_records_are_scored_again(tmp_path, caplog,
   legacy = json.loads(path.read_text())
   per_seed = legacy.pop('per_seed')
   legacy['metrics'] = {'mig': 0.51, 'mig_per_seed': [
-      r['metrics']['mig'] for r in per_seed]}
+      r['metrics']['scores']['mig'] for r in per_seed]}
   path.write_text(json.dumps(legacy))
   again = fake_train()
   with caplog.at_level('WARNING'):
@@ -277,7 +277,7 @@ def test_a_hand_edited_cell_result_is_moved_aside_and_scored_again(
   first = reproduce.reproduce(config, str(tmp_path), train_fn=fake_train())
   path = _pcl_results(tmp_path)
   edited = json.loads(path.read_text())
-  edited['per_seed'][0]['metrics']['mig'] = 0.99
+  edited['per_seed'][0]['metrics']['scores']['mig'] = 0.99
   path.write_text(json.dumps(edited))
   again = fake_train()
   with caplog.at_level(logging.WARNING):

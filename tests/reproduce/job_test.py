@@ -148,8 +148,7 @@ def test_saved_samples_rescore_to_the_packed_scores(cycle):
     sample = job_lib.metrics_lib.unpack_sample(arrays, scores['seed'])
     again = job_lib.metrics_lib.score_sample(sample, ('mig', 'dci'),
                                              seed=scores['seed'])
-    assert again['mig'] == scores['mig']
-    assert again['dci.disentanglement'] == scores['dci.disentanglement']
+    assert again.scores == scores['scores']
 
 
 def test_each_ingested_job_keeps_its_manifest_and_log(cycle):

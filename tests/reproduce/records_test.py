@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from disent_bias import reproduce
+from score_records import legacy_results
+from score_records import real_records
 
 CELL = reproduce.Cell('d', 'original', 'm')
 
@@ -15,22 +17,19 @@ def _results(*records, seeds=None):
           'timings': {'train_seconds': 3.0}, 'num_steps': 7}
 
 
-def _record(seed, mig, **evals):
-  return {'seed': seed,
-          'metrics': {'mig': mig, 'dci.disentanglement': 0.25, 'seed': seed,
-                      'metrics': ['mig', 'dci'], 'num_train': 10,
-                      'num_test': 5, 'time_s.mig': 1.5, 'time_s.encode': 0.5,
-                      'flag': True},
+def _record(seed, index=0, **evals):
+  """Seed ``seed``'s per-seed record holding the real ``real_records()[index]``."""
+  return {'seed': seed, 'metrics': real_records()[index].to_json(),
           'eval': dict(evals)}
 
 
 def test_seed_records_read_the_per_seed_records():
-  results = _results(_record(3, 0.4), _record(4, 0.6))
+  results = _results(_record(3, 0), _record(4, 1))
   records = reproduce.seed_records(results, CELL, wall_seconds=2.0,
                                    cpu_seconds=1.0)
+  # Scores only: the score run's counts and timings are not among them.
   assert [(r['seed'], r['scores']) for r in records] == [
-      (3, {'mig': 0.4, 'dci.disentanglement': 0.25}),
-      (4, {'mig': 0.6, 'dci.disentanglement': 0.25})]
+      (3, dict(real_records()[0].scores)), (4, dict(real_records()[1].scores))]
   assert {(r['model'], r['dataset'], r['variant']) for r in records} == {
       ('m', 'd', 'original')}
   assert records[0]['timings'] == {
@@ -38,23 +37,39 @@ def test_seed_records_read_the_per_seed_records():
       'cell_cpu_seconds': 1.0, 'num_steps': 7}
 
 
+def test_an_older_runs_flat_records_give_the_same_scores():
+  results = legacy_results()
+  records = reproduce.seed_records(results, CELL)
+  assert [r['seed'] for r in records] == results['seeds']
+  for record, stored in zip(records, results['per_seed']):
+    flat = stored['metrics']
+    assert set(record['scores']) == {
+        'mig', 'dci.disentanglement', 'dci.completeness',
+        'dci.informativeness_train', 'dci.informativeness_test',
+        *reproduce.MECHANISM_KEYS}
+    assert all(record['scores'][k] == flat[k] for k in flat
+               if k in record['scores'])
+  metrics = {row['metric'] for row in reproduce.summarize(records)}
+  assert not metrics & {'num_drawn', 'num_encoded', 'num_train', 'seed'}
+
+
 def test_a_single_seed_is_a_list_of_one_record():
-  (record,) = reproduce.seed_records(_results(_record(0, 0.3)), CELL)
-  assert (record['seed'], record['scores']['mig']) == (0, 0.3)
+  (record,) = reproduce.seed_records(_results(_record(0)), CELL)
+  assert (record['seed'], record['scores']['mig']) == (
+      0, real_records()[0].scores['mig'])
   assert record['timings']['cell_wall_seconds'] is None
 
 
 def test_mechanism_readouts_come_from_each_seeds_eval_record():
   results = _results(
-      _record(0, 0.4, **{'eval/decoder_dto_median': 0.1,
-                         'eval/active_latents': 3.0, 'eval/polarized': 1.0,
-                         'eval/loss': 9.0}),
-      _record(1, 0.5, **{'eval/decoder_dto_median': 0.2}))
+      _record(0, 0, **{'eval/decoder_dto_median': 0.1,
+                       'eval/active_latents': 3.0, 'eval/polarized': 1.0,
+                       'eval/loss': 9.0}),
+      _record(1, 1, **{'eval/decoder_dto_median': 0.2}))
   first, second = (r['scores'] for r in reproduce.seed_records(results, CELL))
-  assert list(first) == ['mig', 'dci.disentanglement', *reproduce.MECHANISM_KEYS]
+  assert list(first) == [*real_records()[0].scores, *reproduce.MECHANISM_KEYS]
   assert [first[k] for k in reproduce.MECHANISM_KEYS] == [0.1, 3.0, 1.0]
-  assert second == {'mig': 0.5, 'dci.disentanglement': 0.25,
-                    'mechanism.decoder_dto': 0.2}
+  assert second == {**real_records()[1].scores, 'mechanism.decoder_dto': 0.2}
 
 
 def test_results_without_per_seed_records_are_refused():
@@ -65,7 +80,7 @@ def test_results_without_per_seed_records_are_refused():
 
 
 def test_records_out_of_seed_order_are_refused():
-  results = _results(_record(4, 0.6), _record(3, 0.4), seeds=[3, 4])
+  results = _results(_record(4), _record(3), seeds=[3, 4])
   with pytest.raises(ValueError, match=r'seeds \[4, 3\], expected \[3, 4\]'):
     reproduce.seed_records(results, CELL)
 
