@@ -55,24 +55,17 @@ def compare_run(workdir: str, names: Sequence[str], num_train: int,
     diff = max(float(np.max(np.abs(sample['native'][k] -
                                    sample['matmul'][k])))
                for k in ('codes_train', 'codes_test'))
-    scores = {form: metrics.evaluate_representation(
+    scores = {form: dict(metrics.evaluate_representation(
         restored.dataset, fn, tuple(names), seed=seed, num_train=num_train,
-        num_test=num_test) for form, fn in fns.items()}
+        num_test=num_test).scores) for form, fn in fns.items()}
     rows.append({'run': workdir, 'seed': seed, 'max_code_diff': diff,
                  'scores': scores})
   return rows
 
 
-def score_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
-  """The float scores both forms report (no times, counts or settings)."""
-  first = rows[0]['scores']['native']
-  return [k for k, v in first.items() if isinstance(v, float)
-          and not k.split('.')[0].endswith('_s')]
-
-
 def table(rows: Sequence[dict[str, Any]]) -> str:
   """Markdown: per seed the code difference and each score native / matmul."""
-  keys = score_keys(rows)
+  keys = list(rows[0]['scores']['native'])
   head = ['run', 'seed', 'max |code diff|'] + [f'{k} native / matmul'
                                                 for k in keys]
   lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
