@@ -11,54 +11,29 @@ import os
 
 import jax
 from matplotlib import figure
-from matplotlib import image as mpl_image
 import numpy as np
 
-from disent_bias import logging_utils
-
-
-def to_images(observations) -> np.ndarray:
-  """Observations (N, H, W, C) or vectors (N, D) -> float (N, H, W, 3).
-
-  Single-channel images are repeated to RGB; vectors become 1-pixel-high
-  grey strips (N, 1, D, 3).
-  """
-  x = np.asarray(observations, np.float32)
-  if x.ndim == 2:
-    x = x[:, None, :, None]
-  if x.ndim != 4 or x.shape[-1] not in (1, 3):
-    raise ValueError(f'expected (N, H, W, 1|3) images or (N, D) vectors, '
-                     f'got shape {x.shape}')
-  if x.shape[-1] == 1:
-    x = np.repeat(x, 3, axis=-1)
-  return np.clip(x, 0.0, 1.0)
+from disent_bias import images as images_lib
 
 
 def tile_rows(images, num_cols: int, pad: int = 1,
               pad_value: float = 0.5) -> np.ndarray:
   """Tiles (N, H, W, C) images or (N, D) vectors row by row: float (H', W', 3).
 
-  ``to_images`` makes them RGB; ``logging_utils.image_grid`` tiles them, in
-  float for matplotlib. Empty cells at the end of the last row (at least one
+  ``images.from_observations`` makes them RGB (vectors as strips);
+  ``images.image_grid`` tiles them, in float for matplotlib. Empty cells at the end of the last row (at least one
   row) and the borders are ``pad_value``, in [0, 1].
   """
-  x = to_images(images)
+  x = images_lib.from_observations(images, vectors='strip', rgb=True)
   n, h, w, _ = x.shape
   if num_cols < 1:
     raise ValueError(f'num_cols must be >= 1, got {num_cols}')
   num_rows = max(1, -(-n // num_cols))
   cells = np.full((num_rows * num_cols, h, w, 3), pad_value, np.float32)
   cells[:n] = x
-  return logging_utils.image_grid(
+  return images_lib.image_grid(
       cells.reshape(num_rows, num_cols, h, w, 3), pad, pad_value=pad_value,
       as_uint8=False)
-
-
-def save_png(image, path: str) -> str:
-  """Writes a float (H, W, 3) image in [0, 1] as an 8-bit PNG."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  mpl_image.imsave(path, np.clip(np.asarray(image), 0.0, 1.0))
-  return path
 
 
 def traversal_values(size: int, max_values: int = 10) -> np.ndarray:
@@ -146,6 +121,6 @@ def overview_filename(name: str, variant: str) -> str:
 
 
 __all__ = [
-    'to_images', 'tile_rows', 'save_png', 'traversal_values',
+    'tile_rows', 'traversal_values',
     'traversal_factors', 'dataset_overview', 'save_dataset_overview',
     'overview_filename']

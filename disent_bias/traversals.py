@@ -18,31 +18,11 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from disent_bias import logging_utils
+from disent_bias import images as images_lib
 from disent_bias.models import losses
 
 # Percentiles of the posterior means that bound a traversal.
 RANGE_PERCENTILES = (2.0, 98.0)
-# Height in pixels of a vector drawn as a filled curve.
-CURVE_HEIGHT = 24
-
-
-def as_images(observations: np.ndarray,
-              curve_height: int = CURVE_HEIGHT) -> np.ndarray:
-  """Observations as float images (N, H, W, C) in [0, 1].
-
-  Images pass through (clipped); vectors (N, D) become filled curves
-  (N, curve_height, D, 1): pixel (y, x) is lit where the value at x reaches
-  that height.
-  """
-  x = np.clip(np.asarray(observations, np.float32), 0.0, 1.0)
-  if x.ndim == 4:
-    return x
-  if x.ndim != 2:
-    raise ValueError(f'expected (N, H, W, C) images or (N, D) vectors, got '
-                     f'shape {x.shape}')
-  levels = (curve_height - 0.5 - np.arange(curve_height)) / curve_height
-  return (x[:, None, :] >= levels[None, :, None]).astype(np.float32)[..., None]
 
 
 @dataclasses.dataclass
@@ -113,27 +93,27 @@ def model_images(encode: Callable[[Any, np.ndarray], Any],
 
   def decoded(z):
     out = losses.decoded_mean(decode(params, np.asarray(z, np.float32)), recon)
-    return as_images(np.asarray(jax.device_get(out)))
+    return images_lib.from_observations(np.asarray(jax.device_get(out)))
 
   rows = min(rows, len(x))
   codes = np.stack([traversal_codes(mu[:rows], ranges, d, steps)
                     for d in order])  # (D, T, R, D)
   frames = decoded(codes.reshape(-1, mu.shape[1]))
   return ModelImages(
-      inputs=as_images(x[:rows]), codes=mu, reconstructions=decoded(mu[:rows]),
+      inputs=images_lib.from_observations(x[:rows]), codes=mu, reconstructions=decoded(mu[:rows]),
       traversals=frames.reshape(*codes.shape[:3], *frames.shape[1:]),
       order=order, kl=kl, variance=variance.mean(0), ranges=ranges)
 
 
 def reconstruction_grid(images: ModelImages) -> np.ndarray:
   """Inputs (top row) over reconstructions: uint8 (H', W', C)."""
-  return logging_utils.image_grid(
+  return images_lib.image_grid(
       np.stack([images.inputs, images.reconstructions]))
 
 
 def traversal_grid(images: ModelImages, row: int = 0) -> np.ndarray:
   """One row per latent (by KL), one column per value, for input ``row``."""
-  return logging_utils.image_grid(images.traversals[:, :, row])
+  return images_lib.image_grid(images.traversals[:, :, row])
 
 
 def traversal_frames(images: ModelImages, index: int) -> np.ndarray:
@@ -146,4 +126,4 @@ def traversal_frames(images: ModelImages, index: int) -> np.ndarray:
   height, width = frames.shape[2:4]
   layout = (lambda f: f[:, None]) if width > 2 * height else (
       lambda f: f[None])
-  return np.stack([logging_utils.image_grid(layout(f)) for f in frames])
+  return np.stack([images_lib.image_grid(layout(f)) for f in frames])

@@ -23,7 +23,7 @@ import jax
 from matplotlib import figure as mpl_figure
 import numpy as np
 
-from disent_bias import logging_utils
+from disent_bias import images as images_lib
 from disent_bias import runner
 from disent_bias import train
 from disent_bias import traversals
@@ -141,11 +141,11 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
 def _write_seed(images: traversals.ModelImages, factors: np.ndarray,
                 dataset, out: str, model_seed: int, scale: int) -> list[str]:
   """The files of one model seed."""
-  files = [logging_utils.save_png(
+  files = [images_lib.save_png(
       os.path.join(out, f'reconstructions_seed{model_seed}.png'),
       traversals.reconstruction_grid(images), scale)]
   for rank, latent in enumerate(images.order):
-    files.append(logging_utils.save_gif(
+    files.append(images_lib.save_gif(
         os.path.join(out, f'traversal_seed{model_seed}_rank{rank}_z'
                      f'{latent}.gif'),
         traversals.traversal_frames(images, rank), scale))

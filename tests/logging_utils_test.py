@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from tensorboardX.proto import event_pb2
 
+from disent_bias import images as images_lib
 from disent_bias import logging_utils
 
 
@@ -121,43 +122,43 @@ def test_image_grid_layout_and_rounding():
   images = np.zeros((2, 3, 2, 2, 1), np.float32)
   images[1, 2] = 0.5
   images[0, 1] = 7.0  # Clipped to 1.
-  grid = logging_utils.image_grid(images)
+  grid = images_lib.image_grid(images)
   assert grid.shape == (2 * 3 + 1, 3 * 3 + 1, 1) and grid.dtype == np.uint8
   assert (grid[0] == 255).all() and (grid[:, 3] == 255).all()  # Borders.
   assert (grid[1:3, 1:3] == 0).all()
   assert (grid[1:3, 4:6] == 255).all()
   assert (grid[4:6, 7:9] == 128).all()  # 0.5 * 255 rounds to 128.
-  floats = logging_utils.image_grid(images, pad=2, pad_value=0.25,
+  floats = images_lib.image_grid(images, pad=2, pad_value=0.25,
                                     as_uint8=False)
   assert floats.shape == (2 * 4 + 2, 3 * 4 + 2, 1)
   assert floats.dtype == np.float32 and floats[0, 0, 0] == 0.25
   np.testing.assert_array_equal(floats[6:8, 10:12], 0.5)
   with pytest.raises(ValueError, match=r'\(rows, cols, H, W, C\)'):
-    logging_utils.image_grid(np.zeros((2, 2, 2, 1)))
+    images_lib.image_grid(np.zeros((2, 2, 2, 1)))
 
 
 def test_to_uint8():
   image = np.array([-1.0, 0.0, 0.5, 1.0, 2.0], np.float32)
-  assert logging_utils.to_uint8(image).tolist() == [0, 0, 128, 255, 255]
+  assert images_lib.to_uint8(image).tolist() == [0, 0, 128, 255, 255]
   raw = np.array([3, 200], np.uint8)
-  assert logging_utils.to_uint8(raw) is raw
+  assert images_lib.to_uint8(raw) is raw
 
 
 def test_png_and_gif_round_trip(tmp_path):
   from PIL import Image  # pylint: disable=g-import-not-at-top
   image = np.zeros((2, 3, 1), np.float32)
   image[1, 2] = 1.0
-  png = logging_utils.save_png(str(tmp_path / 'a' / 'x.png'), image, scale=2)
+  png = images_lib.save_png(str(tmp_path / 'a' / 'x.png'), image, scale=2)
   with Image.open(png) as f:
     pixels = np.asarray(f)
   assert pixels.shape == (4, 6) and pixels[2:, 4:].min() == 255
   assert pixels.sum() == 4 * 255
   frames = np.stack([image, 1.0 - image, image])
-  gif = logging_utils.save_gif(str(tmp_path / 'x.gif'), frames)
+  gif = images_lib.save_gif(str(tmp_path / 'x.gif'), frames)
   with Image.open(gif) as f:
     assert f.n_frames == 3 and f.info['loop'] == 0
   with pytest.raises(ValueError, match='at least one frame'):
-    logging_utils.save_gif(str(tmp_path / 'y.gif'), np.zeros((0, 2, 2, 1)))
+    images_lib.save_gif(str(tmp_path / 'y.gif'), np.zeros((0, 2, 2, 1)))
 
 
 def test_read_jsonl_drops_damaged_lines_and_names_them(tmp_path, caplog):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from disent_bias import images as images_lib
 from disent_bias import plotting
 from disent_bias.data import base
 
@@ -25,12 +26,12 @@ def _bars(is_pure=True):
 
 
 def test_to_images_makes_rgb_and_clips():
-  x = plotting.to_images(np.full((2, 3, 4, 1), 1.5))
+  x = images_lib.from_observations(np.full((2, 3, 4, 1), 1.5), vectors='strip', rgb=True)
   assert x.shape == (2, 3, 4, 3) and x.max() == 1.0
-  vectors = plotting.to_images(np.linspace(-1, 1, 6).reshape(2, 3))
+  vectors = images_lib.from_observations(np.linspace(-1, 1, 6).reshape(2, 3), vectors='strip', rgb=True)
   assert vectors.shape == (2, 1, 3, 3) and vectors.min() == 0.0
   with pytest.raises(ValueError, match='got shape'):
-    plotting.to_images(np.zeros((2, 3, 4, 2)))
+    images_lib.from_observations(np.zeros((2, 3, 4, 2)), rgb=True)
 
 
 def test_tile_rows_layout():
@@ -89,7 +90,7 @@ def test_save_dataset_overview_writes_a_png(tmp_path):
 def test_save_png_round_trip(tmp_path):
   image = np.zeros((3, 4, 3), np.float32)
   image[1, 2] = 1.0
-  path = plotting.save_png(image, str(tmp_path / 'x.png'))
+  path = images_lib.save_png(str(tmp_path / 'x.png'), image)
   with Image.open(path) as png:
     pixels = np.asarray(png.convert('RGB'))
   assert pixels.shape == (3, 4, 3)

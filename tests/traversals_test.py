@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from disent_bias import images as images_lib
 from disent_bias import traversals
 
 
 def test_vectors_become_filled_curves():
-  images = traversals.as_images(np.array([[0.0, 0.5, 1.0]]), curve_height=4)
+  images = images_lib.from_observations(np.array([[0.0, 0.5, 1.0]]), curve_height=4)
   assert images.shape == (1, 4, 3, 1)
   # Column x is lit from the bottom up to its value's height.
   np.testing.assert_array_equal(images[0, :, :, 0],
@@ -25,7 +26,7 @@ def test_latents_are_ordered_by_kl_and_traversed_over_the_posterior():
   np.testing.assert_allclose(out.kl, [0.0, 4.0 / 3.0])
   assert out.order.tolist() == [1, 0]
   np.testing.assert_allclose(out.ranges[1], np.percentile([2, -2, 0], [2, 98]))
-  assert out.traversals.shape == (2, 5, 2, traversals.CURVE_HEIGHT, 4, 1)
+  assert out.traversals.shape == (2, 5, 2, images_lib.CURVE_HEIGHT, 4, 1)
   # Rank 0 sweeps latent 1 (the image changes), rank 1 latent 0 (it does not).
   assert not np.array_equal(out.traversals[0, 0], out.traversals[0, -1])
   np.testing.assert_array_equal(out.traversals[1, 0], out.traversals[1, -1])
@@ -33,10 +34,10 @@ def test_latents_are_ordered_by_kl_and_traversed_over_the_posterior():
 
 def test_images_pass_through_clipped_and_other_shapes_are_refused():
   x = np.array([-1.0, 0.25, 2.0]).reshape(1, 1, 3, 1)
-  np.testing.assert_array_equal(traversals.as_images(x),
+  np.testing.assert_array_equal(images_lib.from_observations(x),
                                 [[[[0.0], [0.25], [1.0]]]])
   with pytest.raises(ValueError, match=r'got shape \(2, 3, 4\)'):
-    traversals.as_images(np.zeros((2, 3, 4)))
+    images_lib.from_observations(np.zeros((2, 3, 4)))
 
 
 def test_latent_ranges_are_the_2nd_and_98th_percentiles():

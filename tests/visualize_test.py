@@ -6,6 +6,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from disent_bias import images as images_lib
 from disent_bias import traversals
 from disent_bias import visualize
 
@@ -26,7 +27,7 @@ def test_visualize_writes_gifs_and_plots(toy_run, tmp_path):
     with Image.open(tmp_path / name) as gif:
       assert gif.n_frames == 5
       # Three 128-value curves of 24 pixels, stacked, 1-pixel padding.
-      assert gif.size == (128 + 2, 3 * (traversals.CURVE_HEIGHT + 1) + 1)
+      assert gif.size == (128 + 2, 3 * (images_lib.CURVE_HEIGHT + 1) + 1)
   for name in names:
     assert os.path.getsize(tmp_path / name) > 0
   # The train loop's eval images come from the same functions.
