@@ -59,8 +59,7 @@ def test_the_table_notebook_trains_only_on_request():
 
 def test_the_quickstart_text_states_the_config_it_runs():
   """01's text names the quick protocol's beta-VAE settings."""
-  # pylint: disable-next=g-import-not-at-top
-  from disent_bias.configs import reproduce_settings as reproduce
+  from disent_bias.configs import reproduce  # pylint: disable=g-import-not-at-top
   nb = nbformat.read(os.path.join(ROOT, 'colab', '01_quickstart.ipynb'),
                      as_version=4)
   text = '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown')
