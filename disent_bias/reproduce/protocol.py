@@ -67,10 +67,6 @@ class Protocol:
     """Table / plot label of a model, dataset or score (``config.display``)."""
     return tables.display(self.config, key)
 
-  def labels(self, keys: tuple[str, ...]) -> dict[str, str]:
-    """``{key: label(key)}`` of ``keys``."""
-    return {key: self.label(key) for key in keys}
-
 
 def parse(config: ml_collections.ConfigDict) -> Protocol:
   """The ``Protocol`` of a reproduction config; every cell validated.
