@@ -10,7 +10,10 @@ config of every cell (``config.base_train``, e.g.
 train config with, in this order, the protocol-wide overrides, the
 dataset's, the model's and the dataset-model pair's, and finally the grid
 coordinates (``data.name``, ``data.variant``, ``model.name``,
-``train.num_seeds``, ``seed``): ``grid``.
+``train.num_seeds``, ``seed``): ``grid``. The config is parsed once
+(``protocol.parse``) into a ``Protocol``: its cells with their resolved train
+configs, the sweep axis, labels and table metrics; the driver, cells,
+shards, sweep, units, job and ingest work from it.
 
 Per dataset x variant the dataset-side local PCA analysis (docs/analysis.md)
 runs once and is written to ``DIR/analysis/<dataset>/<variant>.json``
@@ -39,7 +42,7 @@ grid in the same workdir (one task of a job array); a run without a shard
 then skips the finished cells and writes the outputs of the whole grid.
 
 Every cell's train config is validated before any cell trains
-(``grid.check_cell_configs``). A cell whose ``results.json`` is complete is
+(``protocol.parse``). A cell whose ``results.json`` is complete is
 skipped on rerun, so a killed reproduction continues where it stopped; an
 interrupted cell resumes from its last checkpoint (``train_and_evaluate``
 resumes), and a cell whose ``results.json`` is torn, empty, short of seeds,
@@ -53,10 +56,13 @@ one of the table in the workdir is named in one warning (docs/workdir.md;
 
 from disent_bias.reproduce.driver import reproduce
 from disent_bias.reproduce.grid import Cell
+from disent_bias.reproduce.grid import SweepAxis
 from disent_bias.reproduce.grid import cell_config
 from disent_bias.reproduce.grid import expand_grid
 from disent_bias.reproduce.grid import sweep_axis
 from disent_bias.reproduce.local_pca import analyze_dataset
+from disent_bias.reproduce.protocol import Protocol
+from disent_bias.reproduce.protocol import parse
 from disent_bias.reproduce.records import MECHANISM_KEYS
 from disent_bias.reproduce.records import seed_records
 from disent_bias.reproduce.records import summarize
@@ -65,7 +71,7 @@ from disent_bias.reproduce.shards import shard_cells
 from disent_bias.reproduce.tables import format_analysis_table
 from disent_bias.reproduce.tables import format_table
 
-__all__ = ['Cell', 'expand_grid', 'cell_config', 'sweep_axis', 'seed_records',
-           'summarize', 'MECHANISM_KEYS', 'format_table',
-           'format_analysis_table', 'analyze_dataset', 'Shard', 'shard_cells',
-           'reproduce']
+__all__ = ['Cell', 'expand_grid', 'cell_config', 'sweep_axis', 'SweepAxis',
+           'Protocol', 'parse', 'seed_records', 'summarize', 'MECHANISM_KEYS',
+           'format_table', 'format_analysis_table', 'analyze_dataset', 'Shard',
+           'shard_cells', 'reproduce']

@@ -29,6 +29,7 @@ from disent_bias import train
 from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
 
 CELL_FILE = 'cell.json'
@@ -63,25 +64,8 @@ def cell_mismatch(cell_dir: str, cell: grid.Cell, stored: Any,
           'or delete that cell directory to retrain it')
 
 
-def check_cell_config(cell_dir: str, cell: grid.Cell,
-                      train_config: ml_collections.ConfigDict) -> None:
-  """Records the cell's config; refuses a workdir made by a different one.
-
-  Raises:
-    workdir.ConfigMismatchError: ``cell.json`` of a different config.
-  """
-  path = os.path.join(cell_dir, CELL_FILE)
-  stored = workdir_lib.read_json_or_none(path)
-  record = cell_record(cell, train_config)
-  mismatch = cell_mismatch(cell_dir, cell, stored, record)
-  if mismatch:
-    raise workdir_lib.ConfigMismatchError(mismatch)
-  if stored is None:
-    files.write_json(path, record)
-
-
-def check_cells(config: ml_collections.ConfigDict, cells: Sequence[grid.Cell],
-                workdir: str) -> None:
+def check_cells(protocol: protocol_lib.Protocol,
+                cells: Sequence[grid.Cell], workdir: str) -> None:
   """Refuses a rerun whose config differs for a cell already started,
   before anything is written.
 
@@ -95,9 +79,19 @@ def check_cells(config: ml_collections.ConfigDict, cells: Sequence[grid.Cell],
       continue
     mismatch = cell_mismatch(
         cell_dir, cell, workdir_lib.read_json_or_none(path),
-        cell_record(cell, grid.cell_config(config, cell)))
+        cell_record(cell, protocol.train_configs[cell]))
     if mismatch:
       raise workdir_lib.ConfigMismatchError(mismatch)
+
+
+def record_cell(cell_dir: str, cell: grid.Cell,
+                train_config: ml_collections.ConfigDict) -> None:
+  """Writes the cell's ``cell.json`` unless a readable one is there (which
+  ``check_cells`` has compared with ``train_config`` already)."""
+  path = os.path.join(cell_dir, CELL_FILE)
+  if workdir_lib.read_json_or_none(path) is None:
+    os.makedirs(cell_dir, exist_ok=True)
+    files.write_json(path, cell_record(cell, train_config))
 
 
 def finished_results(path: str, num_seeds: int) -> dict[str, Any] | None:
@@ -164,29 +158,30 @@ def unchanged_results(cell_dir: str, results: Any,
   return False
 
 
-def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
+def run_cell(protocol: protocol_lib.Protocol, cell: grid.Cell,
+             workdir: str,
              train_fn: Callable[..., Mapping[str, Any]] | None = None
              ) -> tuple[list[dict[str, Any]], bool]:
   """Trains and scores one cell unless its ``results.json`` is complete.
 
+  The workdir must have passed ``check_cells`` for ``cell``.
+
   Args:
-    config: the reproduction config.
+    protocol: the parsed reproduction config.
     cell: the grid point.
     workdir: the reproduction directory (the cell uses ``workdir/cell.path``).
-    train_fn: ``train_and_evaluate``-like function (default
-      ``disent_bias.train.train_and_evaluate``).
+    train_fn: ``train_and_evaluate``-like function, which writes the cell's
+      ``results.json`` (default ``disent_bias.train.train_and_evaluate``).
 
   Returns:
     ``(records, trained)``: one record per seed (``records.seed_records``),
     and False when the cell was already finished.
   """
   cell_dir = os.path.join(workdir, cell.path)
-  train_config = grid.cell_config(config, cell)
-  os.makedirs(cell_dir, exist_ok=True)
-  check_cell_config(cell_dir, cell, train_config)
+  record_cell(cell_dir, cell, protocol.train_configs[cell])
   results_path = os.path.join(cell_dir, RESULTS_FILE)
   timing_path = os.path.join(cell_dir, TIMING_FILE)
-  finished = finished_results(results_path, config.num_seeds)
+  finished = finished_results(results_path, protocol.num_seeds)
   timing = workdir_lib.read_json_or_none(timing_path)
   timing = timing if isinstance(timing, dict) else {}
   if finished is not None and unchanged_results(cell_dir, finished, timing):
@@ -198,13 +193,11 @@ def run_cell(config: ml_collections.ConfigDict, cell: grid.Cell, workdir: str,
     os.remove(timing_path)
   if train_fn is None:
     train_fn = train.train_and_evaluate
-  logging.info('%s: training %d seed(s) in %s', cell, config.num_seeds,
+  logging.info('%s: training %d seed(s) in %s', cell, protocol.num_seeds,
                cell_dir)
   start, cpu_start = time.time(), time.process_time()
   with logging_utils.nested_run():  # One line per cell at the default -v 0.
-    results = train_fn(train_config, cell_dir)
+    results = train_fn(protocol.train_config(cell), cell_dir)
   wall, cpu = time.time() - start, time.process_time() - cpu_start
-  if finished_results(results_path, config.num_seeds) is None:
-    files.write_json(results_path, results)  # A train_fn that does not.
   write_timing(cell_dir, wall, cpu)
   return records_lib.seed_records(results, cell, wall, cpu), True

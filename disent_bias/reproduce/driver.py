@@ -19,6 +19,7 @@ from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import local_pca
 from disent_bias.reproduce import outputs
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import shards
 from disent_bias.reproduce import sweep
 
@@ -88,15 +89,13 @@ def reproduce(config: ml_collections.ConfigDict, workdir: str, *,
     workdir.ConfigMismatchError: a started cell was made by another config.
   """
   workdir_lib.check_kind(workdir, workdir_lib.REPRODUCTION)
-  with errors.user_input():
-    cells = grid.expand_grid(config)
-    grid.check_cell_configs(config, cells)
+  protocol = protocol_lib.parse(config)
   # Shards run concurrently in one workdir: each cell has its own lock.
   lock = (contextlib.nullcontext() if shard is not None
           else workdir_lib.lock(workdir))
   with lock:
-    return _reproduce(config, shards.shard_cells(cells, shard), workdir,
-                      train_fn, shard)
+    return _reproduce(protocol, shards.shard_cells(protocol.cells, shard),
+                      workdir, train_fn, shard)
 
 
 def _stored_grid(workdir: str) -> tuple[str, dict[str, Any]] | None:
@@ -111,13 +110,13 @@ def _stored_grid(workdir: str) -> tuple[str, dict[str, Any]] | None:
   return (config_path, stored) if isinstance(stored, dict) else None
 
 
-def _warn_if_grid_changed(config: ml_collections.ConfigDict,
+def _warn_if_grid_changed(protocol: protocol_lib.Protocol,
                           workdir: str) -> None:
   """One warning naming how the grid differs from the stored one."""
   stored = _stored_grid(workdir)
   if stored is None:
     return
-  changes = grid.grid_changes(stored[1], files.config_json(config))
+  changes = grid.grid_changes(stored[1], protocol.config_json)
   if changes:
     logging.warning('%s: the grid differs from the one in %s (%s); its '
                     'results.json and table.md will hold this grid only, the '
@@ -125,31 +124,30 @@ def _warn_if_grid_changed(config: ml_collections.ConfigDict,
                     '; '.join(changes))
 
 
-def _reproduce(config: ml_collections.ConfigDict,
+def _reproduce(protocol: protocol_lib.Protocol,
                cells: Sequence[grid.Cell], workdir: str,
                train_fn: TrainFn | None,
                shard: shards.Shard | None) -> dict[str, Any]:
   """``reproduce`` of ``cells`` in a locked workdir (or for one shard)."""
   start = time.time()
   with errors.user_input():
-    cells_lib.check_cells(config, cells, workdir)
+    cells_lib.check_cells(protocol, cells, workdir)
   if shard is None:
-    _warn_if_grid_changed(config, workdir)
-  files.write_json(os.path.join(workdir, 'config.json'),
-                   files.config_json(config))
+    _warn_if_grid_changed(protocol, workdir)
+  files.write_json(os.path.join(workdir, 'config.json'), protocol.config_json)
   logging.info('reproduction %s: %d cells (%d datasets x %d variants x %d '
-               'models), %d seed(s) each, in %s', config.get('name', ''),
-               len(cells), len(config.datasets), len(config.variants),
-               len(config.models), config.num_seeds, workdir)
-  records, analyses, run_timings = _run_cells(config, cells, workdir,
+               'models), %d seed(s) each, in %s', protocol.name or '',
+               len(cells), len(protocol.datasets), len(protocol.variants),
+               len(protocol.models), protocol.num_seeds, workdir)
+  records, analyses, run_timings = _run_cells(protocol, cells, workdir,
                                               train_fn)
   timings = {'wall_seconds': time.time() - start, **run_timings}
   if shard is not None:
     return shards.write_shard(workdir, shard, records, timings)
-  if grid.sweep_axis(config) is not None:
-    results = sweep.write_sweep_outputs(config, workdir, records, timings)
+  if protocol.sweep is not None:
+    results = sweep.write_sweep_outputs(protocol, workdir, records, timings)
   else:
-    results = outputs.write_outputs(config, workdir, records, analyses,
+    results = outputs.write_outputs(protocol, workdir, records, analyses,
                                     timings)
   logging.info('reproduction finished in %s: %s',
                progress_lib.format_seconds(time.time() - start),
@@ -157,17 +155,17 @@ def _reproduce(config: ml_collections.ConfigDict,
   return results
 
 
-def _analyse(config: ml_collections.ConfigDict, cell: grid.Cell,
+def _analyse(protocol: protocol_lib.Protocol, cell: grid.Cell,
              workdir: str) -> dict[str, Any]:
   """The dataset analysis of ``cell``'s variant, logged."""
-  a = local_pca.run_analysis(config, cell, workdir)
+  a = local_pca.run_analysis(protocol, cell, workdir)
   logging.info('analysis %s/%s: median dto %.3f, median offdiag_mass %.3f',
                cell.dataset, cell.variant, a.get('median_dto', float('nan')),
                a.get('median_offdiag_mass', float('nan')))
   return a
 
 
-def _run_cells(config: ml_collections.ConfigDict,
+def _run_cells(protocol: protocol_lib.Protocol,
                cells: Sequence[grid.Cell], workdir: str,
                train_fn: TrainFn | None
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
@@ -182,14 +180,14 @@ def _run_cells(config: ml_collections.ConfigDict,
   records, analyses, analysed = [], [], set()
   trained_seconds, analysis_seconds = 0.0, 0.0
   for cell in cells:
-    if config.analysis.enabled and not isinstance(cell, grid.SweepCell) and (
-        cell.dataset, cell.variant) not in analysed:
+    if protocol.config.analysis.enabled and not isinstance(
+        cell, grid.SweepCell) and (cell.dataset, cell.variant) not in analysed:
       tic = time.time()
-      analyses.append(_analyse(config, cell, workdir))
+      analyses.append(_analyse(protocol, cell, workdir))
       analysis_seconds += time.time() - tic
       analysed.add((cell.dataset, cell.variant))
     tic = time.time()
-    cell_records, trained = cells_lib.run_cell(config, cell, workdir,
+    cell_records, trained = cells_lib.run_cell(protocol, cell, workdir,
                                                train_fn)
     seconds = time.time() - tic if trained else None
     trained_seconds += seconds or 0.0

@@ -5,8 +5,9 @@ A cell is one dataset variant x model (all seeds at once); a sweep
 field. A cell's train config is the base train config that the reproduction
 config carries (``config.base_train``) with, in this order, the
 protocol-wide overrides, the dataset's, the model's and the dataset-model
-pair's, the grid coordinates and the sweep value. ``check_cell_configs``
-validates every cell's train config before any cell trains, and
+pair's, the grid coordinates and the sweep value (``cell_config``;
+``resolved_cell_config`` validates it). ``protocol.parse`` is the one caller
+of these: everything downstream works from its ``Protocol``.
 ``grid_changes`` says how a grid differs from a stored one.
 """
 
@@ -75,12 +76,13 @@ def as_dict(value: Any) -> dict:
   return dict(value)
 
 
-def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
-  """All cells of a reproduction config, dataset-major then variant, model.
+def grid_cells(config: ml_collections.ConfigDict) -> list[Cell]:
+  """The unswept cells of a reproduction config, dataset-major then variant,
+  model.
 
   ``config.dataset_models[d]`` (optional) restricts dataset ``d`` to some of
   the models. Cells of one dataset variant are consecutive, so its analysis
-  runs once before them. With a sweep, ``cross_sweep`` of these.
+  runs once before them.
 
   Raises:
     ValueError: an empty axis or a duplicated entry.
@@ -99,13 +101,38 @@ def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
           f'reproduction config: dataset_models[{dataset!r}] = {models} must '
           f'name a dataset of {axes["datasets"]} and models of '
           f'{axes["models"]}')
-  cells = [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
-           for m in axes['models'] if m in subsets.get(d, axes['models'])]
-  return cross_sweep(config, cells)
+  return [Cell(d, v, m) for d in axes['datasets'] for v in axes['variants']
+          for m in axes['models'] if m in subsets.get(d, axes['models'])]
 
 
-def sweep_axis(config: ml_collections.ConfigDict) -> dict[str, Any] | None:
-  """``{'field', 'values', 'unswept_variants', 'baseline'}`` or None.
+def expand_grid(config: ml_collections.ConfigDict) -> list[Cell]:
+  """All cells of a reproduction config: ``grid_cells`` crossed with its
+  sweep (``cross_sweep``).
+
+  Raises:
+    ValueError: an empty axis, a duplicated entry or a bad sweep.
+  """
+  return cross_sweep(sweep_axis(config), grid_cells(config))
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepAxis:
+  """The swept train-config field, its values, and the variants that train
+  once and stand at ``baseline`` on the axis."""
+  field: str
+  values: tuple[Any, ...]
+  unswept_variants: tuple[str, ...]
+  baseline: Any
+
+  def as_dict(self) -> dict[str, Any]:
+    """As written to ``results.json`` (``sweep``)."""
+    return {'field': self.field, 'values': list(self.values),
+            'unswept_variants': self.unswept_variants,
+            'baseline': self.baseline}
+
+
+def sweep_axis(config: ml_collections.ConfigDict) -> SweepAxis | None:
+  """The sweep of a reproduction config, None without one.
 
   ``config.sweep.field`` is a dotted train-config field (``data.epsilon``,
   ``model.hparams.beta``); an empty field means no sweep. The unswept
@@ -132,24 +159,21 @@ def sweep_axis(config: ml_collections.ConfigDict) -> dict[str, Any] | None:
   if unswept and baseline in values:
     raise ValueError(f'{where}: sweep.baseline {baseline!r} (of the unswept '
                      f'variants {unswept}) is one of sweep.points {values}')
-  return {'field': sweep.field, 'values': values,
-          'unswept_variants': unswept, 'baseline': baseline}
+  return SweepAxis(sweep.field, tuple(values), unswept, baseline)
 
 
-def cross_sweep(config: ml_collections.ConfigDict,
-                cells: Sequence[Cell]) -> list[Cell]:
+def cross_sweep(axis: SweepAxis | None, cells: Sequence[Cell]) -> list[Cell]:
   """``cells`` x the sweep values, value-major (``cells`` without a sweep).
 
-  Cells of ``sweep.unswept_variants`` are kept once, unswept (for
+  Cells of ``axis.unswept_variants`` are kept once, unswept (for
   ``data.epsilon`` the original variant has no eps: it is the curve's eps 0).
   """
-  axis = sweep_axis(config)
   if axis is None:
     return list(cells)
-  unswept = [c for c in cells if c.variant in axis['unswept_variants']]
-  swept = [SweepCell(c.dataset, c.variant, c.model, axis['field'], value)
-           for value in axis['values'] for c in cells
-           if c.variant not in axis['unswept_variants']]
+  unswept = [c for c in cells if c.variant in axis.unswept_variants]
+  swept = [SweepCell(c.dataset, c.variant, c.model, axis.field, value)
+           for value in axis.values for c in cells
+           if c.variant not in axis.unswept_variants]
   return unswept + swept
 
 
@@ -245,27 +269,25 @@ def cell_config(config: ml_collections.ConfigDict,
   return train_config
 
 
-def check_cell_configs(config: ml_collections.ConfigDict,
-                       cells: Sequence[Cell]) -> None:
-  """Validates the train config of every cell before any cell trains.
-
-  Each cell's ``cell_config`` must pass ``configuration.validate_config``
-  and give every hyperparameter of its model a value, so an unknown model,
-  a bad sweep point or a bad per-model field fails before anything is
-  trained or written.
+def resolved_cell_config(config: ml_collections.ConfigDict,
+                         cell: Cell) -> ml_collections.ConfigDict:
+  """``cell_config``, validated: it must pass
+  ``configuration.validate_config`` and give every hyperparameter of its
+  model a value, so an unknown model, a bad sweep point or a bad per-model
+  field fails before anything is trained or written.
 
   Raises:
-    errors.InvalidInputError: the first bad cell, with the reason.
+    errors.InvalidInputError: a bad cell, with the reason.
   """
-  for cell in cells:
-    try:
-      train_config = cell_config(config, cell)
-      configuration.validate_config(train_config)
-      configuration.resolve_hparams(train_config)
-    except (ValueError, TypeError) as e:
-      raise errors.InvalidInputError(
-          f'reproduction config, cell {cell}: {e}; nothing was trained or '
-          'written') from e
+  try:
+    train_config = cell_config(config, cell)
+    configuration.validate_config(train_config)
+    configuration.resolve_hparams(train_config)
+  except (ValueError, TypeError) as e:
+    raise errors.InvalidInputError(
+        f'reproduction config, cell {cell}: {e}; nothing was trained or '
+        'written') from e
+  return train_config
 
 
 def _axis_changes(axis: str, old: Sequence[Any], new: Sequence[Any]

@@ -35,6 +35,7 @@ from disent_bias.reproduce import grid
 from disent_bias.reproduce import local_pca
 from disent_bias.reproduce import outputs
 from disent_bias.reproduce import pack
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
 from disent_bias.reproduce import units as units_lib
 
@@ -53,11 +54,11 @@ def _score_later(sample: Mapping[str, np.ndarray], names: Sequence[str],
           else metrics_lib.ScoreRecord())
 
 
-def _check_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
+def _check_unit(protocol: protocol_lib.Protocol, unit: units_lib.Unit,
                 record: Mapping[str, Any]) -> None:
   """Refuses a packed unit that is not the ledger's unit of this protocol."""
   results = record['results']
-  expected = units_lib.unit_train_config(config, unit)
+  expected = units_lib.unit_train_config(protocol, unit)
   got = (results.get('model'), results.get('dataset'),
          results.get('variant'), results.get('seeds'),
          results.get('num_steps'))
@@ -79,28 +80,30 @@ def ingest(config: ml_collections.ConfigDict, job_dir: str, workdir: str, *,
 
   Raises:
     pack.IncompleteJobError: the folder does not match its manifest.
-    ValueError: a folder of another protocol, or a unit whose seeds are
-      already done or not in the protocol.
+    ValueError: an invalid reproduction config (``protocol.parse``), a
+      folder of another protocol, or a unit whose seeds are already done or
+      not in the protocol.
   """
+  protocol = protocol_lib.parse(config)
   manifest = pack.read_manifest(job_dir)
-  if manifest.get('protocol') != config.get('name', None):
-    raise errors.InvalidInputError(f'{job_dir} holds a job of protocol '
-                     f'{manifest.get("protocol")!r}, the config is '
-                     f'{config.get("name", None)!r}')
+  if manifest.get('protocol') != protocol.name:
+    raise errors.InvalidInputError(
+        f'{job_dir} holds a job of protocol {manifest.get("protocol")!r}, '
+        f'the config is {protocol.name!r}')
   with workdir_lib.lock(workdir):
-    return _ingest(config, job_dir, manifest, workdir, n_jobs)
+    return _ingest(protocol, job_dir, manifest, workdir, n_jobs)
 
 
-def _ingest(config: ml_collections.ConfigDict, job_dir: str,
+def _ingest(protocol: protocol_lib.Protocol, job_dir: str,
             manifest: Mapping[str, Any], workdir: str,
             n_jobs: int) -> dict[str, Any]:
   ledger_path = os.path.join(workdir, units_lib.LEDGER_FILE)
-  ledger = units_lib.merged_ledger(config,
+  ledger = units_lib.merged_ledger(protocol,
                                    units_lib.read_ledger(ledger_path))
-  cells_lib.check_cells(config, grid.expand_grid(config), workdir)
+  cells_lib.check_cells(protocol, protocol.cells, workdir)
   new, skipped = [], []
   for entry in manifest['units']:
-    ledger = units_lib.accept_unit(config, ledger,
+    ledger = units_lib.accept_unit(protocol, ledger,
                                    units_lib.unit_of_id(entry['id']))
     led = ledger['units'][entry['id']]
     if led['state'] == units_lib.DONE:
@@ -109,7 +112,7 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
     new.append((entry, units_lib.unit_of_entry(led)))
   for entry, unit in new:
     # One unit at a time, so a killed ingest keeps the units it finished.
-    record = _score_unit(config, job_dir, entry, unit, n_jobs)
+    record = _score_unit(protocol, job_dir, entry, unit, n_jobs)
     _keep_unit(workdir, unit, record)
     ledger['units'][unit.id].update(_done_entry(record, entry))
     units_lib.write_ledger(ledger_path, ledger)
@@ -118,7 +121,7 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
   if new or not os.path.exists(os.path.join(workdir, 'table.md')):
     if not new:  # Written after each new unit; else maybe never yet.
       units_lib.write_ledger(ledger_path, ledger)
-    _write_protocol(config, workdir, ledger)
+    _write_protocol(protocol, workdir, ledger)
   done = sum(e['state'] == units_lib.DONE for e in ledger['units'].values())
   logging.info('ingested %d unit(s), %d already done; %d of %d units done',
                len(new), len(skipped), done, len(ledger['units']))
@@ -126,14 +129,14 @@ def _ingest(config: ml_collections.ConfigDict, job_dir: str,
           'done': done, 'total': len(ledger['units'])}
 
 
-def _score_unit(config: ml_collections.ConfigDict, job_dir: str,
+def _score_unit(protocol: protocol_lib.Protocol, job_dir: str,
                 entry: Mapping[str, Any], unit: units_lib.Unit,
                 n_jobs: int) -> dict[str, Any]:
   """The unit's record with the deferred metrics of every seed added (its
   seeds scored in parallel processes) and its ``arrays``."""
   import joblib  # pylint: disable=g-import-not-at-top
   record, arrays = pack.load_unit(job_dir, entry)
-  _check_unit(config, unit, record)
+  _check_unit(protocol, unit, record)
   seeds = [s['seed'] for s in record['scores']]
   logging.info('%s: scoring %s of %d seed(s) from saved samples', unit,
                ', '.join(record['metrics_later']) or 'nothing', len(seeds))
@@ -212,7 +215,7 @@ def cell_results(cell: grid.Cell, units: Sequence[Mapping[str, Any]]
   })
 
 
-def _write_protocol(config: ml_collections.ConfigDict, workdir: str,
+def _write_protocol(protocol: protocol_lib.Protocol, workdir: str,
                     ledger: Mapping[str, Any]) -> None:
   """Complete cells' workdirs, then the protocol's outputs over every
   ingested seed (a note names the cells still short of seeds)."""
@@ -224,42 +227,41 @@ def _write_protocol(config: ml_collections.ConfigDict, workdir: str,
     if e['state'] == units_lib.DONE:
       by_cell.setdefault(cell, []).append((e['first'], unit_id))
   records, partial = [], []
-  for cell in grid.expand_grid(config):
+  for cell in protocol.cells:
     if cell not in by_cell:
       continue
     unit_ids = [u for _, u in sorted(by_cell[cell])]
     results = cell_results(cell, [unit_records(workdir, u) for u in unit_ids])
     if complete[cell]:
-      _write_cell(config, cell, workdir, results)
+      _write_cell(protocol, cell, workdir, results)
     else:
       partial.append(f'{cell} ({len(results["seeds"])} of '
-                     f'{config.num_seeds} seeds)')
+                     f'{protocol.num_seeds} seeds)')
     records += records_lib.seed_records(
         results, cell, results['timings']['wall_seconds'], None)
   analyses = []
-  if config.analysis.enabled:
+  if protocol.config.analysis.enabled:
     variants = {(r['dataset'], r['variant']) for r in records}
-    firsts = {(c.dataset, c.variant): c for c in
-              reversed(grid.expand_grid(config))}
-    analyses = [local_pca.run_analysis(config, cell, workdir)
+    firsts = {(c.dataset, c.variant): c for c in reversed(protocol.cells)}
+    analyses = [local_pca.run_analysis(protocol, cell, workdir)
                 for key, cell in reversed(list(firsts.items()))
                 if key in variants]
   files.write_json(os.path.join(workdir, 'config.json'),
-                   files.config_json(config))
+                   protocol.config_json)
   note = ('Still short of seeds (further jobs add them): '
           + '; '.join(partial) + '.') if partial else ''
   done = [e for e in ledger['units'].values() if e['state'] == units_lib.DONE]
   timings = {'units_done': len(done), 'units_total': len(ledger['units']),
              'unit_seconds': sum(e.get('seconds') or 0 for e in done)}
-  outputs.write_outputs(config, workdir, records, analyses, timings,
+  outputs.write_outputs(protocol, workdir, records, analyses, timings,
                         note=note)
 
 
-def _write_cell(config: ml_collections.ConfigDict, cell: grid.Cell,
+def _write_cell(protocol: protocol_lib.Protocol, cell: grid.Cell,
                 workdir: str, results: Mapping[str, Any]) -> None:
-  """A complete cell as ``experiments.reproduce`` leaves one."""
+  """A complete cell as ``experiments.reproduce`` leaves one (its
+  ``cell.json`` checked by ``_ingest``'s ``check_cells``)."""
   cell_dir = os.path.join(workdir, cell.path)
-  os.makedirs(cell_dir, exist_ok=True)
-  cells_lib.check_cell_config(cell_dir, cell, grid.cell_config(config, cell))
+  cells_lib.record_cell(cell_dir, cell, protocol.train_configs[cell])
   files.write_json(os.path.join(cell_dir, cells_lib.RESULTS_FILE), results)
   cells_lib.write_timing(cell_dir, results['timings']['wall_seconds'], None)

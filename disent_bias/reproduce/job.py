@@ -36,6 +36,7 @@ from disent_bias import scoring
 from disent_bias import train
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import pack
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import units as units_lib
 
 TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
@@ -44,7 +45,7 @@ TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
 _BYTES_PER_POINT = 64
 
 
-def deferred_metrics(config: ml_collections.ConfigDict,
+def deferred_metrics(protocol: protocol_lib.Protocol,
                      cell: grid.Cell) -> tuple[tuple[str, ...],
                                                tuple[str, ...]]:
   """``(now, later)``: the cell's metrics scored in the job and at ingest.
@@ -52,8 +53,9 @@ def deferred_metrics(config: ml_collections.ConfigDict,
   Raises:
     ValueError: a metric that cannot be scored from a saved sample.
   """
-  names = tuple(grid.cell_config(config, cell).metrics.names)
-  now = tuple(n for n in names if n in config.job.accelerator_metrics)
+  names = tuple(protocol.train_configs[cell].metrics.names)
+  now = tuple(n for n in names
+              if n in protocol.config.job.accelerator_metrics)
   later = tuple(n for n in names if n not in now)
   bad = [n for n in later if n not in metrics_lib.ARRAY_METRICS]
   if bad:
@@ -90,18 +92,18 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
   return scores, arrays
 
 
-def unit_bytes(config: ml_collections.ConfigDict,
+def unit_bytes(protocol: protocol_lib.Protocol,
                unit: units_lib.Unit) -> int:
   """An upper estimate of a unit's packed size."""
-  mc = grid.cell_config(config, unit.cell).metrics
+  mc = protocol.train_configs[unit.cell].metrics
   return unit.count * (mc.num_train + mc.num_test) * _BYTES_PER_POINT + 65536
 
 
 class _Budget:
   """Seconds left, and the estimate of a unit from this job's own rates."""
 
-  def __init__(self, config: ml_collections.ConfigDict, seconds: float):
-    self.config = config
+  def __init__(self, protocol: protocol_lib.Protocol, seconds: float):
+    self.protocol = protocol
     self.deadline = time.time() + seconds
     self.measured: dict[tuple[str, str, int], float] = {}
 
@@ -115,7 +117,7 @@ class _Budget:
     key = _kind(unit)
     if key in self.measured:
       return self.measured[key]
-    return units_lib.estimate_seconds(self.config, unit.cell, unit.count)
+    return units_lib.estimate_seconds(self.protocol, unit.cell, unit.count)
 
   def record(self, unit: units_lib.Unit, seconds: float) -> None:
     key = _kind(unit)
@@ -147,21 +149,28 @@ def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
 
   Returns:
     The manifest (``job.json``).
+
+  Raises:
+    errors.InvalidInputError: an invalid reproduction config (``protocol.
+      parse``), a folder of another protocol, or a ledger of another one.
   """
-  budget = _Budget(config, budget_seconds - float(config.job.reserve_seconds))
+  protocol = protocol_lib.parse(config)
+  budget = _Budget(protocol,
+                   budget_seconds - float(config.job.reserve_seconds))
   folder = pack.JobFolder(out_dir, limits)
-  if folder.manifest.get('protocol', config.name) != config.name:
-    raise errors.InvalidInputError(f'{out_dir} holds a job of protocol '
-                     f'{folder.manifest["protocol"]!r}; give another --out')
-  ledger = units_lib.merged_ledger(config,
+  if folder.manifest.get('protocol', protocol.name) != protocol.name:
+    raise errors.InvalidInputError(
+        f'{out_dir} holds a job of protocol {folder.manifest["protocol"]!r}; '
+        'give another --out')
+  ledger = units_lib.merged_ledger(protocol,
                                    units_lib.read_ledger(ledger_path))
   skip = set(folder.unit_ids())
   todo = [u for u in units_lib.pending_units(ledger) if u.id not in skip]
   job_id = folder.manifest.get('job') or time.strftime(
       f'%Y%m%dT%H%M%SZ-{os.getpid()}', time.gmtime())
-  folder.write_manifest(job=job_id, protocol=config.get('name', None),
+  folder.write_manifest(job=job_id, protocol=protocol.name,
                         provenance=provenance.provenance(), state='running')
-  _log(folder, f'job {job_id}: protocol {config.get("name", None)}, '
+  _log(folder, f'job {job_id}: protocol {protocol.name}, '
        f'{len(todo)} pending unit(s), budget {budget_seconds:.0f} s, '
        f'devices {jax.devices()}')
   scratch = scratch_dir or tempfile.mkdtemp(prefix='disent_bias_job_')
@@ -171,11 +180,12 @@ def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
       if max_units is not None and done >= max_units:
         break
       need = budget.estimate(unit)
-      if need > budget.left() or not folder.fits(unit_bytes(config, unit)):
+      if need > budget.left() or not folder.fits(unit_bytes(protocol,
+                                                             unit)):
         _log(folder, f'{unit}: needs about {need:.0f} s, '
              f'{budget.left():.0f} s left (or no room to pack); next')
         continue
-      _run_unit(config, unit, folder, budget, scratch, train_fn, job_id)
+      _run_unit(protocol, unit, folder, budget, scratch, train_fn, job_id)
       done += 1
   finally:
     if scratch_dir is None:
@@ -185,12 +195,12 @@ def run_job(config: ml_collections.ConfigDict, out_dir: str, *,
   return folder.manifest
 
 
-def _run_unit(config: ml_collections.ConfigDict, unit: units_lib.Unit,
+def _run_unit(protocol: protocol_lib.Protocol, unit: units_lib.Unit,
               folder: pack.JobFolder, budget: _Budget, scratch: str,
               train_fn: TrainFn | None, job_id: str) -> None:
   """Trains, scores and packs one unit."""
-  now, later = deferred_metrics(config, unit.cell)
-  train_config = units_lib.unit_train_config(config, unit)
+  now, later = deferred_metrics(protocol, unit.cell)
+  train_config = units_lib.unit_train_config(protocol, unit)
   workdir = os.path.join(scratch, unit.id)
   _log(folder, f'{unit}: training {train_config.train.num_steps} steps '
        f'({budget.left():.0f} s left)')

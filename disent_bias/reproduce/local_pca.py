@@ -10,7 +10,6 @@ import os
 import time
 from typing import Any, Iterable, Mapping
 
-import ml_collections
 import numpy as np
 
 from disent_bias import data as data_lib
@@ -20,6 +19,7 @@ from disent_bias.analysis import dataset as dataset_analysis
 from disent_bias.data import perturbations
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
+from disent_bias.reproduce import protocol as protocol_lib
 
 
 def analyze_dataset(dataset: data_lib.GroundTruthData, *, num_points: int,
@@ -57,21 +57,22 @@ def analysis_path(workdir: str, dataset: str, variant: str) -> str:
   return os.path.join(workdir, 'analysis', dataset, f'{variant}.json')
 
 
-def run_analysis(config: ml_collections.ConfigDict, cell: grid.Cell,
+def run_analysis(protocol: protocol_lib.Protocol, cell: grid.Cell,
                  workdir: str) -> dict[str, Any]:
-  """Analysis of ``cell``'s dataset variant (cached on disk)."""
+  """Analysis of ``cell``'s dataset variant (cached on disk), with the
+  protocol's ``analysis`` settings on the cell's data config."""
   path = analysis_path(workdir, cell.dataset, cell.variant)
   cached = workdir_lib.read_json_or_none(path)
   if cached is not None:
     return cached
   start = time.time()
-  dataset = data_lib.load_config(grid.cell_config(config, cell).data)
-  result = analyze_dataset(dataset, num_points=config.analysis.num_points,
-                           seed=config.analysis.seed,
-                           radius=config.analysis.radius,
-                           blur=config.analysis.get('blur', 0.0),
-                           ordinal_factors=config.analysis.get(
-                               'ordinal_factors', False))
+  settings = protocol.config.analysis
+  dataset = data_lib.load_config(protocol.train_configs[cell].data)
+  result = analyze_dataset(dataset, num_points=settings.num_points,
+                           seed=settings.seed, radius=settings.radius,
+                           blur=settings.get('blur', 0.0),
+                           ordinal_factors=settings.get('ordinal_factors',
+                                                        False))
   result.update(dataset=cell.dataset, variant=cell.variant,
                 epsilon=dataset.epsilon, seconds=time.time() - start)
   files.write_json(path, result)

@@ -10,7 +10,7 @@ import ml_collections
 from disent_bias import provenance
 from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import files
-from disent_bias.reproduce import grid
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import local_pca
 from disent_bias.reproduce import plots
 from disent_bias.reproduce import records as records_lib
@@ -67,7 +67,7 @@ def grid_markdown(config: ml_collections.ConfigDict,
   return '\n'.join(parts)
 
 
-def write_results(config: ml_collections.ConfigDict, workdir: str,
+def write_results(protocol: protocol_lib.Protocol, workdir: str,
                   fields: Mapping[str, Any], markdown: str) -> dict[str, Any]:
   """Writes a protocol's ``results.json`` and ``table.md`` (both atomic).
 
@@ -78,11 +78,11 @@ def write_results(config: ml_collections.ConfigDict, workdir: str,
     The contents of ``results.json``.
   """
   results = {
-      'protocol': config.get('name', None),
-      'num_cells': len(grid.expand_grid(config)),
-      'num_seeds': config.num_seeds,
+      'protocol': protocol.name,
+      'num_cells': len(protocol.cells),
+      'num_seeds': protocol.num_seeds,
       **fields,
-      'config': files.config_json(config),
+      'config': protocol.config_json,
       'provenance': provenance.provenance(),
   }
   files.write_json(os.path.join(workdir, 'results.json'), results)
@@ -90,7 +90,7 @@ def write_results(config: ml_collections.ConfigDict, workdir: str,
   return results
 
 
-def write_outputs(config: ml_collections.ConfigDict, workdir: str,
+def write_outputs(protocol: protocol_lib.Protocol, workdir: str,
                   records: Sequence[Mapping[str, Any]],
                   analyses: Sequence[Mapping[str, Any]],
                   timings: Mapping[str, Any], note: str = ''
@@ -101,9 +101,10 @@ def write_outputs(config: ml_collections.ConfigDict, workdir: str,
   Returns:
     The contents of ``results.json``.
   """
+  config = protocol.config
   summary = records_lib.summarize(records)
   results = write_results(
-      config, workdir,
+      protocol, workdir,
       {'records': list(records), 'summary': summary,
        'analysis': local_pca.analysis_summary(analyses),
        'timings': dict(timings)},

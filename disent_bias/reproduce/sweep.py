@@ -1,8 +1,9 @@
 """Outputs of a sweep: metric against the swept train-config field.
 
-The grid side of a sweep (``SweepCell``, ``sweep_axis``, ``cross_sweep``)
-is in ``grid``; here the records of all values become one summary, a table
-with one column per value and a plot of each metric against the value.
+The grid side of a sweep (``SweepCell``, ``SweepAxis``, ``cross_sweep``)
+is in ``grid``, parsed once into ``Protocol.sweep``; here the records of all
+values become one summary, a table with one column per value and a plot of
+each metric against the value.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import os
 from typing import Any, Mapping, Sequence
 
 from matplotlib import figure as mpl_figure
-import ml_collections
 import numpy as np
 
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import outputs
 from disent_bias.reproduce import plots
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
-from disent_bias.reproduce import tables
 
 Curves = dict[tuple[str, str], list[tuple[Any, float, float]]]
 
@@ -32,23 +32,23 @@ def tag_sweep(records: Sequence[dict[str, Any]], cell: grid.Cell
   return [dict(r, sweep_value=cell.value) for r in records]
 
 
-def summarize_sweep(config: ml_collections.ConfigDict,
+def summarize_sweep(protocol: protocol_lib.Protocol,
                     records: Sequence[Mapping[str, Any]]
                     ) -> list[dict[str, Any]]:
   """``records.summarize`` per sweep value; rows carry ``sweep_value``.
 
   Records of the unswept variants get the axis' ``baseline`` value.
   """
-  axis = grid.sweep_axis(config)
+  axis = protocol.sweep
   groups: dict[Any, list] = {}
   for r in records:
-    value = r.get('sweep_value', axis['baseline'])
+    value = r.get('sweep_value', axis.baseline)
     groups.setdefault(value, []).append(r)
   return [dict(row, sweep_value=value) for value, group in groups.items()
           for row in records_lib.summarize(group)]
 
 
-def sweep_curves(config: ml_collections.ConfigDict,
+def sweep_curves(protocol: protocol_lib.Protocol,
                  summary: Sequence[Mapping[str, Any]], metric: str,
                  dataset: str) -> Curves:
   """``{(model, variant): [(x, mean, sd), ...]}`` of one metric and dataset.
@@ -56,8 +56,8 @@ def sweep_curves(config: ml_collections.ConfigDict,
   The unswept variants' points (at the baseline) start every swept curve of
   the same model.
   """
-  axis = grid.sweep_axis(config)
-  unswept = axis['unswept_variants']
+  axis = protocol.sweep
+  unswept = axis.unswept_variants
   rows = [s for s in summary if s['metric'] == metric
           and s['dataset'] == dataset]
   base = {s['model']: s for s in rows if s['variant'] in unswept}
@@ -67,46 +67,46 @@ def sweep_curves(config: ml_collections.ConfigDict,
     points = curves.setdefault((s['model'], s['variant']), [])
     if not points and s['model'] in base:
       b = base[s['model']]
-      points.append((axis['baseline'], b['mean'], b['sd']))
+      points.append((axis.baseline, b['mean'], b['sd']))
     points.append((s['sweep_value'], s['mean'], s['sd']))
   return curves
 
 
-def plot_sweep(config: ml_collections.ConfigDict,
+def plot_sweep(protocol: protocol_lib.Protocol,
                summary: Sequence[Mapping[str, Any]], path: str) -> str:
   """Metric against the sweep axis, seed-sd error bars; one line per model
   and variant, one panel per metric (rows) and dataset (columns)."""
-  axis = grid.sweep_axis(config)
-  metrics, datasets = list(config.table_metrics), list(config.datasets)
+  axis = protocol.sweep
+  metrics, datasets = list(protocol.table_metrics), list(protocol.datasets)
   fig = mpl_figure.Figure(figsize=(5.0 * len(datasets), 3.5 * len(metrics)))
   axes = fig.subplots(len(metrics), len(datasets), squeeze=False)
   for i, metric in enumerate(metrics):
     for j, dataset in enumerate(datasets):
       ax = axes[i, j]
-      for (model, variant), points in sweep_curves(config, summary, metric,
+      for (model, variant), points in sweep_curves(protocol, summary, metric,
                                                    dataset).items():
         x, mean, sd = (np.asarray(v, np.float64) for v in zip(*points))
         ax.errorbar(x, mean, yerr=sd, marker='o', capsize=3,
-                    label=f'{tables.display(config, model)} {variant}')
-      ax.set_xlabel(axis['field'])
-      ax.set_ylabel(tables.display(config, metric))
-      ax.set_title(tables.display(config, dataset), fontsize=9)
+                    label=f'{protocol.label(model)} {variant}')
+      ax.set_xlabel(axis.field)
+      ax.set_ylabel(protocol.label(metric))
+      ax.set_title(protocol.label(dataset), fontsize=9)
       ax.legend(fontsize=7)
   return plots.save(fig, path)
 
 
-def format_sweep_table(config: ml_collections.ConfigDict,
+def format_sweep_table(protocol: protocol_lib.Protocol,
                        summary: Sequence[Mapping[str, Any]], metric: str,
                        digits: int = 2) -> str:
   """Markdown: rows model x variant, one column per sweep value (the
   baseline first when there are unswept variants)."""
-  axis = grid.sweep_axis(config)
-  values = ([axis['baseline']] if axis['unswept_variants'] else []
-            ) + axis['values']
+  axis = protocol.sweep
+  values = ([axis.baseline] if axis.unswept_variants else []
+            ) + list(axis.values)
   lines = []
-  for dataset in config.datasets:
-    curves = sweep_curves(config, summary, metric, dataset)
-    header = (f'| {tables.display(config, dataset)}: model | variant | '
+  for dataset in protocol.datasets:
+    curves = sweep_curves(protocol, summary, metric, dataset)
+    header = (f'| {protocol.label(dataset)}: model | variant | '
               + ' | '.join(grid.format_value(v) for v in values) + ' |')
     lines += [header, '|---' * (len(values) + 2) + '|']
     for (model, variant), points in curves.items():
@@ -114,29 +114,29 @@ def format_sweep_table(config: ml_collections.ConfigDict,
       cells = [f'{by_x[v][0]:.{digits}f} ({by_x[v][1]:.{digits}f})'
                if v in by_x and math.isfinite(by_x[v][0]) else '-'
                for v in values]
-      lines.append(f'| {tables.display(config, model)} | {variant} | '
+      lines.append(f'| {protocol.label(model)} | {variant} | '
                    + ' | '.join(cells) + ' |')
     lines.append('')
   return '\n'.join(lines)
 
 
-def sweep_markdown(config: ml_collections.ConfigDict,
+def sweep_markdown(protocol: protocol_lib.Protocol,
                    summary: Sequence[Mapping[str, Any]]) -> str:
   """``table.md`` of a sweep: one ``format_sweep_table`` per metric."""
-  axis = grid.sweep_axis(config)
-  unswept = (f'; {", ".join(axis["unswept_variants"])} at '
-             f'{grid.format_value(axis["baseline"])}'
-             if axis['unswept_variants'] else '')
-  parts = [f'# {config.get("description", None) or "Sweep"}', '',
-           f'{config.num_seeds} seeds per cell; entries are mean (sd) over '
-           f'seeds (sample sd, ddof=1) against {axis["field"]}{unswept}.', '']
-  for metric in config.table_metrics:
-    parts += [f'## {tables.display(config, metric)}', '',
-              format_sweep_table(config, summary, metric)]
+  axis = protocol.sweep
+  unswept = (f'; {", ".join(axis.unswept_variants)} at '
+             f'{grid.format_value(axis.baseline)}'
+             if axis.unswept_variants else '')
+  parts = [f'# {protocol.description or "Sweep"}', '',
+           f'{protocol.num_seeds} seeds per cell; entries are mean (sd) over '
+           f'seeds (sample sd, ddof=1) against {axis.field}{unswept}.', '']
+  for metric in protocol.table_metrics:
+    parts += [f'## {protocol.label(metric)}', '',
+              format_sweep_table(protocol, summary, metric)]
   return '\n'.join(parts)
 
 
-def write_sweep_outputs(config: ml_collections.ConfigDict, workdir: str,
+def write_sweep_outputs(protocol: protocol_lib.Protocol, workdir: str,
                         records: Sequence[Mapping[str, Any]],
                         timings: Mapping[str, Any]) -> dict[str, Any]:
   """``results.json``, ``table.md`` and ``sweep.png`` of a sweep.
@@ -144,11 +144,11 @@ def write_sweep_outputs(config: ml_collections.ConfigDict, workdir: str,
   Returns:
     The contents of ``results.json``.
   """
-  summary = summarize_sweep(config, records)
+  summary = summarize_sweep(protocol, records)
   results = outputs.write_results(
-      config, workdir,
-      {'sweep': grid.sweep_axis(config), 'records': list(records),
+      protocol, workdir,
+      {'sweep': protocol.sweep.as_dict(), 'records': list(records),
        'summary': summary, 'timings': dict(timings)},
-      sweep_markdown(config, summary))
-  plot_sweep(config, summary, os.path.join(workdir, 'sweep.png'))
+      sweep_markdown(protocol, summary))
+  plot_sweep(protocol, summary, os.path.join(workdir, 'sweep.png'))
   return results

@@ -31,6 +31,7 @@ from disent_bias import errors
 from disent_bias import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
+from disent_bias.reproduce import protocol as protocol_lib
 
 DONE, PENDING = 'done', 'pending'
 LEDGER_FILE = 'ledger.json'
@@ -58,13 +59,13 @@ class Unit:
     return f'{self.cell} seeds {self.first}-{self.first + self.count - 1}'
 
 
-def unit_train_config(config: ml_collections.ConfigDict, unit: Unit,
+def unit_train_config(protocol: protocol_lib.Protocol, unit: Unit,
                       metric_names: Sequence[str] = ()
                       ) -> ml_collections.ConfigDict:
   """The train config of a unit: its cell's, on the unit's seeds only, scoring
   only ``metric_names`` itself (the rest is scored from saved samples)."""
-  train_config = grid.cell_config(config, unit.cell)
-  train_config.seed = config.seed + unit.first
+  train_config = protocol.train_config(unit.cell)
+  train_config.seed = protocol.seed + unit.first
   train_config.train.num_seeds = unit.count
   train_config.metrics.names = tuple(metric_names)
   return train_config
@@ -92,14 +93,14 @@ def seed_rate(throughput: Mapping[str, float], num_seeds: int) -> float:
   return r0 + (r1 - r0) * (num_seeds - c0) / (c1 - c0)
 
 
-def estimate_seconds(config: ml_collections.ConfigDict, cell: grid.Cell,
+def estimate_seconds(protocol: protocol_lib.Protocol, cell: grid.Cell,
                      num_seeds: int,
                      throughput: Mapping[str, float] | None = None) -> float:
   """Estimated seconds of a unit of ``num_seeds`` seeds of ``cell``: setup
   and scoring (``job.overhead_seconds``) plus its steps at the measured rate
   times the model's relative cost (``job.model_cost``)."""
-  job = config.job
-  steps = grid.cell_config(config, cell).train.num_steps
+  job = protocol.config.job
+  steps = protocol.train_configs[cell].train.num_steps
   cost = float(grid.as_dict(job.model_cost).get(cell.model, 1.0))
   rate = seed_rate(throughput or grid.as_dict(job.seed_steps_per_second),
                    num_seeds)
@@ -119,32 +120,32 @@ def split_seeds(num_seeds: int, block: int) -> list[tuple[int, int]]:
   return out
 
 
-def block_size(config: ml_collections.ConfigDict, cell: grid.Cell) -> int:
+def block_size(protocol: protocol_lib.Protocol, cell: grid.Cell) -> int:
   """The most seeds of ``cell`` whose estimate fits ``job.unit_seconds``.
 
   Raises:
     ValueError: not even one seed fits (shorten the cell or raise the limit).
   """
-  limit = float(config.job.unit_seconds)
-  fits = [n for n in range(1, config.num_seeds + 1)
-          if estimate_seconds(config, cell, n) <= limit]
+  limit = float(protocol.config.job.unit_seconds)
+  fits = [n for n in range(1, protocol.num_seeds + 1)
+          if estimate_seconds(protocol, cell, n) <= limit]
   if not fits:
     raise errors.InvalidInputError(
         f'job.unit_seconds={limit:g}: one seed of {cell} needs about '
-        f'{estimate_seconds(config, cell, 1):.0f} s at the measured rate; '
+        f'{estimate_seconds(protocol, cell, 1):.0f} s at the measured rate; '
         'raise job.unit_seconds or shorten train.num_steps')
   return max(fits)
 
 
-def cell_units(config: ml_collections.ConfigDict,
+def cell_units(protocol: protocol_lib.Protocol,
                cell: grid.Cell) -> list[Unit]:
   """The units of one cell: the largest seed blocks that fit
   ``job.unit_seconds`` (``block_size``)."""
   return [Unit(cell, first, count) for first, count in
-          split_seeds(config.num_seeds, block_size(config, cell))]
+          split_seeds(protocol.num_seeds, block_size(protocol, cell))]
 
 
-def blocks_of(config: ml_collections.ConfigDict, cell: grid.Cell,
+def blocks_of(protocol: protocol_lib.Protocol, cell: grid.Cell,
               seeds: Sequence[int]) -> list[Unit]:
   """Units covering ``seeds`` (indices within the cell): each run of
   consecutive seeds split into blocks of at most ``block_size``."""
@@ -154,7 +155,7 @@ def blocks_of(config: ml_collections.ConfigDict, cell: grid.Cell,
       runs[-1].append(s)
     else:
       runs.append([s])
-  block = block_size(config, cell)
+  block = block_size(protocol, cell)
   return [Unit(cell, run[0] + first, count) for run in runs
           for first, count in split_seeds(len(run), block)]
 
@@ -179,7 +180,7 @@ def unit_of_id(unit_id: str) -> Unit:
   return Unit(grid.Cell(*parts[:3]), first, last - first + 1)
 
 
-def accept_unit(config: ml_collections.ConfigDict,
+def accept_unit(protocol: protocol_lib.Protocol,
                 ledger: Mapping[str, Any], unit: Unit) -> dict[str, Any]:
   """``ledger`` with ``unit`` as one of its pending units: a unit planned
   otherwise (another job's sizing) replaces the pending units it overlaps,
@@ -191,10 +192,10 @@ def accept_unit(config: ml_collections.ConfigDict,
   entries = dict(ledger['units'])
   if unit.id in entries:
     return dict(ledger)
-  if unit.cell not in grid.expand_grid(config) or (
-      unit.first + unit.count > config.num_seeds):
+  if unit.cell not in protocol.cells or (
+      unit.first + unit.count > protocol.num_seeds):
     raise errors.InvalidInputError(f'unit {unit.id} is not part of the '
-                                   f'protocol {config.get("name", None)!r}')
+                                   f'protocol {protocol.name!r}')
   seeds = set(unit.seed_indices)
   overlap = [k for k, e in entries.items()
              if _cell_key(e['cell']) == _cell_key(dataclasses.asdict(
@@ -205,21 +206,21 @@ def accept_unit(config: ml_collections.ConfigDict,
                                    'which is done; not ingested')
   leftover = [s for k in overlap for s in unit_of_entry(entries[k]).seed_indices
               if s not in seeds]
-  replacement = [unit] + blocks_of(config, unit.cell, leftover)
+  replacement = [unit] + blocks_of(protocol, unit.cell, leftover)
   out, placed = {}, False
   for key, entry in entries.items():
     if key in overlap:
       if not placed:
-        out.update({u.id: unit_entry(u, config) for u in replacement})
+        out.update({u.id: unit_entry(u, protocol) for u in replacement})
         placed = True
       continue
     out[key] = entry
   if not placed:
-    out.update({u.id: unit_entry(u, config) for u in replacement})
+    out.update({u.id: unit_entry(u, protocol) for u in replacement})
   return dict(ledger, units=out)
 
 
-def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
+def plan_units(protocol: protocol_lib.Protocol) -> list[Unit]:
   """Every unit of the grid, in the order jobs take them: block-major (the
   first seed block of every cell, then the second, ...), so that early jobs
   give every cell some seeds; within a block the grid's order.
@@ -227,25 +228,25 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   Raises:
     ValueError: a sweep (units cover plain grids) or a cell that does not fit.
   """
-  if grid.sweep_axis(config) is not None:
-    raise errors.InvalidInputError('jobs run plain grids; this reproduction config has a '
-                     'sweep (config.sweep.field): run it with '
-                     'experiments.reproduce')
-  per_cell = [cell_units(config, cell) for cell in grid.expand_grid(config)]
+  if protocol.sweep is not None:
+    raise errors.InvalidInputError(
+        'jobs run plain grids; this reproduction config has a sweep '
+        '(config.sweep.field): run it with experiments.reproduce')
+  per_cell = [cell_units(protocol, cell) for cell in protocol.cells]
   depth = max(len(units) for units in per_cell)
   return [units[i] for i in range(depth) for units in per_cell
           if i < len(units)]
 
 
-def unit_entry(unit: Unit, config: ml_collections.ConfigDict
+def unit_entry(unit: Unit, protocol: protocol_lib.Protocol
                ) -> dict[str, Any]:
   """A pending ledger entry of ``unit``."""
   return {'state': PENDING, 'cell': dataclasses.asdict(unit.cell),
-          'seeds': [config.seed + s for s in unit.seed_indices],
+          'seeds': [protocol.seed + s for s in unit.seed_indices],
           'first': unit.first, 'count': unit.count,
-          'num_steps': grid.cell_config(config, unit.cell).train.num_steps,
+          'num_steps': protocol.train_configs[unit.cell].train.num_steps,
           'estimated_seconds': round(
-              estimate_seconds(config, unit.cell, unit.count), 1)}
+              estimate_seconds(protocol, unit.cell, unit.count), 1)}
 
 
 def unit_of_entry(entry: Mapping[str, Any]) -> Unit:
@@ -265,12 +266,12 @@ def read_ledger(path: str | None) -> dict[str, Any] | None:
   ledger = workdir_lib.read_json(path)
   if not isinstance(ledger, dict) or not isinstance(
       ledger.get('units', None), dict):
-    raise errors.InvalidInputError(f'{path} is not a ledger (no "units" mapping); restore '
-                     'it from the repository')
+    raise errors.InvalidInputError(f'{path} is not a ledger (no "units" '
+                                   'mapping); restore it from the repository')
   return ledger
 
 
-def merged_ledger(config: ml_collections.ConfigDict,
+def merged_ledger(protocol: protocol_lib.Protocol,
                   ledger: Mapping[str, Any] | None) -> dict[str, Any]:
   """``ledger`` with pending entries for the cells it does not cover yet, in
   ``plan_units`` order (a new ledger when None).
@@ -278,15 +279,16 @@ def merged_ledger(config: ml_collections.ConfigDict,
   Raises:
     ValueError: a ledger of another protocol.
   """
-  ledger = dict(ledger or {'protocol': config.get('name', None), 'units': {}})
-  if ledger.get('protocol', None) != config.get('name', None):
-    raise errors.InvalidInputError(f'the ledger is of protocol {ledger.get("protocol")!r}, '
-                     f'the config of {config.get("name", None)!r}')
+  ledger = dict(ledger or {'protocol': protocol.name, 'units': {}})
+  if ledger.get('protocol', None) != protocol.name:
+    raise errors.InvalidInputError(
+        f'the ledger is of protocol {ledger.get("protocol")!r}, the config '
+        f'of {protocol.name!r}')
   units = dict(ledger['units'])
   covered = {_cell_key(e['cell']) for e in units.values()}
-  for unit in plan_units(config):
+  for unit in plan_units(protocol):
     if _cell_key(dataclasses.asdict(unit.cell)) not in covered:
-      units[unit.id] = unit_entry(unit, config)
+      units[unit.id] = unit_entry(unit, protocol)
   ledger['units'] = units
   return ledger
 

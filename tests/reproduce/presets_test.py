@@ -19,8 +19,8 @@ def test_every_preset_gives_valid_train_configs(preset):
   cells = reproduce.expand_grid(config)
   subsets = config.dataset_models.to_dict()
   axis = reproduce.sweep_axis(config)
-  unswept = len(axis['unswept_variants']) if axis else len(config.variants)
-  swept = (len(config.variants) - unswept) * len(axis['values'] if axis
+  unswept = len(axis.unswept_variants) if axis else len(config.variants)
+  swept = (len(config.variants) - unswept) * len(axis.values if axis
                                                   else ())
   assert len(cells) == (unswept + swept) * sum(
       len(subsets.get(d, config.models)) for d in config.datasets)
