@@ -16,7 +16,7 @@ import disent_bias
 from disent_bias import analysis
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias.analysis import experiment
+from disent_bias.studies import experiment
 from disent_bias.configs import toy
 
 

@@ -1,4 +1,4 @@
-"""One table of many runs: ``disent_bias.aggregate.collect``.
+"""One table of many runs: ``disent_bias.tools.aggregate.collect``.
 
 The checkout's ``python -m experiments.aggregate``: the ``disent-bias-aggregate``
 console script (``disent_bias/cli/aggregate.py`` has the flags and the docs).

@@ -39,14 +39,14 @@ from absl import app
 from absl import flags
 import jax
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data as data_lib
 from disent_bias import metrics
-from disent_bias import provenance
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import setup as setup_lib
-from disent_bias import train
+from disent_bias.utils import provenance
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import setup as setup_lib
+from disent_bias.training import train
 from disent_bias.cli import common as cli
 from disent_bias.configs import default
 

@@ -4,7 +4,7 @@ r"""Benchmarks the training step and dataset rendering; one JSON line each.
 
 Measurements (median over ``--repeats`` timings of ``--steps`` calls each,
 after warm-up; every call is blocked on):
-- ``train_step``: the step of ``disent_bias.setup.build`` (beta-VAE, dSprites preset,
+- ``train_step``: the step of ``disent_bias.training.setup.build`` (beta-VAE, dSprites preset,
   batch 64, 64x64x1, Adam) jitted alone, on a batch rendered beforehand;
 - ``train_step_with_render``: the same step with the batch rendered on the
   device inside the jitted function from sampled factors (as the train loop
@@ -43,10 +43,10 @@ from absl import app
 from absl import flags
 import jax
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias import provenance
-from disent_bias import setup as setup_lib
+from disent_bias.utils import provenance
+from disent_bias.training import setup as setup_lib
 from disent_bias.data import samplers
 from experiments import throughput_lib
 from disent_bias.configs import default

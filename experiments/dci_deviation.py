@@ -27,10 +27,10 @@ import numpy as np
 
 from disent_bias import data as data_lib
 from disent_bias import metrics
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import workdir as workdir_lib
-from disent_bias.analysis import experiment
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.utils import workdir as workdir_lib
+from disent_bias.studies import experiment
 from disent_bias.cli import common as cli
 from disent_bias.configs import toy
 

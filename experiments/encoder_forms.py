@@ -23,9 +23,9 @@ from absl import flags
 import numpy as np
 
 from disent_bias import metrics
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import train
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import train
 from disent_bias.cli import common as cli
 
 _WORKDIRS = flags.DEFINE_string('workdirs', None, 'Glob of training '

@@ -37,7 +37,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from disent_bias import logging_utils
+from disent_bias.utils import logging_utils
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import units

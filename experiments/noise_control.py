@@ -8,10 +8,10 @@ Run (beta-VAE, 5 seeds, eps 0.1 and 0.05; about 6 CPU-minutes):
 For the original strip and the ``perturbed`` / ``noise`` variants at each
 eps, trains ``--model`` with the toy-tier config
 (``experiments/configs/toy.py``) and the same encoder to regress the factors
-(``analysis.experiment.train_supervised``, the variant's MIG ceiling), all
+(``studies.experiment.train_supervised``, the variant's MIG ceiling), all
 in one program each, and scores per seed: MIG, MIG / ceiling, a cubic
 least-squares readout of the factors from the model's codes and a linear
-readout from the images (``analysis.experiment.readout_mig``). Writes
+readout from the images (``studies.experiment.readout_mig``). Writes
 ``workdir/noise_control.json`` and ``workdir/table.md``
 (``docs/perturbations.md``, "The noise control").
 """
@@ -28,11 +28,11 @@ from absl import logging
 import numpy as np
 
 from disent_bias import data
-from disent_bias import runner
-from disent_bias import stats
-from disent_bias import workdir as workdir_lib
+from disent_bias.training import runner
+from disent_bias.utils import stats
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
-from disent_bias.analysis import experiment
+from disent_bias.studies import experiment
 from disent_bias.analysis import model as model_lib
 from disent_bias.cli import common as cli
 from disent_bias.configs import toy as toy_config

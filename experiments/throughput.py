@@ -47,7 +47,7 @@ from absl import app
 from absl import flags
 import jax
 
-from disent_bias import provenance
+from disent_bias.utils import provenance
 from experiments import throughput_lib as lib
 
 _FORMS = flags.DEFINE_list(

@@ -1,4 +1,4 @@
-"""Trains models: ``disent_bias.train.train_and_evaluate(config, workdir)``.
+"""Trains models: ``disent_bias.training.train.train_and_evaluate(config, workdir)``.
 
 The checkout's ``python -m experiments.train``: the ``disent-bias-train``
 console script (``disent_bias/cli/train.py`` has the flags and the docs).

@@ -1,4 +1,4 @@
-"""Figures of a trained run: ``disent_bias.visualize.visualize_workdir``.
+"""Figures of a trained run: ``disent_bias.tools.visualize.visualize_workdir``.
 
 The checkout's ``python -m experiments.visualize``: the ``disent-bias-visualize``
 console script (``disent_bias/cli/visualize.py`` has the flags and the docs).

@@ -1,4 +1,4 @@
-"""Tests of ``disent_bias.aggregate`` on a sharded smoke sweep and a run."""
+"""Tests of ``disent_bias.tools.aggregate`` on a sharded smoke sweep and a run."""
 
 import json
 import logging
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disent_bias import aggregate
-from disent_bias import errors
-from disent_bias import provenance
+from disent_bias.tools import aggregate
+from disent_bias.utils import errors
+from disent_bias.utils import provenance
 from disent_bias import reproduce
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.configs import reproduce as reproduce_configs
 import score_records
 

@@ -18,7 +18,7 @@ def test_the_api_pages_build_with_warnings_as_errors(tmp_path):
     warnings.simplefilter('error')
     pages = build_api.build(tmp_path)
   names = {p.relative_to(tmp_path).as_posix() for p in pages}
-  for page in ('index.html', 'disent_bias.html', 'disent_bias/encoding.html',
+  for page in ('index.html', 'disent_bias.html', 'disent_bias/tools/encoding.html',
                'disent_bias/metrics.html', 'disent_bias/metrics/dci.html',
                'disent_bias/data.html', 'disent_bias/data/export.html',
                'disent_bias/analysis/dataset.html',
@@ -30,8 +30,8 @@ def test_the_api_pages_build_with_warnings_as_errors(tmp_path):
   def text(page: str) -> str:
     return (tmp_path / page).read_text(encoding='utf-8')
 
-  assert 'href="disent_bias/encoding.html#encode"' in text('disent_bias.html')
-  assert 'id="encode"' in text('disent_bias/encoding.html')
+  assert 'href="disent_bias/tools/encoding.html#encode"' in text('disent_bias.html')
+  assert 'id="encode"' in text('disent_bias/tools/encoding.html')
   assert 'id="dci_sample"' in text('disent_bias/metrics.html')
   assert 'id="from_arrays"' in text('disent_bias/data.html')
   assert 'id="local_alignment"' in text('disent_bias/analysis.html')

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disent_bias import checkpoint
+from disent_bias.training import checkpoint
 
 
 def _tree(value: float):

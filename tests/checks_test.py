@@ -1,11 +1,11 @@
-"""Tests of the shared config checks (``disent_bias.checks``)."""
+"""Tests of the shared config checks (``disent_bias.utils.checks``)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from disent_bias import checks
+from disent_bias.utils import checks
 
 
 @pytest.mark.parametrize('value', [0, -3, 7, np.int32(2), np.int64(-1)])

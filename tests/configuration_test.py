@@ -1,14 +1,14 @@
-"""Tests of config checking and resolution (``disent_bias.configuration``)
+"""Tests of config checking and resolution (``disent_bias.training.configuration``)
 and of the registries that check their own config sections."""
 
 import json
 
 import pytest
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.models import hparams
 from disent_bias.configs import default
 from tiny_run import tiny_config

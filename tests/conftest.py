@@ -8,7 +8,7 @@ import tempfile
 import jax
 import pytest
 
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.configs import default
 
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'

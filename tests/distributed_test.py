@@ -21,7 +21,7 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import train
+from disent_bias.training import train
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join('tests', 'distributed_config.py')

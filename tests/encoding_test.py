@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import disent_bias
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data
-from disent_bias import encoding
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import setup
-from disent_bias import train
+from disent_bias.tools import encoding
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import setup
+from disent_bias.training import train
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 

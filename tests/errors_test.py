@@ -1,10 +1,10 @@
-"""Tests of which errors are the user's to fix (``disent_bias.errors``)."""
+"""Tests of which errors are the user's to fix (``disent_bias.utils.errors``)."""
 
 import pytest
 
-from disent_bias import checkpoint
-from disent_bias import errors
-from disent_bias import workdir
+from disent_bias.training import checkpoint
+from disent_bias.utils import errors
+from disent_bias.utils import workdir
 
 
 def test_errors_raised_while_checking_user_input_are_marked_unchanged():

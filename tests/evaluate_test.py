@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from disent_bias import evaluate
+from disent_bias.tools import evaluate
 from disent_bias import metrics
-from disent_bias import scoring
+from disent_bias.training import scoring
 
 
 def test_unknown_metric_is_refused_before_the_workdir_is_read(tmp_path):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from tensorboardX.proto import event_pb2
 
-from disent_bias import images as images_lib
-from disent_bias import logging_utils
+from disent_bias.utils import images as images_lib
+from disent_bias.utils import logging_utils
 
 
 def read_events(directory):

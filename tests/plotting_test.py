@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from disent_bias import images as images_lib
-from disent_bias import plotting
+from disent_bias.utils import images as images_lib
+from disent_bias.utils import plotting
 from disent_bias.data import base
 
 

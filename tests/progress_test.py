@@ -2,7 +2,7 @@
 
 import math
 
-from disent_bias import progress
+from disent_bias.utils import progress
 
 
 def test_format_seconds():

@@ -2,7 +2,7 @@
 
 import json
 
-from disent_bias import provenance
+from disent_bias.utils import provenance
 
 
 def test_provenance_is_json_and_names_the_cpu():

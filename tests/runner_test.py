@@ -10,8 +10,8 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import runner
-from disent_bias import train
+from disent_bias.training import runner
+from disent_bias.training import train
 from tiny_run import assert_trees_close
 from tiny_run import restored_params
 from tiny_run import tiny_config

@@ -1,4 +1,4 @@
-"""Tests of evaluation and final scoring (disent_bias.scoring)."""
+"""Tests of evaluation and final scoring (disent_bias.training.scoring)."""
 
 import json
 import os
@@ -7,10 +7,10 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import configuration
-from disent_bias import scoring
-from disent_bias import setup
-from disent_bias import train
+from disent_bias.training import configuration
+from disent_bias.training import scoring
+from disent_bias.training import setup
+from disent_bias.training import train
 from score_records import legacy_results
 from score_records import real_records
 from tiny_run import tiny_config

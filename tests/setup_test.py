@@ -1,5 +1,5 @@
 """Tests of the setup boundary: every objective trains through each public
-path (``setup.build`` + ``runner.Run``, ``analysis.experiment``)."""
+path (``setup.build`` + ``runner.Run``, ``studies.experiment``)."""
 
 import dataclasses
 
@@ -7,10 +7,10 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import configuration
-from disent_bias import runner
-from disent_bias import setup
-from disent_bias.analysis import experiment
+from disent_bias.training import configuration
+from disent_bias.training import runner
+from disent_bias.training import setup
+from disent_bias.studies import experiment
 from disent_bias.models import objectives
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset

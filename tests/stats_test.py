@@ -1,4 +1,4 @@
-"""Tests of disent_bias.stats: the one seed-spread definition."""
+"""Tests of disent_bias.utils.stats: the one seed-spread definition."""
 
 # pylint: disable=protected-access
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from disent_bias import reproduce
-from disent_bias import stats
-from disent_bias import scoring
+from disent_bias.utils import stats
+from disent_bias.training import scoring
 
 # Scores of three seeds; mean 0.3, squared deviations 0.04, 0.01, 0.09, so
 # the sample sd (ddof=1) is sqrt(0.14 / 2) = sqrt(0.07) = 0.26458 (the

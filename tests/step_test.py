@@ -1,4 +1,4 @@
-"""Tests of the pure train state and step (disent_bias.step)."""
+"""Tests of the pure train state and step (disent_bias.training.step)."""
 
 import functools
 import os
@@ -8,11 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data
-from disent_bias import runner
-from disent_bias import setup
-from disent_bias import step
+from disent_bias.training import runner
+from disent_bias.training import setup
+from disent_bias.training import step
 from disent_bias.configs import default
 from disent_bias.models import objective_base as base
 from disent_bias.models import objectives

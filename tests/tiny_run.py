@@ -7,7 +7,7 @@ import jax
 import numpy as np
 
 from disent_bias import data
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.configs import default
 
 # Small synthetic task: 3 factors x 4 values -> R^6 (values in [0, 1]).

@@ -8,9 +8,9 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import logging_utils
-from disent_bias import step
-from disent_bias import train
+from disent_bias.utils import logging_utils
+from disent_bias.training import step
+from disent_bias.training import train
 from disent_bias.models import objectives
 from disent_bias.configs import default
 from tiny_run import restored_params

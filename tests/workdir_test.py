@@ -21,11 +21,11 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import checkpoint
-from disent_bias import evaluate
-from disent_bias import train
-from disent_bias import visualize
-from disent_bias import workdir as workdir_lib
+from disent_bias.training import checkpoint
+from disent_bias.tools import evaluate
+from disent_bias.training import train
+from disent_bias.tools import visualize
+from disent_bias.utils import workdir as workdir_lib
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 
@@ -145,7 +145,7 @@ def test_torn_config_json_with_checkpoints_is_refused(trained, tmp_path):
 
 _HOLD_LOCK = """
 import sys, time
-from disent_bias import workdir
+from disent_bias.utils import workdir
 with workdir.lock(sys.argv[1]):
   print('locked', flush=True)
   time.sleep(300)

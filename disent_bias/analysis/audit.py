@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from disent_bias import plotting
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import plotting
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.data import variants as variants_lib
 

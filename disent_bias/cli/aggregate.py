@@ -1,4 +1,4 @@
-r"""One table of many runs: ``disent_bias.aggregate.collect``.
+r"""One table of many runs: ``disent_bias.tools.aggregate.collect``.
 
   disent-bias-aggregate /tmp/quick /tmp/run [--out=runs.csv]
 
@@ -14,8 +14,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from disent_bias import aggregate
-from disent_bias import logging_utils
+from disent_bias.tools import aggregate
+from disent_bias.utils import logging_utils
 from disent_bias.cli import common
 
 

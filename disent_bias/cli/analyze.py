@@ -38,7 +38,7 @@ import numpy as np
 
 from disent_bias import analysis
 from disent_bias import data
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import audit
 from disent_bias.cli import common
 

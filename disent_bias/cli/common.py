@@ -20,7 +20,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from disent_bias import errors
+from disent_bias.utils import errors
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'configs')
@@ -132,7 +132,7 @@ USER_ERROR_STATUS = 2
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
   """Ends the program with ``FATAL <Type>: <message>`` and status 2 on a
-  user error (``disent_bias.errors.is_user_error``).
+  user error (``disent_bias.utils.errors.is_user_error``).
 
   Its message names what to fix; the traceback is shown only with
   ``--verbosity=1``. Any other exception is an internal error and keeps its

@@ -6,7 +6,7 @@ r"""Scores the newest checkpoint of a training workdir; writes DIR/eval.json.
     [--dci_backend=exact|lightgbm]
 
 Every model seed of the run is scored on the same samples
-(``disent_bias.evaluate.evaluate_workdir``); DIR/eval_samples.npz keeps the
+(``disent_bias.tools.evaluate.evaluate_workdir``); DIR/eval_samples.npz keeps the
 array metrics' samples. Default: all metrics at disentanglement_lib's sizes,
 DCI with its exact trees; see docs/metrics.md for the run time and the fast
 backend.
@@ -19,8 +19,8 @@ from absl import flags
 from absl import logging
 import jax
 
-from disent_bias import evaluate
-from disent_bias import logging_utils
+from disent_bias.tools import evaluate
+from disent_bias.utils import logging_utils
 from disent_bias import metrics
 from disent_bias.cli import common
 

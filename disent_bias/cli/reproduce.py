@@ -24,7 +24,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from disent_bias import logging_utils
+from disent_bias.utils import logging_utils
 from disent_bias import reproduce
 from disent_bias.cli import common
 

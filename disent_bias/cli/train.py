@@ -1,4 +1,4 @@
-r"""Trains models: ``disent_bias.train.train_and_evaluate(config, workdir)``.
+r"""Trains models: ``disent_bias.training.train.train_and_evaluate(config, workdir)``.
 
   disent-bias-train --config=disent_bias/configs/default.py \
     --workdir=/tmp/run --config.model.name=beta_vae \
@@ -22,9 +22,9 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
-from disent_bias import logging_utils
-from disent_bias import runner
-from disent_bias import train
+from disent_bias.utils import logging_utils
+from disent_bias.training import runner
+from disent_bias.training import train
 from disent_bias.cli import common
 
 

@@ -1,4 +1,4 @@
-r"""Figures of a trained run: ``disent_bias.visualize.visualize_workdir``.
+r"""Figures of a trained run: ``disent_bias.tools.visualize.visualize_workdir``.
 
   disent-bias-visualize --workdir=/tmp/run [--out=DIR] [--step=N]
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 from absl import app
 from absl import flags
 
-from disent_bias import logging_utils
-from disent_bias import visualize
+from disent_bias.utils import logging_utils
+from disent_bias.tools import visualize
 from disent_bias.cli import common
 
 

@@ -16,7 +16,7 @@ Presets go after a colon, e.g.
 
 Hyperparameters. ``config.model.hparams`` holds every method hyperparameter
 as an unset (None) typed placeholder. At run time
-``disent_bias.configuration.resolve_config`` fills each hyperparameter of the selected
+``disent_bias.training.configuration.resolve_config`` fills each hyperparameter of the selected
 objective from, in order: an explicit value (``--config.model.hparams.beta=16``),
 ``config.model.presets[model][dataset]``, ``config.model.presets[model]['*']``,
 and the default of the objective's hyperparameter dataclass. So

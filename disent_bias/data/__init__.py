@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from disent_bias import checks
+from disent_bias.utils import checks
 from disent_bias.data import arrays
 from disent_bias.data import base
 from disent_bias.data import samplers

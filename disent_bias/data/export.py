@@ -29,7 +29,7 @@ import io
 import os
 import numpy as np
 
-from disent_bias import workdir
+from disent_bias.utils import workdir
 from disent_bias.data import base
 from disent_bias.data import dsprites
 from disent_bias.data import shapes3d

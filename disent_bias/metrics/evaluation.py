@@ -17,8 +17,8 @@ from absl import logging
 import jax
 import numpy as np
 
-from disent_bias import checks
-from disent_bias import logging_utils
+from disent_bias.utils import checks
+from disent_bias.utils import logging_utils
 # Functions, not modules: the package re-exports functions under the module
 # names (``metrics.mig`` is the function).
 from disent_bias.metrics import beta_vae as beta_vae_lib

@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disent_bias import logging_utils
-from disent_bias import progress as progress_lib
+from disent_bias.utils import logging_utils
+from disent_bias.utils import progress as progress_lib
 
 RepresentationFn = Callable[[np.ndarray], np.ndarray]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from disent_bias import logging_utils
+from disent_bias.utils import logging_utils
 
 # The counts of a score run: the array metrics' sample sizes, the points
 # drawn for every metric and the distinct ones encoded.

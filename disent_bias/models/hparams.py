@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from disent_bias import checks
+from disent_bias.utils import checks
 from disent_bias.models import losses
 from disent_bias.models import objectives
 

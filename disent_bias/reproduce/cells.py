@@ -24,9 +24,9 @@ from typing import Any, Callable, Mapping, Sequence
 from absl import logging
 import ml_collections
 
-from disent_bias import logging_utils
-from disent_bias import train
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import logging_utils
+from disent_bias.training import train
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import protocol as protocol_lib
@@ -171,7 +171,7 @@ def run_cell(protocol: protocol_lib.Protocol, cell: grid.Cell,
     cell: the grid point.
     workdir: the reproduction directory (the cell uses ``workdir/cell.path``).
     train_fn: ``train_and_evaluate``-like function, which writes the cell's
-      ``results.json`` (default ``disent_bias.train.train_and_evaluate``).
+      ``results.json`` (default ``disent_bias.training.train.train_and_evaluate``).
 
   Returns:
     ``(records, trained)``: one record per seed (``records.seed_records``),

@@ -11,9 +11,9 @@ from absl import logging
 import ml_collections
 import numpy as np
 
-from disent_bias import errors
-from disent_bias import progress as progress_lib
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import cells as cells_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid

@@ -7,8 +7,8 @@ from typing import Any
 
 import ml_collections
 
-from disent_bias import logging_utils
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 
 
 def write_json(path: str, value: Any) -> None:

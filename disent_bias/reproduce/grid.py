@@ -20,9 +20,9 @@ from typing import Any, Mapping, Sequence
 
 import ml_collections
 
-from disent_bias import configuration
-from disent_bias import errors
-from disent_bias import workdir as workdir_lib
+from disent_bias.training import configuration
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 
 # The axes of a grid, and the other fields of a reproduction config that
 # decide which cells and seeds its table holds.

@@ -24,11 +24,11 @@ from absl import logging
 import ml_collections
 import numpy as np
 
-from disent_bias import errors
-from disent_bias import logging_utils
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias import scoring
-from disent_bias import workdir as workdir_lib
+from disent_bias.training import scoring
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import cells as cells_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid

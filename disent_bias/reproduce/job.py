@@ -26,14 +26,14 @@ import jax
 import ml_collections
 import numpy as np
 
-from disent_bias import errors
-from disent_bias import logging_utils
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias import progress as progress_lib
-from disent_bias import provenance
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import train
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import provenance
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import train
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import pack
 from disent_bias.reproduce import protocol as protocol_lib

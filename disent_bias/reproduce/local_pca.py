@@ -13,8 +13,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from disent_bias import data as data_lib
-from disent_bias import logging_utils
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_analysis
 from disent_bias.data import perturbations
 from disent_bias.reproduce import files

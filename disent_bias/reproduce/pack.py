@@ -28,9 +28,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from disent_bias import errors
-from disent_bias import logging_utils
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 
 MANIFEST = 'job.json'
 LOG = 'job.log'

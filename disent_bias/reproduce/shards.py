@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 
 from absl import logging
 
-from disent_bias import provenance
+from disent_bias.utils import provenance
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 

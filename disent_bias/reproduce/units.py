@@ -27,8 +27,8 @@ from typing import Any, Mapping, Sequence
 
 import ml_collections
 
-from disent_bias import errors
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import protocol as protocol_lib

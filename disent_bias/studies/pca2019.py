@@ -27,11 +27,11 @@ import jax
 import ml_collections
 import numpy as np
 
-from disent_bias import runner
-from disent_bias import stats
+from disent_bias.training import runner
+from disent_bias.utils import stats
 from disent_bias.analysis import alignment
 from disent_bias.analysis import dataset as dataset_lib
-from disent_bias.analysis import experiment
+from disent_bias.studies import experiment
 from disent_bias.analysis import model as model_lib
 from disent_bias.data import synthetic
 

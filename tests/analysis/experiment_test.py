@@ -6,7 +6,7 @@ import pytest
 
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias.analysis import experiment
+from disent_bias.studies import experiment
 from disent_bias.models import objectives
 from disent_bias.configs import toy as toy_config
 

@@ -9,7 +9,7 @@ latent axes follow the PCA directions; a plain autoencoder's are not.
 import numpy as np
 import pytest
 
-from disent_bias.analysis import experiment
+from disent_bias.studies import experiment
 from disent_bias.data import synthetic
 from disent_bias.configs import default
 

@@ -3,7 +3,7 @@
 The beta-VAE (original, perturbed, noise) and PCL (original, perturbed; the
 noise cell is left out for time) are trained with the project's train step
 (5 seeds per variant, all variants of a model vmapped in one program,
-``analysis.experiment.train_variants``; each run equals
+``studies.experiment.train_variants``; each run equals
 ``train_seeds`` on its variant alone) with the settings of
 ``disent_bias/configs/toy.py`` (PCL: 4,000 steps) and scored by MIG on
 posterior means. The beta-VAE's scores are also read against the MIG
@@ -15,10 +15,10 @@ trained to regress the factors; 2 seeds). About 2-2.5 CPU-minutes (101-129
 import numpy as np
 import pytest
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data
-from disent_bias import stats
-from disent_bias.analysis import experiment
+from disent_bias.utils import stats
+from disent_bias.studies import experiment
 from disent_bias.configs import toy as toy_config
 
 NUM_SEEDS = 5

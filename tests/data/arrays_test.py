@@ -6,7 +6,7 @@ import pytest
 
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.data import export
 from tiny_run import tiny_config
 

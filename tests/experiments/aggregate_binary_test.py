@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from disent_bias import train
+from disent_bias.training import train
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 

@@ -6,7 +6,7 @@ import itertools
 import ml_collections
 import pytest
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias.models import objectives
 from disent_bias.configs import common
 from disent_bias.configs import default

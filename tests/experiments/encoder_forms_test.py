@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.configs import default
 from experiments import encoder_forms
 

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from disent_bias import errors
+from disent_bias.utils import errors
 from disent_bias import reproduce
 from disent_bias.reproduce import grid
 

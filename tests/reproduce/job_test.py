@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from disent_bias import reproduce
-from disent_bias import train
+from disent_bias.training import train
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import pack

@@ -2,7 +2,7 @@
 
 import pytest
 
-from disent_bias import errors
+from disent_bias.utils import errors
 from disent_bias import reproduce
 from disent_bias.configs import reproduce as reproduce_configs
 from disent_bias.reproduce import grid

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 
-from disent_bias import logging_utils
+from disent_bias.utils import logging_utils
 
 
 def format_seconds(seconds: float | None) -> str:

@@ -33,8 +33,8 @@ from typing import Any, Iterator, Mapping
 from absl import logging
 import filelock
 
-from disent_bias import atomic_files
-from disent_bias import errors
+from disent_bias.utils import atomic_files
+from disent_bias.utils import errors
 
 # Atomic files (``atomic_files``), part of this module's API as before.
 PROCESS_START = atomic_files.PROCESS_START

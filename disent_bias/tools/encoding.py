@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disent_bias import runner
-from disent_bias import scoring
+from disent_bias.training import runner
+from disent_bias.training import scoring
 from disent_bias.models import networks
 
 # A workdir, a ``train.Restored``, or ``(model, params or TrainState)``.
@@ -43,7 +43,7 @@ def model_and_params(source: Source, seed: int = 0, step: int | None = None
     TypeError: a source of another kind.
   """
   if isinstance(source, (str, os.PathLike)):
-    from disent_bias import train  # pylint: disable=g-import-not-at-top
+    from disent_bias.training import train  # pylint: disable=g-import-not-at-top
     source = train.restore_run(os.fspath(source), step)
   elif step is not None:
     raise ValueError(f'step={step} needs a workdir source, got '

@@ -21,13 +21,13 @@ from absl import logging
 import jax
 import numpy as np
 
-from disent_bias import errors
+from disent_bias.utils import errors
 from disent_bias import metrics as metrics_lib
-from disent_bias import provenance
-from disent_bias import runner
-from disent_bias import scoring
-from disent_bias import train
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import provenance
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import train
+from disent_bias.utils import workdir as workdir_lib
 
 
 def evaluate_workdir(workdir: str, names: str | Sequence[str], *,

@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from disent_bias import step as step_lib
+from disent_bias.training import step as step_lib
 
 
 def check_finite(metrics: Mapping[str, np.ndarray], first_step: int,

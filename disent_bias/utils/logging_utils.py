@@ -20,9 +20,9 @@ from typing import Any, Iterator, Mapping
 from absl import logging
 import numpy as np
 
-from disent_bias import checks
-from disent_bias import images as images_lib
-from disent_bias import workdir
+from disent_bias.utils import checks
+from disent_bias.utils import images as images_lib
+from disent_bias.utils import workdir
 
 try:
   import tensorboardX  # The optional ``tensorboard`` extra.

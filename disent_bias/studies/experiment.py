@@ -22,10 +22,10 @@ import ml_collections
 import numpy as np
 import optax
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import metrics
-from disent_bias import runner
-from disent_bias import setup as setup_lib
+from disent_bias.training import runner
+from disent_bias.training import setup as setup_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import model as model_lib
 

@@ -3,7 +3,7 @@
 ``build(config, dataset)`` ties the network, the optimiser, the objective
 with its typed hyperparameters (read by its loss and its batch sampler) and
 ``step.train_step`` together; the train loop's runner,
-``analysis.experiment`` and the benchmark all train through the ``Setup``
+``studies.experiment`` and the benchmark all train through the ``Setup``
 it returns.
 """
 
@@ -17,9 +17,9 @@ import jax
 import ml_collections
 import optax
 
-from disent_bias import configuration
+from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias import step as step_lib
+from disent_bias.training import step as step_lib
 from disent_bias.models import networks
 from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib

@@ -27,8 +27,8 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from disent_bias import errors
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 
 DIGESTS_DIR = 'checkpoint_digests'
 LEGACY_DIGESTS_FILE = 'checkpoint_digests.json'  # Older versions' table.

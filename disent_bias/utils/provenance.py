@@ -2,7 +2,7 @@
 
 Every ``results.json`` and ``eval.json`` records ``provenance()``, so a number
 can be traced to the code and libraries that computed it, and
-``disent_bias.aggregate`` puts these fields next to the scores.
+``disent_bias.tools.aggregate`` puts these fields next to the scores.
 """
 
 from __future__ import annotations

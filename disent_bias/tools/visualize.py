@@ -7,7 +7,7 @@ writes, per model seed, into ``workdir/visualize/step_<n>/`` (or ``out``):
 - ``traversal_seed<s>_rank<i>_z<d>.gif``: one animated GIF per latent,
   ranked by KL (rank 0 carries the most information), each frame the
   traversed inputs at one value of the posterior-mean range
-  (``disent_bias.traversals``);
+  (``disent_bias.analysis.traversals``);
 - ``posterior_seed<s>.png``: mean posterior variance and KL per latent;
 - ``mutual_information_seed<s>.png``: the latent-vs-factor mutual information
   (MIG's matrix, normalised by each factor's entropy) as a heatmap.
@@ -23,11 +23,11 @@ import jax
 from matplotlib import figure as mpl_figure
 import numpy as np
 
-from disent_bias import images as images_lib
-from disent_bias import runner
-from disent_bias import train
-from disent_bias import traversals
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import images as images_lib
+from disent_bias.training import runner
+from disent_bias.training import train
+from disent_bias.analysis import traversals
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.metrics import utils as metric_utils
 from disent_bias.metrics.mig import mig_matrix
 

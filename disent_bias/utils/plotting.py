@@ -13,7 +13,7 @@ import jax
 from matplotlib import figure
 import numpy as np
 
-from disent_bias import images as images_lib
+from disent_bias.utils import images as images_lib
 
 
 def tile_rows(images, num_cols: int, pad: int = 1,

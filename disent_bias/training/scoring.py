@@ -19,12 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from disent_bias import analysis
-from disent_bias import logging_utils
+from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias import runner as runner_lib
-from disent_bias import stats
-from disent_bias import step as step_lib
-from disent_bias import traversals
+from disent_bias.training import runner as runner_lib
+from disent_bias.utils import stats
+from disent_bias.training import step as step_lib
+from disent_bias.analysis import traversals
 from disent_bias.models import networks
 
 

@@ -37,20 +37,20 @@ from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
-from disent_bias import checkpoint
-from disent_bias import configuration
+from disent_bias.training import checkpoint
+from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias import errors
-from disent_bias import finite
-from disent_bias import logging_utils
-from disent_bias import progress as progress_lib
-from disent_bias import provenance
-from disent_bias import runner as runner_lib
-from disent_bias import scoring
-from disent_bias import setup as setup_lib
-from disent_bias import step as step_lib
-from disent_bias import stored_run
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.training import finite
+from disent_bias.utils import logging_utils
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import provenance
+from disent_bias.training import runner as runner_lib
+from disent_bias.training import scoring
+from disent_bias.training import setup as setup_lib
+from disent_bias.training import step as step_lib
+from disent_bias.training import stored_run
+from disent_bias.utils import workdir as workdir_lib
 
 # The checks and the loader live in their own modules; these names are the
 # train module's public API as before.

@@ -12,14 +12,14 @@ from typing import Any
 
 import ml_collections
 
-from disent_bias import checkpoint
-from disent_bias import configuration
+from disent_bias.training import checkpoint
+from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias import errors
-from disent_bias import runner as runner_lib
-from disent_bias import setup as setup_lib
-from disent_bias import step as step_lib
-from disent_bias import workdir as workdir_lib
+from disent_bias.utils import errors
+from disent_bias.training import runner as runner_lib
+from disent_bias.training import setup as setup_lib
+from disent_bias.training import step as step_lib
+from disent_bias.utils import workdir as workdir_lib
 from disent_bias.models import networks
 
 

@@ -1,6 +1,6 @@
 """Reconstructions and latent traversals of a trained VAE, as image arrays.
 
-Used by the train loop's eval images and by ``disent_bias.visualize``. Latents
+Used by the train loop's eval images and by ``disent_bias.tools.visualize``. Latents
 are ordered by their KL to the prior (most informative first), and each
 latent is traversed over the range its posterior means take on the data (the
 2nd to 98th percentile), not a fixed prior range: a collapsed latent then
@@ -18,7 +18,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from disent_bias import images as images_lib
+from disent_bias.utils import images as images_lib
 from disent_bias.models import losses
 
 # Percentiles of the posterior means that bound a traversal.

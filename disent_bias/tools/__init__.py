@@ -1,0 +1,1 @@
+"""After-the-fact tools on stored runs: evaluate, visualize, aggregate, encode."""
