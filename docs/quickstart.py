@@ -16,8 +16,8 @@ import disent_bias
 from disent_bias import analysis
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias.studies import experiment
 from disent_bias.configs import toy
+from disent_bias.studies import experiment
 
 
 def main(num_steps: int = 4_000) -> dict:

@@ -39,16 +39,16 @@ from absl import app
 from absl import flags
 import jax
 
-from disent_bias.training import configuration
 from disent_bias import data as data_lib
 from disent_bias import metrics
-from disent_bias.utils import provenance
+from disent_bias.cli import common as cli
+from disent_bias.configs import default
+from disent_bias.training import configuration
 from disent_bias.training import runner
 from disent_bias.training import scoring
 from disent_bias.training import setup as setup_lib
-from disent_bias.training import train
-from disent_bias.cli import common as cli
-from disent_bias.configs import default
+from disent_bias.training import stored_run
+from disent_bias.utils import provenance
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Trained run to encode with '
                                '(default: an initialised dSprites beta-VAE).')
@@ -71,7 +71,7 @@ def _emit(record: dict[str, Any]) -> None:
 def _model() -> tuple[Any, Callable, str]:
   """(dataset, representation_fn, description) of the benchmarked model."""
   if _WORKDIR.value:
-    restored = train.restore_run(_WORKDIR.value)
+    restored = stored_run.restore_run(_WORKDIR.value)
     return (restored.dataset,
             scoring.representation_fn(restored.model,
                                       runner.select_seed(restored.params, 0)),
@@ -114,9 +114,7 @@ def _time_dci(sample: dict[str, Any], backend: str) -> float:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  with cli.user_errors():
+  with cli.binary(argv):
     for backend in _BACKENDS.value:
       metrics.dci_lib.check_backend(backend)
     machine = provenance.cpu()

@@ -43,11 +43,11 @@ from absl import app
 from absl import flags
 import jax
 
-from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias.utils import provenance
-from disent_bias.training import setup as setup_lib
 from disent_bias.data import samplers
+from disent_bias.training import configuration
+from disent_bias.training import setup as setup_lib
+from disent_bias.utils import provenance
 from experiments import throughput_lib
 from disent_bias.configs import default
 

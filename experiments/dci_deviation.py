@@ -27,12 +27,12 @@ import numpy as np
 
 from disent_bias import data as data_lib
 from disent_bias import metrics
+from disent_bias.cli import common as cli
+from disent_bias.configs import toy
+from disent_bias.studies import experiment
 from disent_bias.training import runner
 from disent_bias.training import scoring
 from disent_bias.utils import workdir as workdir_lib
-from disent_bias.studies import experiment
-from disent_bias.cli import common as cli
-from disent_bias.configs import toy
 
 _SAMPLES = flags.DEFINE_string(
     'samples', 'results/paper_core/units/*/*/*/*/samples.npz',
@@ -131,9 +131,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  with cli.user_errors():
+  with cli.binary(argv):
     metrics.dci_lib.check_backend('lightgbm')
     entries = list(saved_samples(_SAMPLES.value))
     for steps in _TOY_STEPS.value:

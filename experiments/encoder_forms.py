@@ -23,10 +23,10 @@ from absl import flags
 import numpy as np
 
 from disent_bias import metrics
+from disent_bias.cli import common as cli
 from disent_bias.training import runner
 from disent_bias.training import scoring
-from disent_bias.training import train
-from disent_bias.cli import common as cli
+from disent_bias.training import stored_run
 
 _WORKDIRS = flags.DEFINE_string('workdirs', None, 'Glob of training '
                                 'workdirs (conv models).', required=True)
@@ -41,7 +41,7 @@ def compare_run(workdir: str, names: Sequence[str], num_train: int,
                 num_test: int) -> list[dict[str, Any]]:
   """Per seed of one run: ``{'run', 'seed', 'max_code_diff', 'scores':
   {form: scores}}``, both forms scored on the seed's draws."""
-  restored = train.restore_run(workdir)
+  restored = stored_run.restore_run(workdir)
   rows = []
   for seed in range(restored.config.train.num_seeds):
     params = runner.select_seed(restored.params, seed)
@@ -83,9 +83,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  with cli.user_errors():
+  with cli.binary(argv):
     runs = sorted(glob.glob(_WORKDIRS.value))
     if not runs:
       raise ValueError(f'--workdirs={_WORKDIRS.value!r} matches no directory')

@@ -37,30 +37,32 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from disent_bias.utils import logging_utils
+from disent_bias.cli import common as cli
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import units
-from disent_bias.cli import common as cli
 
-config_flags.DEFINE_config_file(
-    'config', None, 'Reproduction config with a job section (experiments/'
-    'configs/reproduce.py:paper_core|paper|job_smoke).', lock_config=True)
-_OUT = flags.DEFINE_string('out', None, 'Job mode: the folder the job packs '
-                           'its units into (continued if it holds a job).')
-_BUDGET = flags.DEFINE_float('budget_s', None, 'Job mode: wall seconds this '
-                             'job may use, packing included.')
-_LEDGER = flags.DEFINE_string(
-    'ledger', None, 'Job mode: the ledger of done units (default: '
-    'results/<protocol>/ledger.json in the repository).')
-_MAX_UNITS = flags.DEFINE_integer('max_units', None, 'Job mode: at most this '
-                                  'many units.')
-_SCRATCH = flags.DEFINE_string('scratch', None, 'Job mode: where units train '
-                               '(default: a temporary folder, removed).')
-_INGEST = flags.DEFINE_string('ingest', None, 'Ingest mode: a job folder '
-                              'to merge into --workdir.')
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Ingest mode: the protocol\'s '
-                               'results (ledger.json, table.md, units/).')
+def define_flags() -> None:
+  """The binary's flags: a job (``--out``, ``--budget_s``) or an ingestion
+  (``--ingest``, ``--workdir``) of ``--config``."""
+  config_flags.DEFINE_config_file(
+      'config', None, 'Reproduction config with a job section (experiments/'
+      'configs/reproduce.py:paper_core|paper|job_smoke).', lock_config=True)
+  flags.DEFINE_string('out', None, 'Job mode: the folder the job packs its '
+                      'units into (continued if it holds a job).')
+  flags.DEFINE_float('budget_s', None, 'Job mode: wall seconds this job may '
+                     'use, packing included.')
+  flags.DEFINE_string('ledger', None, 'Job mode: the ledger of done units '
+                      '(default: results/<protocol>/ledger.json in the '
+                      'repository).')
+  flags.DEFINE_integer('max_units', None, 'Job mode: at most this many units.')
+  flags.DEFINE_string('scratch', None, 'Job mode: where units train (default: '
+                      'a temporary folder, removed).')
+  flags.DEFINE_string('ingest', None, 'Ingest mode: a job folder to merge '
+                      'into --workdir.')
+  flags.DEFINE_string('workdir', None, "Ingest mode: the protocol's results "
+                      '(ledger.json, table.md, units/).')
+  flags.mark_flags_as_required(['config'])
 
 
 def default_ledger(name: str) -> str:
@@ -69,25 +71,22 @@ def default_ledger(name: str) -> str:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  logging_utils.quiet_third_party_logs()
-  config = flags.FLAGS.config
-  with cli.user_errors():
-    if _INGEST.value is not None:
-      if _WORKDIR.value is None:
+  f = flags.FLAGS
+  with cli.binary(argv):
+    if f.ingest is not None:
+      if f.workdir is None:
         raise app.UsageError('--ingest needs --workdir (the protocol\'s '
                              'results, e.g. results/paper_core)')
-      ingest_lib.ingest(config, _INGEST.value, _WORKDIR.value)
+      ingest_lib.ingest(f.config, f.ingest, f.workdir)
       return
-    if _OUT.value is None or _BUDGET.value is None:
+    if f.out is None or f.budget_s is None:
       raise app.UsageError('give --out and --budget_s (a job), or --ingest '
                            'and --workdir')
-    job_lib.run_job(config, _OUT.value, budget_seconds=_BUDGET.value,
-                    ledger_path=_LEDGER.value or default_ledger(config.name),
-                    scratch_dir=_SCRATCH.value, max_units=_MAX_UNITS.value)
+    job_lib.run_job(f.config, f.out, budget_seconds=f.budget_s,
+                    ledger_path=f.ledger or default_ledger(f.config.name),
+                    scratch_dir=f.scratch, max_units=f.max_units)
 
 
 if __name__ == '__main__':
-  flags.mark_flags_as_required(['config'])
+  define_flags()
   app.run(main, flags_parser=cli.parse_flags)

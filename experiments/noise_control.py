@@ -28,14 +28,14 @@ from absl import logging
 import numpy as np
 
 from disent_bias import data
-from disent_bias.training import runner
-from disent_bias.utils import stats
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
-from disent_bias.studies import experiment
 from disent_bias.analysis import model as model_lib
 from disent_bias.cli import common as cli
 from disent_bias.configs import toy as toy_config
+from disent_bias.studies import experiment
+from disent_bias.training import runner
+from disent_bias.utils import stats
+from disent_bias.utils import workdir as workdir_lib
 
 _MODEL = flags.DEFINE_string('model', 'beta_vae', 'objective to train')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'output directory',

@@ -18,11 +18,11 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from disent_bias.utils import provenance
-from disent_bias.utils import workdir as workdir_lib
-from disent_bias.studies import pca2019
 from disent_bias.cli import common as cli
 from disent_bias.configs import pca2019 as pca2019_config
+from disent_bias.studies import pca2019
+from disent_bias.utils import provenance
+from disent_bias.utils import workdir as workdir_lib
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'output directory',
                                required=True)

@@ -22,11 +22,11 @@ from typing import Any, Callable, Mapping, Sequence
 import jax
 import ml_collections
 
-from disent_bias.training import configuration
 from disent_bias import data as data_lib
+from disent_bias.configs import default
+from disent_bias.training import configuration
 from disent_bias.training import runner
 from disent_bias.training import setup as setup_lib
-from disent_bias.configs import default
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from disent_bias import reproduce
+from disent_bias.configs import reproduce as reproduce_configs
 from disent_bias.tools import aggregate
+from disent_bias.training import train
 from disent_bias.utils import errors
 from disent_bias.utils import provenance
-from disent_bias import reproduce
-from disent_bias.training import train
-from disent_bias.configs import reproduce as reproduce_configs
 import score_records
 
 

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from disent_bias.training import configuration
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias.utils import workdir as workdir_lib
-from disent_bias.models import hparams
 from disent_bias.configs import default
+from disent_bias.models import hparams
+from disent_bias.training import configuration
+from disent_bias.utils import workdir as workdir_lib
 from tiny_run import tiny_config
 
 

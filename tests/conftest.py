@@ -8,8 +8,8 @@ import tempfile
 import jax
 import pytest
 
-from disent_bias.training import train
 from disent_bias.configs import default
+from disent_bias.training import train
 
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
 _CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'

@@ -21,7 +21,7 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias.training import train
+from disent_bias.training import stored_run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join('tests', 'distributed_config.py')
@@ -137,6 +137,6 @@ def test_two_processes_match_one_process_with_two_devices(tmp_path):
   # One run's files: process 1 wrote none of its own (no second event file).
   assert _files(multi) == _files(single)
   assert sorted(os.listdir(os.path.join(multi, 'checkpoints'))) == ['2', '4']
-  params = [train.restore(w)[2] for w in (multi, single)]
+  params = [stored_run.restore(w)[2] for w in (multi, single)]
   jax.tree.map(lambda x, y: np.testing.assert_array_equal(
       np.asarray(x), np.asarray(y)), *params)

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import disent_bias
-from disent_bias.training import configuration
 from disent_bias import data
 from disent_bias.tools import encoding
+from disent_bias.training import configuration
 from disent_bias.training import runner
 from disent_bias.training import scoring
 from disent_bias.training import setup
-from disent_bias.training import train
+from disent_bias.training import stored_run
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 
@@ -60,7 +60,7 @@ def test_bad_seed_shapes_and_sources_are_refused():
 
 
 def test_workdir_is_restored_like_evaluate(toy_run):
-  restored = train.restore_run(toy_run)
+  restored = stored_run.restore_run(toy_run)
   dataset = data.load_config(restored.config.data)
   _, images = dataset.sample_observations(jax.random.key(2), 5)
   codes = disent_bias.encode(toy_run, np.asarray(images))

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from disent_bias.tools import evaluate
 from disent_bias import metrics
+from disent_bias.tools import evaluate
 from disent_bias.training import scoring
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from disent_bias.data import base
 from disent_bias.utils import images as images_lib
 from disent_bias.utils import plotting
-from disent_bias.data import base
 
 
 def _bars(is_pure=True):

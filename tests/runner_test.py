@@ -28,13 +28,13 @@ _MULTI_DEVICE_SCRIPT = textwrap.dedent("""
     import jax
     sys.path.insert(0, {tests!r})
     import tiny_run
+    from disent_bias.training import train
     jax.config.update('jax_disable_most_optimizations', True)
     assert jax.device_count() == 4, jax.devices()
     config = tiny_run.tiny_config('factor_vae', num_seeds=2)
-    tiny_run.train.train_and_evaluate(config, {workdir!r},
-                                      dataset=tiny_run.tiny_dataset())
+    train.train_and_evaluate(config, {workdir!r},
+                             dataset=tiny_run.tiny_dataset())
 """)
-
 
 
 def test_multi_seed_run_equals_seeds_trained_alone(tmp_path):

@@ -7,11 +7,11 @@ import jax
 import numpy as np
 import pytest
 
+from disent_bias.models import objectives
+from disent_bias.studies import experiment
 from disent_bias.training import configuration
 from disent_bias.training import runner
 from disent_bias.training import setup
-from disent_bias.studies import experiment
-from disent_bias.models import objectives
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from disent_bias import reproduce
-from disent_bias.utils import stats
 from disent_bias.training import scoring
+from disent_bias.utils import stats
 
 # Scores of three seeds; mean 0.3, squared deviations 0.04, 0.01, 0.09, so
 # the sample sd (ddof=1) is sqrt(0.14 / 2) = sqrt(0.07) = 0.26458 (the

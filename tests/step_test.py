@@ -8,14 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disent_bias.training import configuration
 from disent_bias import data
-from disent_bias.training import runner
-from disent_bias.training import setup
-from disent_bias.training import step
 from disent_bias.configs import default
 from disent_bias.models import objective_base as base
 from disent_bias.models import objectives
+from disent_bias.training import configuration
+from disent_bias.training import runner
+from disent_bias.training import setup
+from disent_bias.training import step
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 

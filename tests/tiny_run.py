@@ -7,8 +7,8 @@ import jax
 import numpy as np
 
 from disent_bias import data
-from disent_bias.training import train
 from disent_bias.configs import default
+from disent_bias.training import stored_run
 
 # Small synthetic task: 3 factors x 4 values -> R^6 (values in [0, 1]).
 DATA_OPTIONS = dict(num_factors=3, factor_size=4, dim=6)
@@ -42,7 +42,7 @@ def tiny_config(model='beta_vae', num_steps=4, **train_overrides):
 
 
 def restored_params(workdir):
-  _, _, params, _ = train.restore(workdir, dataset=tiny_dataset())
+  _, _, params, _ = stored_run.restore(workdir, dataset=tiny_dataset())
   return params
 
 

@@ -8,11 +8,11 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias.utils import logging_utils
+from disent_bias.configs import default
+from disent_bias.models import objectives
 from disent_bias.training import step
 from disent_bias.training import train
-from disent_bias.models import objectives
-from disent_bias.configs import default
+from disent_bias.utils import logging_utils
 from tiny_run import restored_params
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from disent_bias.utils import images as images_lib
 from disent_bias.analysis import traversals
+from disent_bias.utils import images as images_lib
 
 
 def test_vectors_become_filled_curves():

@@ -6,9 +6,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from disent_bias.utils import images as images_lib
-from disent_bias.analysis import traversals
 from disent_bias.tools import visualize
+from disent_bias.utils import images as images_lib
 
 
 def test_visualize_writes_gifs_and_plots(toy_run, tmp_path):

@@ -21,10 +21,11 @@ import jax
 import numpy as np
 import pytest
 
-from disent_bias.training import checkpoint
 from disent_bias.tools import evaluate
-from disent_bias.training import train
 from disent_bias.tools import visualize
+from disent_bias.training import checkpoint
+from disent_bias.training import stored_run
+from disent_bias.training import train
 from disent_bias.utils import workdir as workdir_lib
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
@@ -236,15 +237,15 @@ def test_altered_checkpoint_is_not_restored(trained, tmp_path, caplog, damage):
     shutil.copytree(os.path.join(workdir, 'checkpoints', '2'), step_dir)
     message = rf'checkpoint {step_dir} does not match the digest'
   with pytest.raises(checkpoint.DamagedCheckpointError, match=message):
-    train.restore(workdir, 4, dataset=tiny_dataset())
+    stored_run.restore(workdir, 4, dataset=tiny_dataset())
   with caplog.at_level(logging.WARNING):
-    _, _, params, _ = train.restore(workdir, dataset=tiny_dataset())
+    _, _, params, _ = stored_run.restore(workdir, dataset=tiny_dataset())
   assert f'checkpoint {step_dir}' in _warnings(caplog)
   # The fallback is step 2, as saved, and restore_run (what evaluate and
   # visualize load) says so.
-  _, _, expected, _ = train.restore(workdir, 2, dataset=tiny_dataset())
+  _, _, expected, _ = stored_run.restore(workdir, 2, dataset=tiny_dataset())
   jax.tree.map(np.testing.assert_array_equal, params, expected)
-  assert train.restore_run(workdir, dataset=tiny_dataset()).step == 2
+  assert stored_run.restore_run(workdir, dataset=tiny_dataset()).step == 2
 
 
 def test_nan_error_names_a_verified_checkpoint(tmp_path, monkeypatch):
@@ -268,7 +269,7 @@ def test_nan_error_names_a_verified_checkpoint(tmp_path, monkeypatch):
 def test_missing_step_lists_the_steps_on_disk(trained):
   with pytest.raises(FileNotFoundError,
                      match=r'no checkpoint at step 3 .*steps on disk: 2, 4'):
-    train.restore(trained, 3, dataset=tiny_dataset())
+    stored_run.restore(trained, 3, dataset=tiny_dataset())
 
 
 def _as_old_digest_table(workdir):
@@ -305,14 +306,14 @@ def test_older_checkpoints_stay_verified_after_a_resume(
     for step in verified:
       assert checkpoint.recorded_digest(mngr, step)[1] == os.path.join(
           digests, f'{step}.json')
-      train.restore(workdir, step, dataset=tiny_dataset())
+      stored_run.restore(workdir, step, dataset=tiny_dataset())
   assert 'no readable recorded digest' not in caplog.text
   shutil.rmtree(os.path.join(workdir, 'checkpoints', '2'))
   shutil.copytree(os.path.join(workdir, 'checkpoints', '6'),
                   os.path.join(workdir, 'checkpoints', '2'))
   with pytest.raises(checkpoint.DamagedCheckpointError,
                      match='does not match the digest'):
-    train.restore(workdir, 2, dataset=tiny_dataset())
+    stored_run.restore(workdir, 2, dataset=tiny_dataset())
 
 
 # ----------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def test_evaluate_fails_on_an_unwritable_workdir_before_scoring(
     raise AssertionError('scored before checking the output')
 
   monkeypatch.setattr(workdir_lib.tempfile, 'mkstemp', unwritable)
-  monkeypatch.setattr(train, 'restore', must_not_score)
+  monkeypatch.setattr(stored_run, 'restore_run', must_not_score)
   with pytest.raises(PermissionError,
                      match=r'eval.json cannot be written: .* is not writable '
                      r'\(Permission denied\)'):

@@ -20,6 +20,7 @@ import numpy as np
 
 from disent_bias.analysis import alignment
 from disent_bias.analysis import jacobian
+from disent_bias.data import perturbations
 from disent_bias.metrics import sampling
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -94,7 +95,6 @@ def criterion(dataset, blur: float | None = None,
   Raises:
     ValueError: an unknown ``columns`` string, or no factor to score.
   """
-  from disent_bias.data import perturbations  # pylint: disable=g-import-not-at-top
   if blur is None:
     blur = IMAGE_BLUR if len(dataset.observation_shape) == 3 else 0.0
   if isinstance(columns, str):

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from disent_bias.utils import images as images_lib
 from disent_bias.models import losses
+from disent_bias.utils import images as images_lib
 
 # Percentiles of the posterior means that bound a traversal.
 RANGE_PERCENTILES = (2.0, 98.0)

@@ -14,9 +14,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from disent_bias.cli import common
 from disent_bias.tools import aggregate
 from disent_bias.utils import logging_utils
-from disent_bias.cli import common
 
 
 def define_flags() -> None:

@@ -5,7 +5,7 @@ Run:
     --workdir=/tmp/analysis/dsprites_perturbed --num_points=200
 
 Your own data (a generic-layout npz / HDF5 file, docs/own_data.md), before
-any training: ``--path=FILE`` audits it instead (``analysis.audit``: the
+any training: ``--path=FILE`` audits it instead (``tools.audit``: the
 original's and the perturbed variant's alignment under the same criterion,
 ``audit.json`` and plots in ``--workdir``):
   disent-bias-analyze --path=mine.npz --workdir=/tmp/audit
@@ -38,9 +38,9 @@ import numpy as np
 
 from disent_bias import analysis
 from disent_bias import data
-from disent_bias.utils import workdir as workdir_lib
-from disent_bias.analysis import audit
+from disent_bias.tools import audit
 from disent_bias.cli import common
+from disent_bias.utils import workdir as workdir_lib
 
 matplotlib.use('Agg')
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top

@@ -14,13 +14,14 @@ import importlib.util
 import os
 import re
 import sys
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from absl import app
 from absl import flags
 from absl import logging
 
 from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'configs')
@@ -145,6 +146,18 @@ def user_errors() -> Iterator[None]:
       raise
     sys.stderr.write(f'FATAL {errors.one_line(e)}\n')
     sys.exit(USER_ERROR_STATUS)
+
+
+@contextlib.contextmanager
+def binary(argv: Sequence[str]) -> Iterator[None]:
+  """A binary's ``main`` body: it takes no positional arguments, hides other
+  libraries' INFO lines (``logging_utils.quiet_third_party_logs``) and ends
+  on a user error with one ``FATAL`` line (``user_errors``)."""
+  if len(argv) > 1:
+    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
+  logging_utils.quiet_third_party_logs()
+  with user_errors():
+    yield
 
 
 def run(define_flags: Callable[[], None], main: Callable[[list[str]], None],

@@ -14,15 +14,13 @@ backend.
 
 from __future__ import annotations
 
-from absl import app
 from absl import flags
 from absl import logging
 import jax
 
-from disent_bias.tools import evaluate
-from disent_bias.utils import logging_utils
 from disent_bias import metrics
 from disent_bias.cli import common
+from disent_bias.tools import evaluate
 
 
 def define_flags() -> None:
@@ -44,12 +42,9 @@ def define_flags() -> None:
 
 def main(argv: list[str]) -> None:
   """Scores ``--workdir``."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  logging_utils.quiet_third_party_logs()
   logging.info('devices: %s', jax.local_devices())
   f = flags.FLAGS
-  with common.user_errors():
+  with common.binary(argv):
     evaluate.evaluate_workdir(f.workdir, f.metrics, seed=f.seed,
                               num_train=f.num_train, num_test=f.num_test,
                               step=f.step, dci_backend=f.dci_backend)

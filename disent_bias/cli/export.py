@@ -23,9 +23,9 @@ from absl import flags
 from absl import logging
 
 from disent_bias import data
-from disent_bias.utils import errors
 from disent_bias.cli import common
 from disent_bias.data import export
+from disent_bias.utils import errors
 
 
 def define_flags() -> None:

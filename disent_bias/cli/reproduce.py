@@ -24,7 +24,6 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from disent_bias.utils import logging_utils
 from disent_bias import reproduce
 from disent_bias.cli import common
 
@@ -58,11 +57,8 @@ def shard(index: int | None, count: int | None) -> reproduce.Shard | None:
 
 def main(argv: list[str]) -> None:
   """Runs (a shard of) the grid of ``--config`` in ``--workdir``."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  logging_utils.quiet_third_party_logs()
   f = flags.FLAGS
-  with common.user_errors():
+  with common.binary(argv):
     reproduce.reproduce(f.config, f.workdir,
                         shard=shard(f.shard, f.num_shards))
 

@@ -16,9 +16,9 @@ from absl import flags
 from absl import logging
 
 from disent_bias import data
+from disent_bias.cli import common
 from disent_bias.utils import errors
 from disent_bias.utils import plotting
-from disent_bias.cli import common
 
 
 def define_flags() -> None:

@@ -16,16 +16,14 @@ several processes: the same command in each, with
 
 from __future__ import annotations
 
-from absl import app
 from absl import flags
 from absl import logging
 import jax
 from ml_collections import config_flags
 
-from disent_bias.utils import logging_utils
+from disent_bias.cli import common
 from disent_bias.training import runner
 from disent_bias.training import train
-from disent_bias.cli import common
 
 
 def define_flags() -> None:
@@ -44,15 +42,12 @@ def define_flags() -> None:
 
 def main(argv: list[str]) -> None:
   """Trains ``--config`` in ``--workdir`` (resuming it)."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  logging_utils.quiet_third_party_logs()
-  config = flags.FLAGS.config
-  # Before the first JAX call below: jax.distributed starts first.
-  runner.maybe_initialize_distributed(config)
-  logging.info('JAX process %d / %d, local devices: %s', jax.process_index(),
-               jax.process_count(), jax.local_devices())
-  with common.user_errors():
+  with common.binary(argv):
+    config = flags.FLAGS.config
+    # Before the first JAX call below: jax.distributed starts first.
+    runner.maybe_initialize_distributed(config)
+    logging.info('JAX process %d / %d, local devices: %s',
+                 jax.process_index(), jax.process_count(), jax.local_devices())
     train.train_and_evaluate(config, flags.FLAGS.workdir,
                              restart=flags.FLAGS.restart)
 

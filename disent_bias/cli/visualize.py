@@ -10,12 +10,10 @@ the latent-vs-factor mutual information heatmap of every model seed into
 
 from __future__ import annotations
 
-from absl import app
 from absl import flags
 
-from disent_bias.utils import logging_utils
-from disent_bias.tools import visualize
 from disent_bias.cli import common
+from disent_bias.tools import visualize
 
 
 def define_flags() -> None:
@@ -33,11 +31,8 @@ def define_flags() -> None:
 
 def main(argv: list[str]) -> None:
   """Writes the figures of ``--workdir``."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Too many command-line arguments: {argv[1:]}')
-  logging_utils.quiet_third_party_logs()
   f = flags.FLAGS
-  with common.user_errors():
+  with common.binary(argv):
     visualize.visualize_workdir(
         f.workdir, f.out, step=f.step, num_images=f.num_images,
         traversal_steps=f.traversal_steps, num_points=f.num_points)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from disent_bias.utils import checks
 from disent_bias.data import arrays
 from disent_bias.data import base
 from disent_bias.data import samplers
@@ -23,6 +22,7 @@ from disent_bias.data.arrays import from_arrays
 from disent_bias.data.base import GroundTruthData
 from disent_bias.data.state_space import StateSpace
 from disent_bias.data.variants import VARIANTS
+from disent_bias.utils import checks
 
 SOURCES = ('procedural', 'file', 'tfds')
 

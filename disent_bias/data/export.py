@@ -29,11 +29,11 @@ import io
 import os
 import numpy as np
 
-from disent_bias.utils import workdir
 from disent_bias.data import base
 from disent_bias.data import dsprites
 from disent_bias.data import shapes3d
 from disent_bias.metrics import sampling
+from disent_bias.utils import workdir
 
 LAYOUTS = ('generic', 'dsprites', 'shapes3d')
 STORAGE_DTYPES = ('bool', 'uint8', 'float32')

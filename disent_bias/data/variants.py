@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from disent_bias.data import base
+from disent_bias.data import perturbations
 
 VARIANTS = ('original', 'perturbed', 'noise')
 # The paper's eps for dSprites and Shapes3D; for the 32x32 image tier
@@ -65,7 +66,6 @@ def apply_variant(dataset: base.GroundTruthData, variant: str,
   if variant == 'noise':
     pattern = lambda f: noise_pattern(dataset, f)
   else:
-    from disent_bias.data import perturbations  # pylint: disable=g-import-not-at-top
     pattern = perturbations.make_perturbation(dataset)
   base_render = dataset.render
 

@@ -31,9 +31,9 @@ from disent_bias.metrics.evaluation import validate_config
 from disent_bias.metrics.factor_vae import factor_vae_score
 from disent_bias.metrics.mig import mig
 from disent_bias.metrics.modularity import modularity_explicitness
-from disent_bias.metrics.score_record import ScoreRecord
 from disent_bias.metrics.sampling import sample_codes
 from disent_bias.metrics.sap import sap
+from disent_bias.metrics.score_record import ScoreRecord
 from disent_bias.metrics.unsupervised import unsupervised
 
 __all__ = [

@@ -25,14 +25,14 @@ from disent_bias.metrics import beta_vae as beta_vae_lib
 from disent_bias.metrics import dci as dci_lib
 from disent_bias.metrics import factor_vae as factor_vae_lib
 from disent_bias.metrics import sampling
-from disent_bias.metrics.score_record import ScoreRecord
+from disent_bias.metrics import utils
 from disent_bias.metrics.dci import dci
 from disent_bias.metrics.factor_vae import varying_factors
 from disent_bias.metrics.mig import mig
 from disent_bias.metrics.modularity import modularity_explicitness
 from disent_bias.metrics.sap import sap
+from disent_bias.metrics.score_record import ScoreRecord
 from disent_bias.metrics.unsupervised import unsupervised
-from disent_bias.metrics import utils
 
 
 @dataclasses.dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from disent_bias.utils import checks
 from disent_bias.models import losses
 from disent_bias.models import objectives
+from disent_bias.utils import checks
 
 
 # Hyperparameters that may be negative: k < 1 draws k per pair (Ada-GVAE).

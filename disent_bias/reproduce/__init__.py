@@ -56,13 +56,13 @@ one of the table in the workdir is named in one warning (docs/workdir.md;
 
 from disent_bias.reproduce.driver import reproduce
 from disent_bias.reproduce.grid import Cell
-from disent_bias.reproduce.grid import SweepAxis
 from disent_bias.reproduce.grid import cell_config
 from disent_bias.reproduce.grid import expand_grid
 from disent_bias.reproduce.grid import sweep_axis
+from disent_bias.reproduce.grid import SweepAxis
 from disent_bias.reproduce.local_pca import analyze_dataset
-from disent_bias.reproduce.protocol import Protocol
 from disent_bias.reproduce.protocol import parse
+from disent_bias.reproduce.protocol import Protocol
 from disent_bias.reproduce.records import MECHANISM_KEYS
 from disent_bias.reproduce.records import seed_records
 from disent_bias.reproduce.records import summarize

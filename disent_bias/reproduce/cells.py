@@ -24,13 +24,13 @@ from typing import Any, Callable, Mapping, Sequence
 from absl import logging
 import ml_collections
 
-from disent_bias.utils import logging_utils
-from disent_bias.training import train
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
+from disent_bias.training import train
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 
 CELL_FILE = 'cell.json'
 RESULTS_FILE = 'results.json'

@@ -11,9 +11,6 @@ from absl import logging
 import ml_collections
 import numpy as np
 
-from disent_bias.utils import errors
-from disent_bias.utils import progress as progress_lib
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import cells as cells_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
@@ -22,6 +19,9 @@ from disent_bias.reproduce import outputs
 from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import shards
 from disent_bias.reproduce import sweep
+from disent_bias.utils import errors
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import workdir as workdir_lib
 
 TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
 

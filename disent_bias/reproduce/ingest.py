@@ -24,11 +24,7 @@ from absl import logging
 import ml_collections
 import numpy as np
 
-from disent_bias.utils import errors
-from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias.training import scoring
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import cells as cells_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
@@ -38,6 +34,10 @@ from disent_bias.reproduce import pack
 from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
 from disent_bias.reproduce import units as units_lib
+from disent_bias.training import scoring
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 
 UNITS_DIR = 'units'
 JOBS_DIR = 'jobs'

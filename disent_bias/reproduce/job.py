@@ -26,18 +26,19 @@ import jax
 import ml_collections
 import numpy as np
 
-from disent_bias.utils import errors
-from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias.utils import progress as progress_lib
-from disent_bias.utils import provenance
-from disent_bias.training import runner
-from disent_bias.training import scoring
-from disent_bias.training import train
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import pack
 from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import units as units_lib
+from disent_bias.training import runner
+from disent_bias.training import scoring
+from disent_bias.training import stored_run
+from disent_bias.training import train
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import provenance
 
 TrainFn = Callable[[ml_collections.ConfigDict, str], Mapping[str, Any]]
 # Bytes of a unit's payload per seed and sample point (codes float32, factors
@@ -70,7 +71,7 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
                ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
   """Per seed: the metrics ``now`` (scored here), and the saved sample's
   arrays."""
-  restored = train.restore_run(workdir)
+  restored = stored_run.restore_run(workdir)
   mc = restored.config.metrics
   scores, arrays = [], {}
   for index in range(unit.count):

@@ -13,13 +13,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from disent_bias import data as data_lib
-from disent_bias.utils import logging_utils
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_analysis
 from disent_bias.data import perturbations
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import protocol as protocol_lib
+from disent_bias.utils import logging_utils
+from disent_bias.utils import workdir as workdir_lib
 
 
 def analyze_dataset(dataset: data_lib.GroundTruthData, *, num_points: int,

@@ -7,14 +7,14 @@ from typing import Any, Mapping, Sequence
 
 import ml_collections
 
-from disent_bias.utils import provenance
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import files
-from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import local_pca
 from disent_bias.reproduce import plots
+from disent_bias.reproduce import protocol as protocol_lib
 from disent_bias.reproduce import records as records_lib
 from disent_bias.reproduce import tables
+from disent_bias.utils import provenance
+from disent_bias.utils import workdir as workdir_lib
 
 MECHANISM_TEXT = (
     'Decoder Jacobian distance to orthogonality on the active latents (all '

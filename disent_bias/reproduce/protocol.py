@@ -18,10 +18,10 @@ from typing import Any, Mapping
 
 import ml_collections
 
-from disent_bias.utils import errors
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import tables
+from disent_bias.utils import errors
 
 
 @dataclasses.dataclass(frozen=True)

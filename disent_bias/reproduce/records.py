@@ -15,9 +15,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from disent_bias.reproduce import grid
 from disent_bias.training import scoring
 from disent_bias.utils import stats
-from disent_bias.reproduce import grid
 
 # Mechanism readouts (``analysis.model_summary`` at the final eval point, a
 # seed's ``eval`` record): score name -> eval key. The decoder's column

@@ -8,9 +8,9 @@ from typing import Any, Mapping, Sequence
 
 from absl import logging
 
-from disent_bias.utils import provenance
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
+from disent_bias.utils import provenance
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,11 +27,11 @@ from typing import Any, Mapping, Sequence
 
 import ml_collections
 
-from disent_bias.utils import errors
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import files
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import protocol as protocol_lib
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 
 DONE, PENDING = 'done', 'pending'
 LEDGER_FILE = 'ledger.json'

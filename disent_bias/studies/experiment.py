@@ -22,12 +22,12 @@ import ml_collections
 import numpy as np
 import optax
 
-from disent_bias.training import configuration
 from disent_bias import metrics
-from disent_bias.training import runner
-from disent_bias.training import setup as setup_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.analysis import model as model_lib
+from disent_bias.training import configuration
+from disent_bias.training import runner
+from disent_bias.training import setup as setup_lib
 
 
 def train_seeds(config: ml_collections.ConfigDict, dataset, *,

@@ -27,13 +27,13 @@ import jax
 import ml_collections
 import numpy as np
 
-from disent_bias.training import runner
-from disent_bias.utils import stats
 from disent_bias.analysis import alignment
 from disent_bias.analysis import dataset as dataset_lib
-from disent_bias.studies import experiment
 from disent_bias.analysis import model as model_lib
 from disent_bias.data import synthetic
+from disent_bias.studies import experiment
+from disent_bias.training import runner
+from disent_bias.utils import stats
 
 NUM_FACTORS = 2
 DIM = 3

@@ -33,10 +33,10 @@ from typing import Any, Iterable, Mapping
 
 from absl import logging
 
-from disent_bias.utils import errors
-from disent_bias.training import scoring
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.reproduce import records as records_lib
+from disent_bias.training import scoring
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 
 try:
   import pandas as pd  # The optional ``aggregate`` extra.

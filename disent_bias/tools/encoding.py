@@ -1,7 +1,7 @@
 """Encode images with a trained model: ``disent_bias.encode``.
 
 The source is a training workdir (its stored config and newest checkpoint
-that verifies, ``train.restore_run``), a ``train.Restored``, or a
+that verifies, ``stored_run.restore_run``), a ``stored_run.Restored``, or a
 ``(model, params)`` pair whose params may be a ``step.TrainState`` and may
 carry the leading seed axis of a multi-seed run (``runner.select_seed``).
 Encoding is ``scoring.posterior_fn`` over fixed-size batches
@@ -17,11 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from disent_bias.models import networks
 from disent_bias.training import runner
 from disent_bias.training import scoring
-from disent_bias.models import networks
+from disent_bias.training import stored_run
 
-# A workdir, a ``train.Restored``, or ``(model, params or TrainState)``.
+# A workdir, a ``stored_run.Restored``, or ``(model, params or TrainState)``.
 Source = Any
 
 
@@ -30,7 +31,7 @@ def model_and_params(source: Source, seed: int = 0, step: int | None = None
   """The model and one seed's parameters (no seed axis) of ``source``.
 
   Args:
-    source: a training workdir path, a ``train.Restored``, or a
+    source: a training workdir path, a ``stored_run.Restored``, or a
       ``(model, params)`` pair; params may be a ``TrainState`` (its
       ``params`` are used) and may have a leading seed axis.
     seed: seed index within a multi-seed run (0 .. num_seeds - 1).
@@ -43,8 +44,7 @@ def model_and_params(source: Source, seed: int = 0, step: int | None = None
     TypeError: a source of another kind.
   """
   if isinstance(source, (str, os.PathLike)):
-    from disent_bias.training import train  # pylint: disable=g-import-not-at-top
-    source = train.restore_run(os.fspath(source), step)
+    source = stored_run.restore_run(os.fspath(source), step)
   elif step is not None:
     raise ValueError(f'step={step} needs a workdir source, got '
                      f'{type(source).__name__}')
@@ -53,7 +53,7 @@ def model_and_params(source: Source, seed: int = 0, step: int | None = None
   elif isinstance(source, (tuple, list)) and len(source) == 2:
     model, params = source
   else:
-    raise TypeError('encode needs a training workdir, a train.Restored or a '
+    raise TypeError('encode needs a training workdir, a stored_run.Restored or a '
                     f'(model, params) pair, got {type(source).__name__}')
   if not isinstance(model, networks.VAE):
     raise TypeError(f'encode needs a networks.VAE model, got '
@@ -93,7 +93,7 @@ def encode(source: Source, images: np.ndarray, *, seed: int = 0,
   """Posterior means (and log-variances) of images under a trained model.
 
   Args:
-    source: a training workdir, a ``train.Restored`` or ``(model, params)``
+    source: a training workdir, a ``stored_run.Restored`` or ``(model, params)``
       (``model_and_params``).
     images: float (n, *obs) in [0, 1], the model's observation shape.
     seed: seed index within a multi-seed run.

@@ -21,12 +21,12 @@ from absl import logging
 import jax
 import numpy as np
 
-from disent_bias.utils import errors
 from disent_bias import metrics as metrics_lib
-from disent_bias.utils import provenance
 from disent_bias.training import runner
 from disent_bias.training import scoring
-from disent_bias.training import train
+from disent_bias.training import stored_run
+from disent_bias.utils import errors
+from disent_bias.utils import provenance
 from disent_bias.utils import workdir as workdir_lib
 
 
@@ -73,7 +73,7 @@ def evaluate_workdir(workdir: str, names: str | Sequence[str], *,
   if filename:  # Before hours of scoring, not after.
     workdir_lib.check_writable(os.path.join(workdir, filename))
   start = time.perf_counter()
-  restored = train.restore_run(workdir, step)
+  restored = stored_run.restore_run(workdir, step)
   num_seeds = int(jax.tree.leaves(restored.params)[0].shape[0])
   logging.info('evaluating %s step %d: %d model seed(s) on %r, metrics %s',
                workdir, restored.step, num_seeds, restored.dataset, names)

@@ -23,13 +23,13 @@ import jax
 from matplotlib import figure as mpl_figure
 import numpy as np
 
-from disent_bias.utils import images as images_lib
-from disent_bias.training import runner
-from disent_bias.training import train
 from disent_bias.analysis import traversals
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.metrics import utils as metric_utils
 from disent_bias.metrics.mig import mig_matrix
+from disent_bias.training import runner
+from disent_bias.training import stored_run
+from disent_bias.utils import images as images_lib
+from disent_bias.utils import workdir as workdir_lib
 
 
 def mutual_information(codes: np.ndarray, factors: np.ndarray,
@@ -111,7 +111,7 @@ def visualize_workdir(workdir: str, out: str | None = None, *,
   """
   if out is not None:
     workdir_lib.check_kind(out, workdir_lib.EVALUATION, '--out')
-  restored = train.restore_run(workdir, step)
+  restored = stored_run.restore_run(workdir, step)
   step, config, model, params, dataset = (
       restored.step, restored.config, restored.model, restored.params,
       restored.dataset)

@@ -14,14 +14,14 @@ from typing import Any
 
 import ml_collections
 
-from disent_bias.utils import checks
 from disent_bias import data as data_lib
 from disent_bias import metrics as metrics_lib
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.models import hparams as hparams_lib
 from disent_bias.models import networks
 from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib
+from disent_bias.utils import checks
+from disent_bias.utils import workdir as workdir_lib
 
 CONV_IMPLS = ('matmul', 'native')
 

@@ -22,9 +22,9 @@ import ml_collections
 import numpy as np
 
 from disent_bias import data as data_lib
-from disent_bias.utils import logging_utils
 from disent_bias.training import setup as setup_lib
 from disent_bias.training import step as step_lib
+from disent_bias.utils import logging_utils
 
 
 @flax.struct.dataclass

@@ -19,13 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from disent_bias import analysis
-from disent_bias.utils import logging_utils
 from disent_bias import metrics as metrics_lib
-from disent_bias.training import runner as runner_lib
-from disent_bias.utils import stats
-from disent_bias.training import step as step_lib
 from disent_bias.analysis import traversals
 from disent_bias.models import networks
+from disent_bias.training import runner as runner_lib
+from disent_bias.training import step as step_lib
+from disent_bias.utils import logging_utils
+from disent_bias.utils import stats
 
 
 def representation_fn(model: networks.VAE, params: Any,

@@ -17,12 +17,12 @@ import jax
 import ml_collections
 import optax
 
-from disent_bias.training import configuration
 from disent_bias import data as data_lib
-from disent_bias.training import step as step_lib
 from disent_bias.models import networks
 from disent_bias.models import objective_base
 from disent_bias.models import objectives as objectives_lib
+from disent_bias.training import configuration
+from disent_bias.training import step as step_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +92,7 @@ def build(config: ml_collections.ConfigDict,
 
   Args:
     config: a resolved config (``configuration.resolve_config``, or a
-      ``config.json`` read back by ``train.restore_run``).
+      ``config.json`` read back by ``stored_run.restore_run``).
     dataset: gives the observation shape.
 
   Raises:

@@ -12,15 +12,15 @@ from typing import Any
 
 import ml_collections
 
+from disent_bias import data as data_lib
+from disent_bias.models import networks
 from disent_bias.training import checkpoint
 from disent_bias.training import configuration
-from disent_bias import data as data_lib
-from disent_bias.utils import errors
 from disent_bias.training import runner as runner_lib
 from disent_bias.training import setup as setup_lib
 from disent_bias.training import step as step_lib
+from disent_bias.utils import errors
 from disent_bias.utils import workdir as workdir_lib
-from disent_bias.models import networks
 
 
 @dataclasses.dataclass(frozen=True)

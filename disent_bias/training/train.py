@@ -37,29 +37,19 @@ from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
+from disent_bias import data as data_lib
 from disent_bias.training import checkpoint
 from disent_bias.training import configuration
-from disent_bias import data as data_lib
-from disent_bias.utils import errors
 from disent_bias.training import finite
-from disent_bias.utils import logging_utils
-from disent_bias.utils import progress as progress_lib
-from disent_bias.utils import provenance
 from disent_bias.training import runner as runner_lib
 from disent_bias.training import scoring
 from disent_bias.training import setup as setup_lib
 from disent_bias.training import step as step_lib
-from disent_bias.training import stored_run
+from disent_bias.utils import errors
+from disent_bias.utils import logging_utils
+from disent_bias.utils import progress as progress_lib
+from disent_bias.utils import provenance
 from disent_bias.utils import workdir as workdir_lib
-
-# The checks and the loader live in their own modules; these names are the
-# train module's public API as before.
-check_finite = finite.check_finite
-last_good_text = finite.last_good_text
-params_finite = finite.params_finite
-Restored = stored_run.Restored
-restore = stored_run.restore
-restore_run = stored_run.restore_run
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -270,7 +260,7 @@ def _train_interval(loop: _Loop, state: step_lib.TrainState
   loop.train_seconds += elapsed
   loop.log_seconds += elapsed
   loop.steps_timed += loop.step - start
-  check_finite(host, start, loop.verified_last_good, loop.workdir)
+  finite.check_finite(host, start, loop.verified_last_good, loop.workdir)
   loop.log_buffer.append(host)
   return state
 
@@ -295,10 +285,10 @@ def _after_interval(loop: _Loop, state: step_lib.TrainState) -> None:
       logging_utils.log_detail('eval at step %d: %s', step,
                                scoring.short(record))
   if step % config.checkpoint_every_steps == 0 or step == num_steps:
-    if not params_finite(state):
+    if not finite.params_finite(state):
       raise FloatingPointError(
           f'non-finite parameters at step {step}; '
-          f'{last_good_text(loop.verified_last_good(), loop.workdir)}')
+          f'{finite.last_good_text(loop.verified_last_good(), loop.workdir)}')
     checkpoint.save(loop.mngr, step, step_lib.to_tree(state))
     loop.last_good = step
 
@@ -430,6 +420,4 @@ def _timings(loop: _Loop, total_start: float) -> dict[str, Any]:
   }
 
 
-__all__ = ['train_and_evaluate', 'next_boundary', 'check_finite',
-           'last_good_text', 'params_finite', 'Restored', 'restore',
-           'restore_run']
+__all__ = ['train_and_evaluate', 'next_boundary']

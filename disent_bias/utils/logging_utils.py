@@ -30,7 +30,8 @@ except ImportError:
   tensorboardX = None
 
 # Where this project's code lives: its INFO lines are always shown.
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 _OWN_DIRS = tuple(os.path.join(_ROOT, name) + os.sep
                   for name in ('disent_bias', 'experiments'))
 

@@ -19,7 +19,9 @@ import jax
 # Distribution names whose versions are recorded (pip names).
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'numpy',
             'scikit-learn')
-_SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The directory holding the package (a checkout's root).
+_SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _version(package: str) -> str | None:

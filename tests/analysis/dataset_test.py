@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from disent_bias import data
-from disent_bias.analysis import audit
+from disent_bias.tools import audit
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.data import base
 from disent_bias.data import synthetic

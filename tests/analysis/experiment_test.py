@@ -6,9 +6,9 @@ import pytest
 
 from disent_bias import data
 from disent_bias import metrics
-from disent_bias.studies import experiment
-from disent_bias.models import objectives
 from disent_bias.configs import toy as toy_config
+from disent_bias.models import objectives
+from disent_bias.studies import experiment
 
 
 # Tiny programs: compile time dominates (tests/conftest.py).

@@ -9,9 +9,9 @@ latent axes follow the PCA directions; a plain autoencoder's are not.
 import numpy as np
 import pytest
 
-from disent_bias.studies import experiment
-from disent_bias.data import synthetic
 from disent_bias.configs import default
+from disent_bias.data import synthetic
+from disent_bias.studies import experiment
 
 NUM_SEEDS = 3
 # The beta-VAE's decoder columns turn orthogonal slowly (median DtO over 3

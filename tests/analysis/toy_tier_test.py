@@ -15,11 +15,11 @@ trained to regress the factors; 2 seeds). About 2-2.5 CPU-minutes (101-129
 import numpy as np
 import pytest
 
-from disent_bias.training import configuration
 from disent_bias import data
-from disent_bias.utils import stats
-from disent_bias.studies import experiment
 from disent_bias.configs import toy as toy_config
+from disent_bias.studies import experiment
+from disent_bias.training import configuration
+from disent_bias.utils import stats
 
 NUM_SEEDS = 5
 # The MIG ceiling hardly varies over seeds (sd 0.002 over 5 seeds on both

@@ -6,10 +6,10 @@ import itertools
 import ml_collections
 import pytest
 
-from disent_bias.training import configuration
-from disent_bias.models import objectives
 from disent_bias.configs import common
 from disent_bias.configs import default
+from disent_bias.models import objectives
+from disent_bias.training import configuration
 
 # Configs of experiments/train.py (other binaries have their own configs
 # and tests).

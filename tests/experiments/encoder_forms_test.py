@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from disent_bias.training import train
 from disent_bias.configs import default
+from disent_bias.training import train
 from experiments import encoder_forms
 
 

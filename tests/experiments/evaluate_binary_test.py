@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from disent_bias.utils import stats
-from disent_bias.training import train
 from disent_bias.configs import default
+from disent_bias.training import train
+from disent_bias.utils import stats
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from disent_bias.training import train
+
 from disent_bias.configs import default
+from disent_bias.training import stored_run
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Small programs: compile time dominates, in the subprocesses and in-process
@@ -102,8 +104,8 @@ def test_rerun_after_sigkill_resumes_and_matches_uninterrupted(tmp_path):
   config.eval_every_steps, config.keep_checkpoints = 100_000, 2
   straight = str(tmp_path / 'straight')
   train.train_and_evaluate(config, straight)
-  resumed_params = train.restore(workdir)[2]
-  straight_params = train.restore(straight)[2]
+  resumed_params = stored_run.restore(workdir)[2]
+  straight_params = stored_run.restore(straight)[2]
   jax.tree.map(lambda a, b: np.testing.assert_allclose(
       np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7),
                resumed_params, straight_params)

@@ -5,9 +5,9 @@ import math
 import ml_collections
 import pytest
 
+from disent_bias.configs import default
 from disent_bias.models import hparams
 from disent_bias.models import objectives
-from disent_bias.configs import default
 
 
 def model_config(name='beta_vae', **values):

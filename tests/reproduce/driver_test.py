@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from disent_bias.utils import errors
 from disent_bias import reproduce
-from disent_bias.training import train
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.configs import default
 from disent_bias.configs import reproduce as reproduce_configs
+from disent_bias.training import train
+from disent_bias.utils import errors
+from disent_bias.utils import workdir as workdir_lib
 from tiny_run import files_under
 
 

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from disent_bias.utils import errors
 from disent_bias import reproduce
 from disent_bias.reproduce import grid
+from disent_bias.utils import errors
 
 
 def test_grid_is_dataset_major_in_config_order(smoke):

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from disent_bias import reproduce
-from disent_bias.training import train
+from disent_bias.configs import reproduce as reproduce_configs
 from disent_bias.reproduce import ingest as ingest_lib
 from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import pack
 from disent_bias.reproduce import units
-from disent_bias.configs import reproduce as reproduce_configs
+from disent_bias.training import train
 from tiny_run import files_under
 
 

@@ -6,10 +6,10 @@ import ml_collections
 import pytest
 
 from disent_bias import reproduce
-from disent_bias.training import configuration
-from disent_bias.models import objectives
 from disent_bias.configs import default
 from disent_bias.configs import reproduce as reproduce_configs
+from disent_bias.models import objectives
+from disent_bias.training import configuration
 
 
 @pytest.mark.parametrize('preset', sorted(reproduce_configs.PRESETS) + [

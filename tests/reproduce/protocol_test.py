@@ -2,11 +2,11 @@
 
 import pytest
 
-from disent_bias.utils import errors
 from disent_bias import reproduce
 from disent_bias.configs import reproduce as reproduce_configs
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import units
+from disent_bias.utils import errors
 
 
 @pytest.mark.parametrize('name', ['smoke', 'eps_sweep'])

@@ -2,10 +2,10 @@
 
 import pytest
 
+from disent_bias.configs import reproduce as reproduce_configs
 from disent_bias.reproduce import grid
 from disent_bias.reproduce import units
 from disent_bias.reproduce.protocol import parse
-from disent_bias.configs import reproduce as reproduce_configs
 
 
 def test_split_seeds_covers_every_seed_once_in_near_equal_blocks():

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from disent_bias.studies import pca2019
 from disent_bias.configs import pca2019 as pca2019_config
+from disent_bias.studies import pca2019
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -5,7 +5,7 @@ dataset (any ``GroundTruthData``, e.g. ``data.from_arrays``) under the
 documented criterion (``dataset.criterion``: ordinal factors, images blurred
 by one pixel) with ``reproduce.analyze_dataset``, the same per-variant
 analysis the reproduction caches, and writes ``audit.json`` and the plots.
-Import it as a module (``from disent_bias.analysis import audit``).
+Import it as a module (``from disent_bias.tools import audit``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from disent_bias.utils import plotting
-from disent_bias.utils import workdir as workdir_lib
 from disent_bias.analysis import dataset as dataset_lib
 from disent_bias.data import variants as variants_lib
+from disent_bias.reproduce import local_pca
+from disent_bias.reproduce import plots
+from disent_bias.utils import plotting
+from disent_bias.utils import workdir as workdir_lib
 
 # Medians of the reference datasets under the criterion, radius 1
 # (docs/perturbations.md, "Local PCA" table).
@@ -52,8 +54,6 @@ def audit_dataset(dataset, out: str | None = None, *, num_points: int = 200,
   Raises:
     ValueError: a non-original dataset or no ordinal factor.
   """
-  from disent_bias.reproduce import local_pca  # pylint: disable=g-import-not-at-top
-  from disent_bias.reproduce import plots  # pylint: disable=g-import-not-at-top
   if dataset.variant != 'original':
     raise ValueError(f'audit_dataset needs the original variant, got '
                      f'{dataset.variant!r}')
