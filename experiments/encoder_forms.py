@@ -24,6 +24,7 @@ import numpy as np
 
 from disent_bias import metrics
 from disent_bias.cli import common as cli
+from disent_bias.models import networks
 from disent_bias.training import runner
 from disent_bias.training import scoring
 from disent_bias.training import stored_run
@@ -37,30 +38,32 @@ _NUM_TEST = flags.DEFINE_integer('num_test', 5000, 'Test points.')
 FORMS = {'native': False, 'matmul': True}
 
 
+def compare_seed(model: networks.VAE, params: Any, dataset: Any,
+                 names: Sequence[str], seed: int, num_train: int,
+                 num_test: int) -> dict[str, Any]:
+  """One conv model (one seed's ``params``) encoded with both forms on the
+  same draws: ``{'seed', 'max_code_diff', 'scores': {form: scores}}``."""
+  fns = {form: scoring.representation_fn(model.clone(fast_conv=fast), params)
+         for form, fast in FORMS.items()}
+  sample = {form: metrics.array_sample(dataset, fn, seed=seed,
+                                       num_train=num_train, num_test=num_test)
+            for form, fn in fns.items()}
+  diff = max(float(np.max(np.abs(sample['native'][k] - sample['matmul'][k])))
+             for k in ('codes_train', 'codes_test'))
+  scores = {form: dict(metrics.evaluate_representation(
+      dataset, fn, tuple(names), seed=seed, num_train=num_train,
+      num_test=num_test).scores) for form, fn in fns.items()}
+  return {'seed': seed, 'max_code_diff': diff, 'scores': scores}
+
+
 def compare_run(workdir: str, names: Sequence[str], num_train: int,
                 num_test: int) -> list[dict[str, Any]]:
-  """Per seed of one run: ``{'run', 'seed', 'max_code_diff', 'scores':
-  {form: scores}}``, both forms scored on the seed's draws."""
+  """``compare_seed`` of every seed of a training workdir, with ``'run'``."""
   restored = stored_run.restore_run(workdir)
-  rows = []
-  for seed in range(restored.config.train.num_seeds):
-    params = runner.select_seed(restored.params, seed)
-    fns = {form: scoring.representation_fn(
-        restored.model.clone(fast_conv=fast), params)
-           for form, fast in FORMS.items()}
-    sample = {form: metrics.array_sample(restored.dataset, fn, seed=seed,
-                                         num_train=num_train,
-                                         num_test=num_test)
-              for form, fn in fns.items()}
-    diff = max(float(np.max(np.abs(sample['native'][k] -
-                                   sample['matmul'][k])))
-               for k in ('codes_train', 'codes_test'))
-    scores = {form: dict(metrics.evaluate_representation(
-        restored.dataset, fn, tuple(names), seed=seed, num_train=num_train,
-        num_test=num_test).scores) for form, fn in fns.items()}
-    rows.append({'run': workdir, 'seed': seed, 'max_code_diff': diff,
-                 'scores': scores})
-  return rows
+  return [{'run': workdir, **compare_seed(
+      restored.model, runner.select_seed(restored.params, seed),
+      restored.dataset, names, seed, num_train, num_test)}
+          for seed in range(restored.config.train.num_seeds)]
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:

@@ -101,8 +101,8 @@ REGISTRY = {
     "original/beta_*' --metrics=mig,dci,sap,modularity_explicitness,"
     "factor_vae,beta_vae --num_train=2000 --num_test=1000": (
         'tests/experiments/encoder_forms_test.py::'
-        'test_both_forms_encode_a_conv_run_alike',
-        'its functions on a short conv run, MIG at smaller sizes'),
+        'test_both_forms_encode_a_conv_model_alike',
+        'its functions on an initialised conv model, MIG at smaller sizes'),
     'python -m experiments.dci_deviation': (
         'tests/experiments/dci_deviation_test.py::'
         'test_saved_samples_read_every_seed_and_the_stored_exact_scores',

@@ -88,7 +88,11 @@ def test_training_run_writes_event_files_with_scalars_and_images(toy_run):
 
 @pytest.mark.parametrize('verbosity, shown', [(0, False), (1, True)])
 def test_third_party_info_is_hidden_below_verbosity_one(verbosity, shown):
-  before = logging.get_verbosity()
+  # The absl logger's own level, restored as it was (NOTSET unless flags
+  # were parsed): set_verbosity(get_verbosity()) would pin it at WARNING and
+  # hide INFO lines from the tests that run after this one.
+  absl_logger = logging.get_absl_logger()
+  before = absl_logger.level
   logging.set_verbosity(verbosity)
   try:
     other = std_logging.LogRecord('orbax', std_logging.INFO,
@@ -103,7 +107,7 @@ def test_third_party_info_is_hidden_below_verbosity_one(verbosity, shown):
     assert keep(other) == shown
     assert keep(warning) and keep(own)
   finally:
-    logging.set_verbosity(before)
+    absl_logger.setLevel(before)
 
 
 def test_log_detail_is_verbose_inside_a_nested_run(monkeypatch):
