@@ -277,8 +277,6 @@ def _job_smoke(config):
   config.job.seed_steps_per_second = {'1': 50.0, '2': 80.0}
 
 
-
-
 def _eps_dose(config):
   """The quick toy cells of beta-VAE and PCL, MIG only, data.epsilon swept."""
   _quick(config)

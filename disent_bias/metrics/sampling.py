@@ -158,7 +158,9 @@ class FactorEncoder:
                       observe(self.dataset, factors), 0)
       return np.concatenate(chunks, axis=0)
     chunk = min(FUSED_CHUNK, -(-max(n, 1) // 64) * 64)
-    steps = min(FUSED_STEPS, -(-max(n, 1) // chunk))
+    # Steps per call rounded up to a power of two: calls of other sizes
+    # reuse a few compilations (each chunk computes the same either way).
+    steps = min(FUSED_STEPS, 1 << (-(-max(n, 1) // chunk) - 1).bit_length())
     per_call = chunk * steps
     fn = _fused(self.dataset, self.representation_fn.jax_fn, chunk, steps)
     params = self.representation_fn.params
