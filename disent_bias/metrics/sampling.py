@@ -34,7 +34,7 @@ BATCH_SIZE = 1000
 # Fused path: images per step of the jitted loop and steps per jitted call
 # (the last call is padded, so every call reuses one compilation). Chunks of
 # 64 encode dSprites with the conv encoder 1.2x faster than chunks of 256
-# and 2x faster than 4,096 (docs/metrics.md "Encoding").
+# and 1.9x faster than 4,096 (docs/metrics.md "Encoding").
 FUSED_CHUNK = 64
 FUSED_STEPS = 128
 
