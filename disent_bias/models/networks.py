@@ -369,3 +369,25 @@ class Discriminator(nn.Module):
       h = _compute(self.dtype, _dense(self.dtype, self.hidden)(h))
       h = nn.leaky_relu(h, negative_slope=0.2)
     return _dense(self.dtype, 2)(h)
+
+
+def discriminator_init(key: jax.Array, num_latents: int, *, hidden: int = 1000,
+                       num_layers: int = 6) -> dict[str, Any]:
+  """``Discriminator`` parameters for D = num_latents.
+
+  ``num_layers`` leaky-ReLU Dense(``hidden``) layers and Dense(2) (6 x 1000
+  is Kim & Mnih's and disentanglement_lib's). The parameters determine the
+  architecture (``discriminator_logits``).
+  """
+  return Discriminator(hidden=hidden, num_layers=num_layers).init(
+      key, jnp.zeros((1, num_latents), jnp.float32))['params']
+
+
+def discriminator_logits(params: dict[str, Any], z: jax.Array,
+                         dtype: Any = None) -> jax.Array:
+  """Logits (B, 2), float32, of the discriminator ``params`` at z (B, D),
+  computed in ``dtype`` (the VAE's compute type)."""
+  hidden = params['Dense_0']['kernel'].shape[-1]
+  module = Discriminator(hidden=hidden, num_layers=len(params) - 1,
+                         dtype=dtype)
+  return module.apply({'params': params}, z)

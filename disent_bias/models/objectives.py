@@ -11,19 +11,9 @@ loss signature ``loss(params, state, batch, key, *, step, hparams, ctx)``).
 The regularisers follow disentanglement_lib's ``methods/unsupervised/vae.py``
 (one ELBO skeleton, a method-specific regulariser) unless stated otherwise.
 
-Adding a method touches this file and ``tests/models/objectives_test.py``:
-1. a ``@dataclasses.dataclass(frozen=True)`` of its hyperparameters with
-   their defaults (new names also need a type in
-   ``configs/default.HPARAM_TYPES`` to be settable from the command line);
-2. its loss with the signature above, returning ``(loss, aux)`` built with
-   ``objective_base.aux_terms``;
-3. if it draws pairs, ``sample_factors=objective_base.temporal_pairs`` or
-   ``shared_pairs`` (or a new sampler of the same signature); if it trains
-   extra parameters with the main optimiser, ``init_trainable``; if it keeps
-   a state it updates itself (a discriminator, a moving average),
-   ``init_own`` and ``update``;
-4. its entry in ``OBJECTIVES``; the every-objective tests then train it
-   through the public paths.
+Adding a method touches this file and ``tests/models/objectives_test.py``
+(the recipe: ``docs/architecture.md``, "A model"); the every-objective
+tests then train it through the public paths.
 """
 
 from __future__ import annotations
@@ -73,7 +63,11 @@ def ae(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class BetaVAEHparams:
-  """beta: KL weight ([L19] sweep 1..16, middle 4)."""
+  """beta-VAE's hyperparameters.
+
+  Attributes:
+    beta: the KL weight ([L19] sweep 1..16, middle 4).
+  """
   beta: float = 4.0
 
 
@@ -92,7 +86,13 @@ def beta_vae(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class AnnealedVAEHparams:
-  """[L19]: gamma 1000, c_max 5..100 (25), a 100k-step ramp."""
+  """AnnealedVAE's hyperparameters ([L19]).
+
+  Attributes:
+    gamma: the weight of |KL - C| (1000).
+    c_max: the capacity C at the end of the ramp (sweep 5..100, middle 25).
+    iteration_threshold: the ramp's length in steps (100k).
+  """
   gamma: float = 1000.0
   c_max: float = 25.0
   iteration_threshold: int = 100_000
@@ -119,7 +119,11 @@ def annealed_vae(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class BetaTCVAEHparams:
-  """beta: TC weight ([Z21] 6; [L19] sweep 1..10)."""
+  """beta-TCVAE's hyperparameters.
+
+  Attributes:
+    beta: the total correlation's weight ([Z21] 6; [L19] sweep 1..10).
+  """
   beta: float = 6.0
 
 
@@ -139,17 +143,19 @@ def beta_tcvae(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class DipVAEIHparams:
-  """[L19] lambda_od 1..50 (10), lambda_d = d_factor 10 * lambda_od; None:
-  10 * lambda_od."""
+  """DIP-VAE-I's hyperparameters ([L19]).
+
+  Attributes:
+    lambda_od: the off-diagonal weight (sweep 1..50, middle 10).
+    lambda_d: the diagonal weight, d_factor 10 x lambda_od; None: the same.
+  """
   lambda_od: float = 10.0
   lambda_d: float | None = 100.0
 
 
 @dataclasses.dataclass(frozen=True)
-class DipVAEIIHparams:
-  """[L19] lambda_od 1..50 (10), lambda_d = d_factor 1 * lambda_od; None:
-  lambda_od."""
-  lambda_od: float = 10.0
+class DipVAEIIHparams(DipVAEIHparams):
+  """DIP-VAE-II's: as DIP-VAE-I's but lambda_d = d_factor 1 x lambda_od."""
   lambda_d: float | None = 10.0
 
 
@@ -188,7 +194,11 @@ Cov[z] = Cov[mu] + mean diag(exp(logvar)). References: Kumar et al., ICLR
 
 @dataclasses.dataclass(frozen=True)
 class FactorVAEHparams:
-  """gamma: TC weight ([Z21] 35; [L19] sweep 10..100)."""
+  """FactorVAE's hyperparameters.
+
+  Attributes:
+    gamma: the TC estimate's weight ([Z21] 35; [L19] sweep 10..100).
+  """
   gamma: float = 35.0
 
 
@@ -197,35 +207,14 @@ DISC_OPTIMIZER = {'learning_rate': 1e-4, 'b1': 0.5, 'b2': 0.9}
 _DISC_TX = optax.adam(**DISC_OPTIMIZER)
 
 
-def disc_init(key: jax.Array, num_latents: int, *, hidden: int = 1000,
-              num_layers: int = 6) -> dict[str, Any]:
-  """FactorVAE discriminator parameters for D = num_latents.
-
-  ``num_layers`` leaky-ReLU Dense(``hidden``) layers and Dense(2)
-  (``networks.Discriminator``; 6 x 1000 is Kim & Mnih's and
-  disentanglement_lib's). The parameters determine the architecture.
-  """
-  return networks.Discriminator(hidden=hidden, num_layers=num_layers).init(
-      key, jnp.zeros((1, num_latents), jnp.float32))['params']
-
-
 def factor_vae_init(key: jax.Array, ctx: base.Context) -> dict[str, Any]:
   """``{'disc_params', 'disc_opt_state'}``: the discriminator of
   ``model_config.disc_hidden`` x ``disc_layers`` and its Adam state."""
-  disc_params = disc_init(key, ctx.model.num_latents,
-                          hidden=ctx.model_config['disc_hidden'],
-                          num_layers=ctx.model_config['disc_layers'])
+  disc_params = networks.discriminator_init(
+      key, ctx.model.num_latents, hidden=ctx.model_config['disc_hidden'],
+      num_layers=ctx.model_config['disc_layers'])
   return {'disc_params': disc_params,
           'disc_opt_state': _DISC_TX.init(disc_params)}
-
-
-def _disc_logits(disc_params, z, model):
-  """Discriminator logits (float32), in the VAE's compute type."""
-  hidden = disc_params['Dense_0']['kernel'].shape[-1]
-  module = networks.Discriminator(hidden=hidden,
-                                  num_layers=len(disc_params) - 1,
-                                  dtype=model.dtype)
-  return module.apply({'params': disc_params}, z)
 
 
 def factor_vae(params: Any, state: base.ObjectiveState, batch: Batch,
@@ -242,7 +231,8 @@ def factor_vae(params: Any, state: base.ObjectiveState, batch: Batch,
   del step
   z_key, _ = jax.random.split(key)
   _, _, z, rec, kl_pl = base.vae_terms(params, batch['image'], z_key, ctx)
-  logits = _disc_logits(state.own['disc_params'], z, ctx.model)
+  logits = networks.discriminator_logits(state.own['disc_params'], z,
+                                          ctx.model.dtype)
   tc = losses.factor_vae_tc(logits).mean()
   loss = ctx.recon_weight * rec + kl_pl.sum() + hparams.gamma * tc
   return loss, base.aux_terms(loss, rec, kl_pl, tc=tc)
@@ -260,9 +250,10 @@ def factor_vae_disc_loss(disc_params: Any, params: Any, batch: Batch,
   mu, logvar = base.encode(params, batch['image'], model)
   z = jax.lax.stop_gradient(losses.reparameterize(z_key, mu, logvar))
   z_perm = losses.permute_dims(perm_key, z)
-  logp = jax.nn.log_softmax(_disc_logits(disc_params, z, model), -1)
-  logp_perm = jax.nn.log_softmax(_disc_logits(disc_params, z_perm, model),
-                                 -1)
+  logp = jax.nn.log_softmax(
+      networks.discriminator_logits(disc_params, z, model.dtype), -1)
+  logp_perm = jax.nn.log_softmax(
+      networks.discriminator_logits(disc_params, z_perm, model.dtype), -1)
   loss = -0.5 * (logp[:, 0].mean() + logp_perm[:, 1].mean())
   accuracy = 0.5 * ((logp[:, 0] > logp[:, 1]).mean() +
                     (logp_perm[:, 1] > logp_perm[:, 0]).mean())
@@ -291,7 +282,13 @@ def factor_vae_update(own: dict[str, Any], params: Any, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class SlowVAEHparams:
-  """[Z21] beta 1; [K21] gamma 10, Laplace rate 6 (also the pair sampler's)."""
+  """SlowVAE's hyperparameters.
+
+  Attributes:
+    beta: the KL weight of the first element ([Z21] 1).
+    gamma: the transition KL's weight ([K21] 10).
+    rate: the Laplace transition's rate, also the pair sampler's ([K21] 6).
+  """
   beta: float = 1.0
   gamma: float = 10.0
   rate: float = 6.0
@@ -327,7 +324,11 @@ def slow_vae(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class PCLHparams:
-  """rate: the pair sampler's Laplace rate (as SlowVAE's, [K21] 6)."""
+  """PCL's hyperparameters.
+
+  Attributes:
+    rate: the pair sampler's Laplace rate (as SlowVAE's, [K21] 6).
+  """
   rate: float = 6.0
 
 
@@ -372,8 +373,13 @@ def pcl(params: Any, state: base.ObjectiveState, batch: Batch,
 
 @dataclasses.dataclass(frozen=True)
 class AdaGVAEHparams:
-  """[L20] k = 1 (pairs share all but k factors; k < 1 or None: k drawn
-  per pair, their k=rnd), beta = 1."""
+  """Ada-GVAE's hyperparameters ([L20]).
+
+  Attributes:
+    beta: the KL weight (1).
+    k: pairs share all but k factors (1); k < 1 or None: k drawn per pair,
+      their k=rnd.
+  """
   beta: float = 1.0
   k: int | None = 1
 

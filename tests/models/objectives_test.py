@@ -262,7 +262,7 @@ def test_discriminator_size_from_the_context():
   dloss, _ = objectives.factor_vae_disc_loss(disc, params, batch, key,
                                              model=model)
   assert np.isfinite(loss) and np.isfinite(aux['tc']) and np.isfinite(dloss)
-  default = objectives.disc_init(jax.random.key(5), D)
+  default = networks.discriminator_init(jax.random.key(5), D)
   assert len(default) == 7 and default['Dense_0']['kernel'].shape == (D, 1000)
 
 
