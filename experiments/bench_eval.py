@@ -80,7 +80,7 @@ def _model() -> tuple[Any, Callable, str]:
   dataset = data_lib.load_config(config.data)
   config = configuration.resolve_config(config, dataset)
   setup = setup_lib.build(config, dataset)
-  params = setup.init_state(jax.random.key(0)).params
+  params = jax.jit(setup.init_state)(jax.random.key(0)).params
   return (dataset, scoring.representation_fn(setup.model, params),
           f'initialised {config.model.name} ({_CONFIG.value})')
 
@@ -121,8 +121,9 @@ def main(argv):
     _emit({'name': 'machine', **machine, 'jax': jax.__version__,
            'backend': jax.default_backend()})
     dataset, fn, description = _model()
-    warmup = metrics.array_sample(dataset, fn, seed=0, num_train=200,
-                                  num_test=100)
+    # Starts DCI's worker processes (and their imports) before the timings.
+    warmup = metrics.array_sample(dataset, fn, seed=0, num_train=60,
+                                  num_test=30)
     for backend in _BACKENDS.value:
       _time_dci(warmup, backend)
     summary = {'name': 'summary', 'model': description,

@@ -48,9 +48,10 @@ def unit_dir(workdir: str, unit_id: str) -> str:
 
 
 def _score_later(sample: Mapping[str, np.ndarray], names: Sequence[str],
-                 seed: int) -> metrics_lib.ScoreRecord:
+                 seed: int, dci_backend: str) -> metrics_lib.ScoreRecord:
   """The deferred metrics of one seed (a worker process's task)."""
-  return (metrics_lib.score_sample(sample, names, seed=seed) if names
+  return (metrics_lib.score_sample(sample, names, seed=seed,
+                                   dci_backend=dci_backend) if names
           else metrics_lib.ScoreRecord())
 
 
@@ -138,12 +139,14 @@ def _score_unit(protocol: protocol_lib.Protocol, job_dir: str,
   record, arrays = pack.load_unit(job_dir, entry)
   _check_unit(protocol, unit, record)
   seeds = [s['seed'] for s in record['scores']]
+  backend = protocol.train_configs[unit.cell].metrics.get('dci_backend',
+                                                          'exact')
   logging.info('%s: scoring %s of %d seed(s) from saved samples', unit,
                ', '.join(record['metrics_later']) or 'nothing', len(seeds))
   later = joblib.Parallel(n_jobs=min(joblib.effective_n_jobs(n_jobs),
                                      len(seeds)))(
       joblib.delayed(_score_later)(metrics_lib.unpack_sample(arrays, seed),
-                                   record['metrics_later'], seed)
+                                   record['metrics_later'], seed, backend)
       for seed in seeds)
   record['scores'] = [
       metrics_lib.ScoreRecord.from_json(scores).merge(extra).to_json()

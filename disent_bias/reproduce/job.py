@@ -87,7 +87,9 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
                        'num_test': int(mc.num_test)},
         {'encode': {'wall_s': time.perf_counter() - tic}})
     if now:
-      record = record.merge(metrics_lib.score_sample(sample, now, seed=seed))
+      record = record.merge(metrics_lib.score_sample(
+          sample, now, seed=seed,
+          dci_backend=mc.get('dci_backend', 'exact')))
     scores.append(record.to_json())
     arrays.update(metrics_lib.pack_sample(sample, seed))
   return scores, arrays

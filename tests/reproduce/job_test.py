@@ -146,8 +146,9 @@ def test_saved_samples_rescore_to_the_packed_scores(cycle):
     arrays = {k: npz[k] for k in npz.files}
   for scores in record['scores']:
     sample = job_lib.metrics_lib.unpack_sample(arrays, scores['seed'])
-    again = job_lib.metrics_lib.score_sample(sample, ('mig', 'dci'),
-                                             seed=scores['seed'])
+    again = job_lib.metrics_lib.score_sample(
+        sample, ('mig', 'dci'), seed=scores['seed'],
+        dci_backend=_config().overrides.metrics.dci_backend)
     assert again.scores == scores['scores']
 
 
