@@ -20,8 +20,9 @@ from disent_bias.configs import toy
 from disent_bias.studies import experiment
 
 
-def main(num_steps: int = 4_000) -> dict:
-  """Trains a beta-VAE on both variants and returns their scores."""
+def main(num_steps: int = 4_000, num_points: int = 1_500) -> dict:
+  """Trains a beta-VAE on both variants and returns their scores (MIG and
+  DCI on ``num_points`` codes)."""
   variants = {v: data.load('toy_bumps', variant=v)
               for v in ('original', 'perturbed')}
   config = toy.get_config('model=beta_vae')  # MLP (64, 64), beta 0.1
@@ -29,7 +30,7 @@ def main(num_steps: int = 4_000) -> dict:
                                           num_seeds=1, num_steps=num_steps)
   scores = {}
   for (name, ds), (params, _) in zip(variants.items(), runs):
-    points = analysis.sample_points(ds, 1_500, seed=1)
+    points = analysis.sample_points(ds, num_points, seed=1)
     images = np.asarray(jax.jit(ds.render)(points))
     codes = disent_bias.encode((model, params), images)  # Posterior means.
     mig = metrics.mig(codes, points)

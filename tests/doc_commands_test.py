@@ -298,8 +298,8 @@ def test_the_readme_api_example_is_the_script():
 
 @pytest.mark.slow
 def test_the_api_quick_start_runs():
-  """``python docs/quickstart.py`` with fewer steps (its ``num_steps``)."""
-  scores = _quickstart().main(num_steps=300)
+  """``python docs/quickstart.py`` with fewer steps and points."""
+  scores = _quickstart().main(num_steps=300, num_points=400)
   assert set(scores) == {'original', 'perturbed'}
   assert scores['original']['data_dto'] < 0.05
   assert scores['perturbed']['data_dto'] > 0.5
