@@ -10,6 +10,8 @@ import pytest
 
 from disent_bias.configs import default
 from disent_bias.training import train
+from tiny_run import tiny_config
+from tiny_run import tiny_dataset
 
 _CACHE_DIR = 'JAX_COMPILATION_CACHE_DIR'
 _CACHE_MIN_SECS = 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'
@@ -113,3 +115,14 @@ def toy_run(tmp_path_factory):
   with _most_optimizations_disabled():
     train.train_and_evaluate(toy_config(), workdir)
   return workdir
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """A finished 4-step run of the tiny config (checkpoints at steps 2 and 4),
+  made once per module of the workdir-contract tests (workdir_test,
+  workdir_files_test); they copy it (``workdir_faults.copy_run``)."""
+  path = str(tmp_path_factory.mktemp('trained'))
+  train.train_and_evaluate(tiny_config(num_steps=4), path,
+                           dataset=tiny_dataset())
+  return path

@@ -164,7 +164,7 @@ REGISTRY = {
         'the same build into a temporary folder, warnings as errors'),
     'unzip -p mpi3d_real.npz images.npy > mpi3d_real_images.npy': (
         None, 'needs the real MPI3D file; the .npy it writes is read in '
-        'tests/data/files_test.py::test_mpi3d_round_trip'),
+        'tests/data/files_shapes3d_mpi3d_test.py::test_mpi3d_round_trip'),
 }
 _TRAIN = ('disent-bias-train --config=disent_bias/configs/toy.py '
           '--config.train.num_steps=12000 --workdir=/tmp/disent_bias_toy')
