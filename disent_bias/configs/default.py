@@ -35,6 +35,7 @@ import ml_collections
 from ml_collections import config_dict
 
 from disent_bias.configs import common
+from disent_bias.models import objective_base
 from disent_bias.models import objectives
 
 # Per-(model, dataset) hyperparameters ([Z21] Zietlow et al., ICML 2021, as
@@ -60,18 +61,9 @@ PRESETS = {name: {**_PER_DATASET.get(name, {}),
                   '*': objectives.default_hparams(name)}
            for name in objectives.OBJECTIVES}
 
-# Every hyperparameter name used above, with its type (CLI overrides parse to
-# it). Objectives may declare further names; those take their dataclass default.
-HPARAM_TYPES = {
-    'beta': float,
-    'gamma': float,
-    'c_max': float,
-    'iteration_threshold': int,
-    'lambda_od': float,
-    'lambda_d': float,
-    'rate': float,
-    'k': int,
-}
+# Every objective's hyperparameter names with their types (from the
+# dataclasses; CLI overrides parse to them).
+HPARAM_TYPES = objective_base.hparam_types(objectives.OBJECTIVES.values())
 
 # Default training length per dataset: the disentanglement_lib study length.
 NUM_STEPS = 300_000

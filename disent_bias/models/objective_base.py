@@ -16,7 +16,8 @@ Shapes: ``batch['image']`` is (B, *obs) in [0, 1], pair objectives also get
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping, Sequence
+import typing
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import flax
 import jax
@@ -141,6 +142,11 @@ class Objective:
     return {f.name: f.default for f in dataclasses.fields(self.hparams)
             if f.default is not dataclasses.MISSING}
 
+  def hparam_types(self) -> dict[str, type]:
+    """Each hyperparameter's type, in field order (``X | None`` gives X)."""
+    hints = typing.get_type_hints(self.hparams)
+    return {name: _base_type(hints[name]) for name in self.hparam_names}
+
   def init(self, trainable_key: jax.Array, own_key: jax.Array,
            ctx: Context) -> ObjectiveState:
     """The objective's state at step 0 (``{}`` parts when it has none)."""
@@ -200,3 +206,26 @@ def aux_terms(loss: jax.Array, rec: jax.Array, kl_pl: jax.Array,
 __all__ = ['LossOutput', 'ObjectiveState', 'Context', 'Sampler',
            'single_images', 'temporal_pairs', 'shared_pairs', 'Objective',
            'encode', 'decode', 'recon_loss', 'vae_terms', 'aux_terms']
+
+
+def hparam_types(objectives: Iterable[Objective]) -> dict[str, type]:
+  """Every hyperparameter name of ``objectives`` with its type, in their
+  order and field order: the types command-line overrides parse to.
+
+  Raises:
+    TypeError: two objectives give one name different types.
+  """
+  types = {}
+  for objective in objectives:
+    for name, kind in objective.hparam_types().items():
+      if types.setdefault(name, kind) is not kind:
+        raise TypeError(f'hyperparameter {name!r} is {types[name].__name__} '
+                        f'in one objective and {kind.__name__} in another; '
+                        'give it one type')
+  return types
+
+
+def _base_type(hint: Any) -> type:
+  """``X`` of ``X`` or ``X | None``."""
+  args = [a for a in typing.get_args(hint) if a is not type(None)]
+  return args[0] if args else hint

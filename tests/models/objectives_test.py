@@ -129,6 +129,22 @@ def test_dip_lambda_d_none_is_d_factor_times_lambda_od():
   assert objectives.DipVAEIIHparams().lambda_d == 10.0
 
 
+def test_hyperparameter_types_come_from_the_dataclasses():
+  types = base.hparam_types(objectives.OBJECTIVES.values())
+  assert types == {'beta': float, 'gamma': float, 'c_max': float,
+                   'iteration_threshold': int, 'lambda_od': float,
+                   'lambda_d': float, 'rate': float, 'k': int}
+  assert list(types)[:4] == ['beta', 'gamma', 'c_max', 'iteration_threshold']
+
+  @dataclasses.dataclass(frozen=True)
+  class IntBeta:
+    beta: int = 1
+
+  other = base.Objective(objectives.beta_vae, IntBeta)
+  with pytest.raises(TypeError, match="'beta' is float in one objective"):
+    base.hparam_types([objectives.get('beta_vae'), other])
+
+
 def test_factor_vae_constant_discriminator():
   model, params, batch, obj, state, key = _setup('factor_vae')
   # Zero the last layer's kernel: logits = its bias for every z.
