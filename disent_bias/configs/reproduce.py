@@ -23,8 +23,9 @@ Presets (the text after the colon; options are appended with commas):
           about unchanged.
   eps_dose  The eps dose-response on the toy tier: beta-VAE and PCL, the
           quick toy settings, MIG, 3 seeds, data.epsilon swept over
-          DOSE_EPSILONS for the perturbed and noise variants (the original
-          variant is eps 0). 22 cells; ``table.md`` and ``sweep.png``.
+          ``reproduce_settings.DOSE_EPSILONS`` for the perturbed and noise
+          variants (the original variant is eps 0). 22 cells; ``table.md``
+          and ``sweep.png``.
   smoke   10 steps, 2 seeds, beta-VAE and PCL, the toy data, original and
           perturbed, tiny metric samples: checks the driver end to end
           (``tests/reproduce/``, ``colab/04_reproduce_table.ipynb``).
@@ -59,19 +60,18 @@ overrides below (``overrides`` for every cell, then ``dataset_overrides[d]``,
 
 The grids, labels and measured settings the presets use (the toy, image and
 conv tiers, the job figures; ``MODELS``, ``QUICK_TOY``, ...) are defined in
-``disent_bias/configs/reproduce_settings.py`` and importable from here too.
+``disent_bias/configs/reproduce_settings.py``.
 """
 
 import ml_collections
 
 from disent_bias.configs import common
 from disent_bias.configs import default
-# The settings stay importable from this module (``reproduce.TOY_DATASET``).
-from disent_bias.configs.reproduce_settings import *  # pylint: disable=wildcard-import,unused-wildcard-import
+from disent_bias.configs import reproduce_settings as settings
 
 
 def _common(config, *, name, description, num_seeds, datasets, models,
-            variants=VARIANTS):
+            variants=settings.VARIANTS):
   """Fields shared by every preset; the grid is datasets x variants x models."""
   config.name = name
   config.description = description
@@ -84,7 +84,7 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   config.datasets = tuple(datasets)
   config.variants = tuple(variants)
   config.models = tuple(models)
-  config.display = dict(DISPLAY)  # Table / plot labels.
+  config.display = dict(settings.DISPLAY)  # Table / plot labels.
   # Train-config overrides (nested dicts; only existing fields): for every
   # cell, per dataset, per model, and per (dataset, model) pair.
   config.overrides = {}
@@ -117,11 +117,11 @@ def _common(config, *, name, description, num_seeds, datasets, models,
   # H200, beta-VAE on dSprites, batch 64, results/gpu/) times the model's
   # relative cost per step, plus overhead_seconds of compile and scoring.
   config.job = ml_collections.ConfigDict()
-  config.job.unit_seconds = PAPER_UNIT_SECONDS
-  config.job.overhead_seconds = UNIT_OVERHEAD_SECONDS
+  config.job.unit_seconds = settings.PAPER_UNIT_SECONDS
+  config.job.overhead_seconds = settings.UNIT_OVERHEAD_SECONDS
   config.job.reserve_seconds = 15.0  # Kept for packing at the budget's end.
-  config.job.seed_steps_per_second = dict(H200_SEED_STEPS_PER_SECOND)
-  config.job.model_cost = dict(MODEL_STEP_COST)
+  config.job.seed_steps_per_second = dict(settings.H200_SEED_STEPS_PER_SECOND)
+  config.job.model_cost = dict(settings.MODEL_STEP_COST)
   # Scored in the job; the cell's other metrics (DCI's trees) are scored from
   # the saved samples when the job's folder is ingested on a CPU.
   config.job.accelerator_metrics = ('mig',)
@@ -131,14 +131,15 @@ def _paper(config):
   _common(config, name='paper', num_seeds=10,
           description=('Paper protocol (Zietlow et al. 2021, Table 1): '
                        '300k steps, 10 seeds'),
-          datasets=('dsprites', 'shapes3d'), models=MODELS)
+          datasets=('dsprites', 'shapes3d'), models=settings.MODELS)
   config.overrides = dict(
       model=dict(architecture='conv'),
-      train=dict(num_steps=PAPER_STEPS, batch_size=64, steps_per_call=500),
+      train=dict(num_steps=settings.PAPER_STEPS, batch_size=64,
+                 steps_per_call=500),
       optimizer=dict(lr=1e-4),
       metrics=dict(names=('mig', 'dci'), num_train=10_000, num_test=5_000),
       log_every_steps=10_000,
-      eval_every_steps=PAPER_STEPS,  # The final eval point only.
+      eval_every_steps=settings.PAPER_STEPS,  # The final eval point only.
       checkpoint_every_steps=50_000,
   )
   # The documented criterion for the 64x64 images (docs/analysis.md): the
@@ -155,8 +156,8 @@ def _paper_core(config):
   config.name = 'paper_core'
   config.description = ('Paper protocol, core (Zietlow et al. 2021, '
                         'Table 1): beta-VAE and PCL, 300k steps, 5 seeds')
-  config.models = PAPER_CORE_MODELS
-  config.num_seeds = PAPER_CORE_NUM_SEEDS
+  config.models = settings.PAPER_CORE_MODELS
+  config.num_seeds = settings.PAPER_CORE_NUM_SEEDS
 
 
 def _tier_overrides(steps, batch, lr, hidden, num_train, num_test,
@@ -177,53 +178,56 @@ def _tier_overrides(steps, batch, lr, hidden, num_train, num_test,
 
 
 def _quick(config):
-  _common(config, name='quick', num_seeds=QUICK_NUM_SEEDS,
+  _common(config, name='quick', num_seeds=settings.QUICK_NUM_SEEDS,
           description='Quick protocol (2-core CPU): the toy tier, all models',
-          datasets=(TOY_DATASET,), models=MODELS + ZOO_EXTRA)
-  config.dataset_overrides = {TOY_DATASET: _tier_overrides(**QUICK_TOY)}
+          datasets=(settings.TOY_DATASET,),
+          models=settings.MODELS + settings.ZOO_EXTRA)
+  config.dataset_overrides = {
+      settings.TOY_DATASET: _tier_overrides(**settings.QUICK_TOY)}
   config.pair_overrides = {
-      TOY_DATASET: {model: dict(model=dict(hparams=hparams))
-                    for model, hparams in QUICK_TOY_HPARAMS.items()},
+      settings.TOY_DATASET: {
+          model: dict(model=dict(hparams=hparams))
+          for model, hparams in settings.QUICK_TOY_HPARAMS.items()},
   }
   config.table_metrics = ('mig', 'dci.disentanglement')
 
 
 def _images(config):
-  _common(config, name='images', num_seeds=IMAGES_NUM_SEEDS,
+  _common(config, name='images', num_seeds=settings.IMAGES_NUM_SEEDS,
           description='Image tier (2-core CPU): 32x32 look-alikes',
-          datasets=IMAGES_DATASETS, models=IMAGES_MODELS)
-  overrides = _tier_overrides(**IMAGES)
+          datasets=settings.IMAGES_DATASETS, models=settings.IMAGES_MODELS)
+  overrides = _tier_overrides(**settings.IMAGES)
   # Mechanism readouts on 256 images at the final eval point only.
-  overrides['eval_every_steps'] = IMAGES['steps']
+  overrides['eval_every_steps'] = settings.IMAGES['steps']
   config.overrides = overrides
   config.model_overrides = {
       model: dict(model=dict(hparams=hparams))
-      for model, hparams in IMAGES_HPARAMS.items()}
+      for model, hparams in settings.IMAGES_HPARAMS.items()}
   config.table_metrics = ('mig', 'dci.disentanglement')
 
 
 def _images_conv(config):
   """``images`` with the conv network: beta-VAE and PCL on shapes3d32."""
-  _common(config, name='images_conv', num_seeds=IMAGES_NUM_SEEDS,
+  _common(config, name='images_conv', num_seeds=settings.IMAGES_NUM_SEEDS,
           description=('Image tier, conv network (2-core CPU): shapes3d32, '
                        'beta-VAE and PCL'),
-          datasets=IMAGES_DATASETS, models=IMAGES_CONV_MODELS)
-  config.overrides = _tier_overrides(**IMAGES_CONV)
+          datasets=settings.IMAGES_DATASETS, models=settings.IMAGES_CONV_MODELS)
+  config.overrides = _tier_overrides(**settings.IMAGES_CONV)
   config.model_overrides = {
-      model: dict(model=dict(hparams=IMAGES_HPARAMS[model]))
-      for model in IMAGES_CONV_MODELS}
+      model: dict(model=dict(hparams=settings.IMAGES_HPARAMS[model]))
+      for model in settings.IMAGES_CONV_MODELS}
 
 
 def _sprites_conv(config):
   """The dSprites column: dsprites32, conv network, three models."""
-  _common(config, name='sprites_conv', num_seeds=IMAGES_NUM_SEEDS,
+  _common(config, name='sprites_conv', num_seeds=settings.IMAGES_NUM_SEEDS,
           description=('Image tier, conv network (2-core CPU): dsprites32, '
                        'beta-VAE, PCL and beta-TCVAE'),
-          datasets=('dsprites32',), models=SPRITES_CONV_MODELS)
-  config.overrides = _tier_overrides(**SPRITES_CONV)
+          datasets=('dsprites32',), models=settings.SPRITES_CONV_MODELS)
+  config.overrides = _tier_overrides(**settings.SPRITES_CONV)
   config.model_overrides = {
-      model: dict(model=dict(hparams=IMAGES_DSPRITES_HPARAMS[model]))
-      for model in SPRITES_CONV_MODELS}
+      model: dict(model=dict(hparams=settings.IMAGES_DSPRITES_HPARAMS[model]))
+      for model in settings.SPRITES_CONV_MODELS}
   # The documented criterion for binary sprites (docs/analysis.md).
   config.analysis.blur = 1.0
   config.analysis.ordinal_factors = True
@@ -232,12 +236,12 @@ def _sprites_conv(config):
 def _add_sprites(config):
   """images option: the binary sprites tier ``dsprites32`` as well."""
   config.datasets = tuple(config.datasets) + ('dsprites32',)
-  sprites = _tier_overrides(**IMAGES_DSPRITES)
-  sprites['eval_every_steps'] = IMAGES_DSPRITES['steps']
+  sprites = _tier_overrides(**settings.IMAGES_DSPRITES)
+  sprites['eval_every_steps'] = settings.IMAGES_DSPRITES['steps']
   config.dataset_overrides = {'dsprites32': sprites}
   config.pair_overrides = {'dsprites32': {
       model: dict(model=dict(hparams=hparams))
-      for model, hparams in IMAGES_DSPRITES_HPARAMS.items()}}
+      for model, hparams in settings.IMAGES_DSPRITES_HPARAMS.items()}}
 
 
 def _add_dci(config):
@@ -254,7 +258,7 @@ def _add_dci(config):
 def _smoke(config):
   _common(config, name='smoke', num_seeds=2,
           description='Smoke test of the reproduction driver',
-          datasets=(TOY_DATASET,), models=('beta_vae', 'pcl'),
+          datasets=(settings.TOY_DATASET,), models=('beta_vae', 'pcl'),
           variants=('original', 'perturbed'))
   overrides = _tier_overrides(10, 8, 1e-3, (16,), num_train=100, num_test=50)
   overrides.update(log_every_steps=5, checkpoint_every_steps=5)
@@ -287,13 +291,13 @@ def _eps_dose(config):
   config.name = 'eps_dose'
   config.description = ('eps dose-response (toy tier): MIG against the '
                         'perturbation amplitude')
-  config.models = DOSE_MODELS
+  config.models = settings.DOSE_MODELS
   # MIG only: DCI would triple the cost.
-  config.dataset_overrides[TOY_DATASET]['metrics']['names'] = ('mig',)
+  config.dataset_overrides[settings.TOY_DATASET]['metrics']['names'] = ('mig',)
   config.table_metrics = ('mig',)
   config.analysis.enabled = False
   config.sweep.field = 'data.epsilon'
-  config.sweep.points = DOSE_EPSILONS
+  config.sweep.points = settings.DOSE_EPSILONS
   config.sweep.unswept_variants = ('original',)
   config.sweep.baseline = 0.0
 

@@ -8,6 +8,7 @@ import pytest
 from disent_bias import reproduce
 from disent_bias.configs import default
 from disent_bias.configs import reproduce as reproduce_configs
+from disent_bias.configs import reproduce_settings
 from disent_bias.models import objectives
 from disent_bias.training import configuration
 
@@ -56,7 +57,7 @@ def test_dci_option_and_images_protocol():
   assert cfg.model.architecture == 'mlp'
   assert tuple(cfg.metrics.names) == ('mig', 'dci')
   assert cfg.model.hparams.beta == (
-      reproduce_configs.IMAGES_HPARAMS['beta_vae']['beta'])
+      reproduce_settings.IMAGES_HPARAMS['beta_vae']['beta'])
   slow = reproduce.cell_config(
       sprites, reproduce.Cell('dsprites32', 'original', 'slow_vae'))
   assert (slow.model.hparams.beta, slow.model.hparams.gamma) == (16.0, 160.0)
@@ -103,8 +104,8 @@ def test_quick_protocol_has_all_models_on_the_toy_tier_and_three_seeds():
   assert config.num_seeds >= 3
   assert tuple(config.variants) == ('original', 'perturbed', 'noise')
   toy = [c for c in reproduce.expand_grid(config)
-         if c.dataset == reproduce_configs.TOY_DATASET]
-  models = set(reproduce_configs.MODELS) | set(reproduce_configs.ZOO_EXTRA)
+         if c.dataset == reproduce_settings.TOY_DATASET]
+  models = set(reproduce_settings.MODELS) | set(reproduce_settings.ZOO_EXTRA)
   assert {c.model for c in toy} == models
   assert len(toy) == 3 * len(models)
   for cell in toy:
