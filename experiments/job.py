@@ -1,29 +1,15 @@
-r"""Bounded jobs of a reproduction protocol, and their ingestion.
+r"""Bounded jobs of a reproduction protocol, from the checkout.
 
-On the accelerator (a batch job with a wall-time limit), from the repository
-root of a copy of the repository:
+The ``disent-bias-job`` console script (``disent_bias/cli/job.py`` has the
+flags and the docs) as the accelerator runs it (docs/gpu.md):
 
   python -m experiments.job \
     --config=experiments/configs/reproduce.py:paper_core --out=DIR \
     --budget_s=540
 
-trains the protocol's next pending units (``disent_bias/reproduce/units.py``:
-blocks of seeds of a cell that finish inside one job) while they fit the
-budget, scores MIG there, saves each seed's metric sample and packs it all
-into at most 8 files under DIR (``job.json``, ``job.log``, ``part-*.zip``).
 Missing packages (ml-collections) are installed from the wheels in ``.whl/``
-first (``experiments/bootstrap.py``). The ledger read is
-``results/<protocol>/ledger.json`` of the repository (``--ledger``).
-
-Then, on any CPU machine with the repository:
-
-  python -m experiments.job \
-    --config=experiments/configs/reproduce.py:paper_core --ingest=DIR \
-    --workdir=results/paper_core
-
-checks the folder, scores DCI from the saved samples, adds the units to
-``WORKDIR/ledger.json`` and writes the protocol's ``table.md`` and
-``results.json``. Both are idempotent. docs/gpu.md describes the cycle.
+first (``experiments/bootstrap.py``), before anything else is imported, and
+the default ledger is the repository's ``results/<protocol>/ledger.json``.
 """
 
 from experiments import bootstrap
@@ -31,62 +17,7 @@ from experiments import bootstrap
 bootstrap.ensure_packages()
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-import os
-
-from absl import app
-from absl import flags
-from ml_collections import config_flags
-
-from disent_bias.cli import common as cli
-from disent_bias.reproduce import ingest as ingest_lib
-from disent_bias.reproduce import job as job_lib
-from disent_bias.reproduce import units
-
-def define_flags() -> None:
-  """The binary's flags: a job (``--out``, ``--budget_s``) or an ingestion
-  (``--ingest``, ``--workdir``) of ``--config``."""
-  config_flags.DEFINE_config_file(
-      'config', None, 'Reproduction config with a job section (experiments/'
-      'configs/reproduce.py:paper_core|paper|job_smoke).', lock_config=True)
-  flags.DEFINE_string('out', None, 'Job mode: the folder the job packs its '
-                      'units into (continued if it holds a job).')
-  flags.DEFINE_float('budget_s', None, 'Job mode: wall seconds this job may '
-                     'use, packing included.')
-  flags.DEFINE_string('ledger', None, 'Job mode: the ledger of done units '
-                      '(default: results/<protocol>/ledger.json in the '
-                      'repository).')
-  flags.DEFINE_integer('max_units', None, 'Job mode: at most this many units.')
-  flags.DEFINE_string('scratch', None, 'Job mode: where units train (default: '
-                      'a temporary folder, removed).')
-  flags.DEFINE_string('ingest', None, 'Ingest mode: a job folder to merge '
-                      'into --workdir.')
-  flags.DEFINE_string('workdir', None, "Ingest mode: the protocol's results "
-                      '(ledger.json, table.md, units/).')
-  flags.mark_flags_as_required(['config'])
-
-
-def default_ledger(name: str) -> str:
-  """``results/<protocol>/ledger.json`` of the repository."""
-  return os.path.join(bootstrap.ROOT, 'results', name, units.LEDGER_FILE)
-
-
-def main(argv):
-  f = flags.FLAGS
-  with cli.binary(argv):
-    if f.ingest is not None:
-      if f.workdir is None:
-        raise app.UsageError('--ingest needs --workdir (the protocol\'s '
-                             'results, e.g. results/paper_core)')
-      ingest_lib.ingest(f.config, f.ingest, f.workdir)
-      return
-    if f.out is None or f.budget_s is None:
-      raise app.UsageError('give --out and --budget_s (a job), or --ingest '
-                           'and --workdir')
-    job_lib.run_job(f.config, f.out, budget_seconds=f.budget_s,
-                    ledger_path=f.ledger or default_ledger(f.config.name),
-                    scratch_dir=f.scratch, max_units=f.max_units)
-
+from disent_bias.cli import job
 
 if __name__ == '__main__':
-  define_flags()
-  app.run(main, flags_parser=cli.parse_flags)
+  job.entry(root=bootstrap.ROOT)

@@ -31,7 +31,8 @@ def test_every_console_script_names_an_entry_function():
   scripts = console_scripts()
   assert {'disent-bias-train', 'disent-bias-evaluate', 'disent-bias-visualize',
           'disent-bias-reproduce', 'disent-bias-analyze',
-          'disent-bias-aggregate'} <= set(scripts)
+          'disent-bias-aggregate', 'disent-bias-job',
+          'disent-bias-noise-control', 'disent-bias-pca2019'} <= set(scripts)
   for target in scripts.values():
     module, function = target.split(':')
     assert callable(getattr(importlib.import_module(module), function))

@@ -1,7 +1,7 @@
 """Summaries of scores over seeds, one definition for the whole package.
 
 Every seed spread the package reports (``train``'s ``*_sd`` fields,
-``reproduce``'s tables and ``results.json``, ``experiments/noise_control``)
+``reproduce``'s tables and ``results.json``, ``studies.noise_control``)
 is ``seed_sd``: the sample standard deviation, ddof=1.
 """
 

@@ -1,5 +1,6 @@
-"""End-to-end test of ``python -m experiments.job`` (subprocesses), and of
-the bare-machine set-up from wheels (``experiments.bootstrap``)."""
+"""End-to-end test of ``python -m experiments.job`` and the ``disent-bias-job``
+console script (subprocesses), and of the bare-machine set-up from wheels
+(``experiments.bootstrap``)."""
 
 import json
 import os
@@ -24,6 +25,15 @@ def _job(cwd, *args):
       cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+def _console_job(cwd, *args):
+  """The ``disent-bias-job`` console script's entry, from ``cwd``."""
+  env = dict(os.environ, JAX_PLATFORMS='cpu', PYTHONPATH=ROOT)
+  return subprocess.run(
+      [sys.executable, '-c', 'from disent_bias.cli.job import entry; entry()',
+       '--config=disent_bias/configs/reproduce.py:job_smoke', *args],
+      cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_job_then_ingest_then_a_second_job_skips_the_done_units(tmp_path):
   out, work = tmp_path / 'out', tmp_path / 'work'
   ledger = work / 'ledger.json'
@@ -33,7 +43,8 @@ def test_job_then_ingest_then_a_second_job_skips_the_done_units(tmp_path):
   assert pack.check_limits(str(out)) == []
   manifest = pack.read_manifest(str(out))
   assert manifest['units'] and manifest['state'] == 'finished'
-  proc = _job(tmp_path, f'--ingest={out}', f'--workdir={work}')
+  # Ingested by the console script, from another directory.
+  proc = _console_job(tmp_path, f'--ingest={out}', f'--workdir={work}')
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert (work / 'table.md').exists()
   done = {k for k, e in json.loads(ledger.read_text())['units'].items()

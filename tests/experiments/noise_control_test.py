@@ -1,4 +1,5 @@
-"""Smoke test of ``experiments.noise_control`` at a few steps."""
+"""Smoke test of the noise control study (``studies.noise_control``) at a
+few steps."""
 
 import json
 import os
@@ -6,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from experiments import noise_control
+from disent_bias.studies import noise_control
 
 
 @pytest.mark.usefixtures('fast_compiles')
