@@ -38,25 +38,31 @@ from disent_bias.reproduce import job as job_lib
 from disent_bias.reproduce import units
 
 
+# The folders and files the binary reads or writes: flag -> help.
+_PATH_FLAGS = {
+    'out': 'Job mode: the folder the job packs its units into (continued '
+           'if it holds a job).',
+    'ledger': 'Job mode: the ledger of done units (default: '
+              'results/<protocol>/ledger.json).',
+    'scratch': 'Job mode: where units train (default: a temporary folder, '
+               'removed).',
+    'ingest': 'Ingest mode: a job folder to merge into --workdir.',
+    'workdir': "Ingest mode: the protocol's results (ledger.json, table.md, "
+               'units/).',
+}
+
+
 def define_flags() -> None:
   """The binary's flags: a job (``--out``, ``--budget_s``) or an ingestion
   (``--ingest``, ``--workdir``) of ``--config``."""
   config_flags.DEFINE_config_file(
       'config', None, 'Reproduction config with a job section (disent_bias/'
       'configs/reproduce.py:paper_core|paper|job_smoke).', lock_config=True)
-  flags.DEFINE_string('out', None, 'Job mode: the folder the job packs its '
-                      'units into (continued if it holds a job).')
+  for name, text in _PATH_FLAGS.items():
+    flags.DEFINE_string(name, None, text)
   flags.DEFINE_float('budget_s', None, 'Job mode: wall seconds this job may '
                      'use, packing included.')
-  flags.DEFINE_string('ledger', None, 'Job mode: the ledger of done units '
-                      '(default: results/<protocol>/ledger.json).')
   flags.DEFINE_integer('max_units', None, 'Job mode: at most this many units.')
-  flags.DEFINE_string('scratch', None, 'Job mode: where units train (default: '
-                      'a temporary folder, removed).')
-  flags.DEFINE_string('ingest', None, 'Ingest mode: a job folder to merge '
-                      'into --workdir.')
-  flags.DEFINE_string('workdir', None, "Ingest mode: the protocol's results "
-                      '(ledger.json, table.md, units/).')
   flags.mark_flags_as_required(['config'])
 
 
