@@ -8,8 +8,8 @@ import tempfile
 import jax
 import pytest
 
-from disent_bias.configs import default
 from disent_bias.training import train
+from distributed_config import toy_mlp_config
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
 
@@ -98,10 +98,7 @@ def fast_compiles_module():
 
 def toy_config():
   """A 20-step beta-VAE on the toy tier (MLP, L2): images at steps 10, 20."""
-  config = default.get_config('model=beta_vae,dataset=toy_bumps,runlocal')
-  config.model.architecture = 'mlp'
-  config.model.recon = 'l2'
-  config.model.hidden = (16,)
+  config = toy_mlp_config()
   config.eval.num_images = 3
   config.eval.traversal_steps = 4
   return config

@@ -9,6 +9,7 @@ import numpy as np
 from disent_bias import data
 from disent_bias.configs import default
 from disent_bias.training import stored_run
+from distributed_config import short_schedule
 
 # Small synthetic task: 3 factors x 4 values -> R^6 (values in [0, 1]).
 DATA_OPTIONS = dict(num_factors=3, factor_size=4, dim=6)
@@ -25,15 +26,10 @@ def tiny_dataset(is_pure=True):
 
 
 def tiny_config(model='beta_vae', num_steps=4, **train_overrides):
-  config = default.get_config(f'model={model},dataset=synthetic_linear,'
-                              'runlocal')
+  config = short_schedule(default.get_config(
+      f'model={model},dataset=synthetic_linear,runlocal'), num_steps)
   config.model.hidden = (16,)
-  config.train.num_steps = num_steps
   config.train.batch_size = 8
-  config.train.steps_per_call = 2
-  config.log_every_steps = 2
-  config.eval_every_steps = 100
-  config.checkpoint_every_steps = 2
   config.eval.num_summary_images = 16
   config.eval.model_summary = False
   for key, value in train_overrides.items():

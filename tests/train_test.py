@@ -13,6 +13,7 @@ from disent_bias.models import objectives
 from disent_bias.training import step
 from disent_bias.training import train
 from disent_bias.utils import logging_utils
+from distributed_config import short_schedule
 from tiny_run import restored_params
 from tiny_run import tiny_config
 from tiny_run import tiny_dataset
@@ -90,12 +91,9 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(
 
 @pytest.mark.slow
 def test_short_conv_run_on_dsprites(tmp_path):
-  config = default.get_config('model=beta_vae,dataset=dsprites,runlocal')
-  config.train.num_steps = 4
-  config.train.steps_per_call = 2
-  config.log_every_steps = 2
-  config.eval_every_steps = 100
-  config.checkpoint_every_steps = 4
+  config = short_schedule(
+      default.get_config('model=beta_vae,dataset=dsprites,runlocal'),
+      checkpoint_every_steps=4)
   config.eval.num_images = 2
   config.eval.traversal_steps = 3
   config.eval.num_summary_images = 4

@@ -7,8 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disent_bias import data
 from disent_bias.data import dsprites
+from procedural import dataset_fixtures
+from procedural import random_batch
+from procedural import step_factor
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
@@ -16,14 +18,7 @@ pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 SIZES = (3, 6, 40, 32, 32)
 
 
-@pytest.fixture(scope='module')
-def dataset():
-  return data.load('dsprites')
-
-
-@pytest.fixture(scope='module')
-def render(dataset):
-  return jax.jit(dataset.render)
+dataset, render = dataset_fixtures('dsprites')
 
 
 def test_grid(dataset):
@@ -45,10 +40,7 @@ def test_rejects_options():
 
 
 def test_random_batch_is_binary_float32(dataset, render):
-  factors = dataset.sample_factors(jax.random.key(0), 256)
-  x = np.asarray(render(factors))
-  assert x.shape == (256, 64, 64, 1)
-  assert x.dtype == np.float32
+  x = random_batch(dataset, render, (256, 64, 64, 1))
   assert set(np.unique(x)) == {0.0, 1.0}
   # Every image holds a sprite: at least the smallest ellipse's area.
   assert (x.sum(axis=(1, 2, 3)) >= 30).all()
@@ -57,10 +49,7 @@ def test_random_batch_is_binary_float32(dataset, render):
 @pytest.mark.parametrize('factor', range(5))
 def test_one_step_change_changes_every_image(dataset, render, factor):
   factors = np.asarray(dataset.sample_factors(jax.random.key(1), 256))
-  bumped = factors.copy()
-  top = bumped[:, factor] == SIZES[factor] - 1
-  bumped[:, factor] = np.where(top, bumped[:, factor] - 1,
-                               bumped[:, factor] + 1)
+  bumped = step_factor(factors, factor, SIZES)
   x, y = np.asarray(render(factors)), np.asarray(render(bumped))
   changed = (x != y).reshape(256, -1).any(axis=1)
   # Documented pixelisation exceptions (orientation steps only).

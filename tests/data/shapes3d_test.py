@@ -5,8 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disent_bias import data
 from disent_bias.data import shapes3d
+from procedural import dataset_fixtures
+from procedural import random_batch
+from procedural import step_factor
 
 # Small programs: compile time dominates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures('fast_compiles_module')
@@ -14,14 +16,7 @@ pytestmark = pytest.mark.usefixtures('fast_compiles_module')
 SIZES = (10, 10, 10, 8, 4, 15)
 
 
-@pytest.fixture(scope='module')
-def dataset():
-  return data.load('shapes3d')
-
-
-@pytest.fixture(scope='module')
-def render(dataset):
-  return jax.jit(dataset.render)
+dataset, render = dataset_fixtures('shapes3d')
 
 
 def test_grid(dataset):
@@ -46,10 +41,7 @@ def test_rejects_options():
 
 
 def test_random_batch(dataset, render):
-  factors = dataset.sample_factors(jax.random.key(0), 256)
-  x = np.asarray(render(factors))
-  assert x.shape == (256, 64, 64, 3)
-  assert x.dtype == np.float32
+  x = random_batch(dataset, render, (256, 64, 64, 3))
   assert np.isfinite(x).all()
   assert x.min() >= 0.0 and x.max() <= 1.0
 
@@ -57,10 +49,7 @@ def test_random_batch(dataset, render):
 @pytest.mark.parametrize('factor', range(6))
 def test_one_step_change_changes_every_image(dataset, render, factor):
   factors = np.asarray(dataset.sample_factors(jax.random.key(1), 64))
-  bumped = factors.copy()
-  top = bumped[:, factor] == SIZES[factor] - 1
-  bumped[:, factor] = np.where(top, bumped[:, factor] - 1,
-                               bumped[:, factor] + 1)
+  bumped = step_factor(factors, factor, SIZES)
   x, y = np.asarray(render(factors)), np.asarray(render(bumped))
   change = np.abs(x - y).reshape(64, -1).max(axis=1)
   assert (change > 0.01).all(), factors[change <= 0.01]

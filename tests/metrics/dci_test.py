@@ -1,5 +1,6 @@
 """Tests for disent_bias.metrics.dci against known answers."""
 
+import functools
 import sys
 
 import jax.numpy as jnp
@@ -8,18 +9,11 @@ import numpy as np
 import pytest
 
 from disent_bias import metrics
+from checks import assert_rejects
+from factor_codes import ROTATION
+from factor_codes import noisy_split
 
-ROTATION = np.array([[1., 1.], [-1., 1.]]) / np.sqrt(2.)
-
-
-def _split(n_train=300, n_test=150, sizes=(2, 3), noise=0.05, seed=0):
-  rng = np.random.default_rng(seed)
-
-  def draw(n):
-    factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
-    return factors + noise * rng.normal(size=factors.shape), factors
-
-  return (*draw(n_train), *draw(n_test))
+_split = functools.partial(noisy_split, n_train=300, n_test=150, sizes=(2, 3))
 
 
 class TestImportanceScores:
@@ -119,17 +113,14 @@ class TestDci:
         metrics.dci(c_tr, f_tr, c_te, f_te, seed=1, n_jobs=1))
 
   def test_bad_inputs(self):
-    c_tr, f_tr, c_te, f_te = _split()
-    with pytest.raises(ValueError, match=r'\(300, 2\) and \(299, 2\)'):
-      metrics.dci(c_tr, f_tr[:-1], c_te, f_te)
-    with pytest.raises(ValueError, match='inf'):
-      metrics.dci(c_tr, f_tr, c_te * np.inf, f_te)
-    with pytest.raises(TypeError, match='integer'):
-      metrics.dci(c_tr, f_tr * 1.0, c_te, f_te)
-    with pytest.raises(ValueError, match='at least 2 factors'):
-      metrics.dci(c_tr, f_tr[:, :1], c_te, f_te[:, :1])
-    with pytest.raises(ValueError, match='constant'):
-      metrics.dci(c_tr, f_tr * 0, c_te, f_te)
+    _, f_tr, c_te, f_te = split = _split()
+    rejects = functools.partial(assert_rejects, metrics.dci, split)
+    rejects(ValueError, r'\(300, 2\) and \(299, 2\)', factors_train=f_tr[:-1])
+    rejects(ValueError, 'inf', codes_test=c_te * np.inf)
+    rejects(TypeError, 'integer', factors_train=f_tr * 1.0)
+    rejects(ValueError, 'at least 2 factors', factors_train=f_tr[:, :1],
+            factors_test=f_te[:, :1])
+    rejects(ValueError, 'constant', factors_train=f_tr * 0)
 
 
 class TestDciSample:

@@ -6,15 +6,12 @@ import pytest
 
 from disent_bias import metrics
 from disent_bias.data import state_space
-
-# 45-degree rotation mixing two factors into two codes.
-ROTATION = np.array([[1., 1.], [-1., 1.]]) / np.sqrt(2.)
+from factor_codes import ROTATION
+from factor_codes import noisy_codes
 
 
 def _noisy_identity(n=500, sizes=(4, 4), noise=0.05, seed=0):
-  rng = np.random.default_rng(seed)
-  factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
-  return factors + noise * rng.normal(size=factors.shape), factors
+  return noisy_codes(np.random.default_rng(seed), n, sizes, noise)
 
 
 class TestMig:

@@ -1,23 +1,18 @@
 """Tests for disent_bias.metrics.modularity (modularity and explicitness)."""
 
+import functools
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from sklearn import metrics as sk_metrics
 
 from disent_bias import metrics
+from checks import assert_rejects
+from factor_codes import ROTATION
+from factor_codes import noisy_split
 
-ROTATION = np.array([[1., 1.], [-1., 1.]]) / np.sqrt(2.)
-
-
-def _split(n_train=400, n_test=200, sizes=(4, 3), noise=0.05, seed=0):
-  rng = np.random.default_rng(seed)
-
-  def draw(n):
-    factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
-    return factors + noise * rng.normal(size=factors.shape), factors
-
-  return (*draw(n_train), *draw(n_test))
+_split = functools.partial(noisy_split, n_train=400, n_test=200, sizes=(4, 3))
 
 
 class TestModularityOfMi:
@@ -100,12 +95,11 @@ class TestModularityExplicitness:
     assert a == b
 
   def test_bad_inputs(self):
-    c_tr, f_tr, c_te, f_te = _split()
-    with pytest.raises(ValueError, match=r'\(400, 2\) and \(399, 2\)'):
-      metrics.modularity_explicitness(c_tr, f_tr[:-1], c_te, f_te)
-    with pytest.raises(ValueError, match='NaN'):
-      metrics.modularity_explicitness(c_tr, f_tr, c_te * np.nan, f_te)
-    with pytest.raises(TypeError):
-      metrics.modularity_explicitness(c_tr, f_tr > 1, c_te, f_te)
-    with pytest.raises(ValueError, match='at least 2 factors'):
-      metrics.modularity_explicitness(c_tr, f_tr[:, :1], c_te, f_te[:, :1])
+    _, f_tr, c_te, f_te = split = _split()
+    rejects = functools.partial(assert_rejects,
+                                metrics.modularity_explicitness, split)
+    rejects(ValueError, r'\(400, 2\) and \(399, 2\)', factors_train=f_tr[:-1])
+    rejects(ValueError, 'NaN', codes_test=c_te * np.nan)
+    rejects(TypeError, factors_train=f_tr > 1)
+    rejects(ValueError, 'at least 2 factors', factors_train=f_tr[:, :1],
+            factors_test=f_te[:, :1])

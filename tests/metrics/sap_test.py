@@ -1,22 +1,16 @@
 """Tests for disent_bias.metrics.sap (discrete factors)."""
 
+import functools
+
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from disent_bias import metrics
+from checks import assert_rejects
+from factor_codes import ROTATION
+from factor_codes import noisy_split
 
-ROTATION = np.array([[1., 1.], [-1., 1.]]) / np.sqrt(2.)
-
-
-def _split(n_train=400, n_test=400, sizes=(2, 2), noise=0.05, seed=0):
-  rng = np.random.default_rng(seed)
-
-  def draw(n):
-    factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
-    return factors + noise * rng.normal(size=factors.shape), factors
-
-  return (*draw(n_train), *draw(n_test))
+_split = functools.partial(noisy_split, n_train=400, n_test=400, sizes=(2, 2))
 
 
 class TestSap:
@@ -59,12 +53,10 @@ class TestSap:
     assert a == b
 
   def test_bad_inputs(self):
-    c_tr, f_tr, c_te, f_te = _split()
-    with pytest.raises(ValueError, match=r'\(399, 2\) and \(400, 2\)'):
-      metrics.sap(c_tr, f_tr, c_te[:-1], f_te)
-    with pytest.raises(ValueError, match='NaN'):
-      metrics.sap(c_tr * np.nan, f_tr, c_te, f_te)
-    with pytest.raises(TypeError):
-      metrics.sap(c_tr, f_tr, c_te, f_te.astype(np.float32))
-    with pytest.raises(ValueError, match='at least 2 codes'):
-      metrics.sap(c_tr[:, :1], f_tr, c_te[:, :1], f_te)
+    c_tr, _, c_te, f_te = split = _split()
+    rejects = functools.partial(assert_rejects, metrics.sap, split)
+    rejects(ValueError, r'\(399, 2\) and \(400, 2\)', codes_test=c_te[:-1])
+    rejects(ValueError, 'NaN', codes_train=c_tr * np.nan)
+    rejects(TypeError, factors_test=f_te.astype(np.float32))
+    rejects(ValueError, 'at least 2 codes', codes_train=c_tr[:, :1],
+            codes_test=c_te[:, :1])
