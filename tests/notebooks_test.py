@@ -59,12 +59,12 @@ def test_the_table_notebook_trains_only_on_request():
 
 def test_the_quickstart_text_states_the_config_it_runs():
   """01's text names the quick protocol's beta-VAE settings."""
-  from disent_bias.configs import reproduce  # pylint: disable=g-import-not-at-top
+  from disent_bias.configs import reproduce_settings  # pylint: disable=g-import-not-at-top
   nb = nbformat.read(os.path.join(ROOT, 'colab', '01_quickstart.ipynb'),
                      as_version=4)
   text = '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown')
-  toy = reproduce.QUICK_TOY
-  beta = reproduce.QUICK_TOY_HPARAMS['beta_vae']['beta']
+  toy = reproduce_settings.QUICK_TOY
+  beta = reproduce_settings.QUICK_TOY_HPARAMS['beta_vae']['beta']
   for phrase in (f'MLP {tuple(toy["hidden"])}', f'beta {beta:g}',
                  f'{toy["steps"]:,} steps', f'weight {toy["recon_weight"]:g}',
                  'decoded_mean'):
