@@ -203,11 +203,6 @@ def aux_terms(loss: jax.Array, rec: jax.Array, kl_pl: jax.Array,
   return out
 
 
-__all__ = ['LossOutput', 'ObjectiveState', 'Context', 'Sampler',
-           'single_images', 'temporal_pairs', 'shared_pairs', 'Objective',
-           'encode', 'decode', 'recon_loss', 'vae_terms', 'aux_terms']
-
-
 def hparam_types(objectives: Iterable[Objective]) -> dict[str, type]:
   """Every hyperparameter name of ``objectives`` with its type, in their
   order and field order: the types command-line overrides parse to.
@@ -229,3 +224,9 @@ def _base_type(hint: Any) -> type:
   """``X`` of ``X`` or ``X | None``."""
   args = [a for a in typing.get_args(hint) if a is not type(None)]
   return args[0] if args else hint
+
+
+__all__ = ['LossOutput', 'ObjectiveState', 'Context', 'Sampler',
+           'single_images', 'temporal_pairs', 'shared_pairs', 'Objective',
+           'encode', 'decode', 'recon_loss', 'vae_terms', 'aux_terms',
+           'hparam_types']

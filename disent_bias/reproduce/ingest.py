@@ -139,8 +139,7 @@ def _score_unit(protocol: protocol_lib.Protocol, job_dir: str,
   record, arrays = pack.load_unit(job_dir, entry)
   _check_unit(protocol, unit, record)
   seeds = [s['seed'] for s in record['scores']]
-  backend = protocol.train_configs[unit.cell].metrics.get('dci_backend',
-                                                          'exact')
+  backend = scoring.dci_backend(protocol.train_configs[unit.cell].metrics)
   logging.info('%s: scoring %s of %d seed(s) from saved samples', unit,
                ', '.join(record['metrics_later']) or 'nothing', len(seeds))
   later = joblib.Parallel(n_jobs=min(joblib.effective_n_jobs(n_jobs),

@@ -89,7 +89,7 @@ def score_unit(unit: units_lib.Unit, workdir: str, now: Sequence[str]
     if now:
       record = record.merge(metrics_lib.score_sample(
           sample, now, seed=seed,
-          dci_backend=mc.get('dci_backend', 'exact')))
+          dci_backend=scoring.dci_backend(mc)))
     scores.append(record.to_json())
     arrays.update(metrics_lib.pack_sample(sample, seed))
   return scores, arrays

@@ -217,6 +217,12 @@ def evaluate(run: runner_lib.Run, state: step_lib.TrainState,
   return per_seed
 
 
+def dci_backend(metrics_config: Mapping[str, Any]) -> str:
+  """The ``metrics`` section's DCI backend (``'exact'`` in configs written
+  before the field)."""
+  return metrics_config.get('dci_backend', 'exact')
+
+
 def score(run: runner_lib.Run, state: step_lib.TrainState
           ) -> list[metrics_lib.ScoreRecord]:
   """``metrics.evaluate_representations`` of every seed (DCI's classifiers
@@ -232,7 +238,7 @@ def score(run: runner_lib.Run, state: step_lib.TrainState
       run.dataset, fns, names,
       seeds=[config.seed + s for s in range(run.num_seeds)],
       num_train=config.metrics.num_train, num_test=config.metrics.num_test,
-      dci_backend=config.metrics.get('dci_backend', 'exact'))
+      dci_backend=dci_backend(config.metrics))
   per_seed = [record for record, _ in evaluated]
   for s, record in enumerate(per_seed):
     logging_utils.log_detail('metrics seed %d: %s', config.seed + s,
@@ -246,6 +252,6 @@ def short(record: Mapping[str, Any]) -> str:
                    if isinstance(v, (int, float)))
 
 
-__all__ = ['representation_fn', 'apply_batched', 'posterior_fn',
+__all__ = ['dci_backend', 'representation_fn', 'apply_batched', 'posterior_fn',
            'reduce_seeds', 'score_summary', 'read_scores', 'log_record',
            'train_record', 'write_images', 'evaluate', 'score', 'short']

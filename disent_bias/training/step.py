@@ -182,14 +182,5 @@ def from_tree(tree: Mapping[str, Any]) -> TrainState:
                     objective_state=objective_state)
 
 
-def trained_leaves_finite(state: TrainState) -> bool:
-  """Whether every floating leaf of the network parameters and of the
-  objective's state (trainable and own) is finite (host check)."""
-  leaves = jax.device_get(
-      jax.tree.leaves((state.params, state.objective_state)))
-  return all(np.isfinite(x).all() for x in leaves
-             if np.issubdtype(x.dtype, np.inexact))
-
-
 __all__ = ['TrainState', 'create_train_state', 'train_step', 'global_norm',
-           'make_batch', 'to_tree', 'from_tree', 'trained_leaves_finite']
+           'make_batch', 'to_tree', 'from_tree']
